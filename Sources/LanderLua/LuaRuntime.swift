@@ -1,0 +1,485 @@
+import CLua
+import CLuaShim
+import Foundation
+import Synchronization
+
+/// One sandboxed Lua 5.4 state with its host functions and plugin path.
+///
+/// Not thread-safe (a `lua_State` never is): use it from one task at a time. Scripts run in
+/// coroutines, so an async host function suspends the script while Swift awaits, without blocking
+/// a thread; many runtimes can run side by side.
+public final class LuaRuntime {
+    let state: OpaquePointer
+    /// A process-unique identity, so function references cannot cross runtimes.
+    public let id: UInt64
+    /// The budget each entry runs under.
+    public let limits: LuaLimits
+    /// Where `require` finds modules.
+    public let pluginPath: PluginPath
+    var hostFunctions: [HostEntry] = []
+    /// The async work the coroutine that just yielded is waiting for.
+    var pending: (@Sendable () async throws -> [LuaValue])?
+    private var hostErrors: [(message: String, error: any Error)] = []
+    private var chunkPlugins: [String: String] = [:]
+    private var runner: OpaquePointer?
+    private var runnerReference: Int32 = LUA_NOREF
+    private var sandboxReference: Int32 = LUA_NOREF
+    private let output: @Sendable (String) -> Void
+    private let log: @Sendable (LuaLogLevel, String) -> Void
+
+    private static let nextID = Atomic<UInt64>(1)
+    private static let dispatchInstalled: Bool = {
+        lander_set_dispatch(hostDispatch)
+        return true
+    }()
+
+    /// Creates a state with the sandbox and the base `lander.*` API (`log`, `sleep`).
+    /// - Parameters:
+    ///   - output: receives each line scripts `print`.
+    ///   - log: receives `lander.log.*` messages.
+    public init(
+        limits: LuaLimits = .default, pluginPath: PluginPath = PluginPath([]),
+        output: @escaping @Sendable (String) -> Void = { print($0) },
+        log: @escaping @Sendable (LuaLogLevel, String) -> Void = { level, message in
+            print("[\(level.rawValue)] \(message)")
+        }
+    ) throws(LuaError) {
+        precondition(Self.dispatchInstalled)
+        guard let state = lander_newstate(nil) else {
+            throw LuaError(.memoryLimit, message: "cannot create a Lua state: out of memory")
+        }
+        self.state = state
+        self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.limits = limits
+        self.pluginPath = pluginPath
+        self.output = output
+        self.log = log
+        lander_set_owner(state, Unmanaged.passUnretained(self).toOpaque())
+        try installPrelude()
+        registerBaseAPI()
+        lander_set_limits(state, limits.memory ?? 0, Int64(limits.instructions ?? 0))
+    }
+
+    deinit {
+        lander_close(state)
+    }
+
+    /// Bytes the state holds now.
+    public var memoryUsed: Int { lander_memory_used(state) }
+
+    // MARK: Registering host functions
+
+    /// Makes a Swift function callable as `lander.<path>` (e.g. `"log.info"` or `"lander.log.info"`).
+    /// Register before running code: each plugin's environment copies the API when first used.
+    public func register(_ name: String, _ function: @escaping LuaHostFunction) {
+        install(HostEntry(name: Self.qualified(name), body: .sync(function)))
+    }
+
+    /// Makes an async Swift function callable as `lander.<path>`; the calling script waits for it.
+    public func register(_ name: String, async function: @escaping LuaAsyncHostFunction) {
+        install(HostEntry(name: Self.qualified(name), body: .async(function)))
+    }
+
+    private static func qualified(_ name: String) -> String {
+        name.hasPrefix("lander.") ? name : "lander." + name
+    }
+
+    private func install(_ entry: HostEntry) {
+        let id = Int32(hostFunctions.count)
+        hostFunctions.append(entry)
+        let path = entry.name.split(separator: ".").dropFirst().map(String.init)
+        pushSandboxField("api")
+        for component in path.dropLast() {
+            pushString(component, on: state)
+            lua_rawget(state, -2)
+            if lua_type(state, -1) != LUA_TTABLE {
+                lander_pop(state, 1)
+                lua_createtable(state, 0, 4)
+                pushString(component, on: state)
+                lua_pushvalue(state, -2)
+                lua_rawset(state, -4)
+            }
+            lua_rotate(state, -2, 1)
+            lander_pop(state, 1)
+        }
+        pushString(path.last ?? entry.name, on: state)
+        lander_push_host_function(state, id)
+        lua_rawset(state, -3)
+        lander_pop(state, 1)
+    }
+
+    // MARK: Entries
+
+    /// Compiles and runs a chunk in `plugin`'s environment; returns what the chunk returns.
+    /// - Parameter chunk: the name errors show, e.g. `notify/init.lua`.
+    public func run(source: String, chunk: String, plugin: String? = nil) async throws(LuaError) -> [LuaValue] {
+        let plugin = plugin ?? Self.pluginName(ofChunk: chunk)
+        chunkPlugins[chunk] = plugin
+        return try await enter { co throws(LuaError) in
+            try load(source: Array(source.utf8), chunk: chunk, on: co)
+            pushEnvironment(of: plugin, on: co)
+            _ = lua_setupvalue(co, -2, 1)
+            return 0
+        }
+    }
+
+    /// Loads a module from the plugin path (as `require` does) and returns its value.
+    public func require(_ module: String) async throws(LuaError) -> LuaValue {
+        try await enter { co throws(LuaError) in
+            pushSandboxField("require", on: co)
+            pushString(module, on: co)
+            return 1
+        }.first ?? .nil
+    }
+
+    /// Calls a Lua function this runtime returned earlier.
+    public func call(_ function: LuaFunctionRef, _ arguments: [LuaValue] = []) async throws(LuaError) -> [LuaValue] {
+        try await enter { co throws(LuaError) in
+            guard lua_checkstack(co, Int32(clamping: arguments.count + 2)) != 0 else {
+                throw LuaError(.conversion, message: "too many arguments")
+            }
+            try push(.function(function), on: co)
+            for argument in arguments { try push(argument, on: co) }
+            return Int32(arguments.count)
+        }
+    }
+
+    /// Drops a function reference so the function can be collected.
+    public func release(_ function: LuaFunctionRef) {
+        guard function.runtimeID == id else { return }
+        luaL_unref(state, lander_registry_index(), function.reference)
+    }
+
+    static func pluginName(ofChunk chunk: String) -> String {
+        let file = chunk.split(separator: "/").last.map(String.init) ?? chunk
+        let components = chunk.split(separator: "/")
+        if components.count > 1, file == "init.lua" || components.count == 2 { return String(components[components.count - 2]) }
+        return file.hasSuffix(".lua") ? String(file.dropLast(4)) : file
+    }
+
+    /// Runs one entry on the runner coroutine: `prepare` pushes the function and arguments.
+    private func enter(
+        _ prepare: (OpaquePointer) throws(LuaError) -> Int32
+    ) async throws(LuaError) -> [LuaValue] {
+        let co = runnerThread()
+        let deadline = limits.deadline.map { lander_monotonic_ns() + Self.nanoseconds($0) } ?? 0
+        lander_begin_entry(state, co, deadline)
+        resetLoading()
+        hostErrors.removeAll(keepingCapacity: true)
+        let arguments: Int32
+        do {
+            arguments = try prepare(co)
+        } catch {
+            discardRunner()
+            throw error
+        }
+        let budget = BudgetHandle(pointer: lander_budget_of(state))
+        let outcome: Result<[LuaValue], LuaError> = await withTaskCancellationHandler {
+            do throws(LuaError) {
+                return .success(try await drive(co, arguments: arguments, deadline: deadline))
+            } catch {
+                return .failure(error)
+            }
+        } onCancel: {
+            budget.interrupt(LANDER_STOP_CANCELLED)
+        }
+        return try outcome.get()
+    }
+
+    /// Resumes the coroutine until it finishes, awaiting host work each time it yields for it.
+    private func drive(_ co: OpaquePointer, arguments: Int32, deadline: Int64) async throws(LuaError) -> [LuaValue] {
+        var arguments = arguments
+        while true {
+            var count: Int32 = 0
+            let status = lander_resume(co, state, arguments, &count)
+            if status == LUA_YIELD {
+                guard count == 1, lander_is_yield_marker(co, -1) != 0, let operation = pending else {
+                    pending = nil
+                    var error = failure(co, status: LUA_ERRRUN)
+                    error.message = "coroutine.yield was called outside of a coroutine"
+                    discardRunner()
+                    throw error
+                }
+                pending = nil
+                lander_pop(co, 1)
+                arguments = await perform(operation, resuming: co, deadline: deadline)
+                continue
+            }
+            pending = nil
+            guard status == LUA_OK else {
+                let error = failure(co, status: status)
+                discardRunner()
+                throw error
+            }
+            defer { lua_settop(co, 0) }
+            if let stop = stopReason() { throw LuaError(stop, message: stopMessage(stop)) }
+            return try values(top: count, in: co)
+        }
+    }
+
+    /// Awaits host work and pushes `true, results…` or `false, message` for the waiting coroutine.
+    private func perform(
+        _ operation: @escaping @Sendable () async throws -> [LuaValue], resuming co: OpaquePointer, deadline: Int64
+    ) async -> Int32 {
+        let base = lua_gettop(co)
+        do {
+            let results = try await Self.await(operation, deadline: deadline, budget: BudgetHandle(pointer: lander_budget_of(state)))
+            guard lua_checkstack(co, Int32(clamping: results.count + 2)) != 0 else {
+                throw LuaError(.conversion, message: "too many results")
+            }
+            lua_pushboolean(co, 1)
+            for result in results { try push(result, on: co) }
+            return Int32(results.count + 1)
+        } catch {
+            lua_settop(co, base)
+            lua_pushboolean(co, 0)
+            pushErrorMessage(for: error, on: co, level: 1)
+            return 2
+        }
+    }
+
+    private static func await(
+        _ operation: @escaping @Sendable () async throws -> [LuaValue], deadline: Int64, budget: BudgetHandle
+    ) async throws -> [LuaValue] {
+        if Task.isCancelled { throw LuaHostError(message: "cancelled") }
+        guard deadline != 0 else { return try await operation() }
+        return try await withThrowingTaskGroup(of: [LuaValue]?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                let remaining = deadline - lander_monotonic_ns()
+                if remaining > 0 { try await Task.sleep(nanoseconds: UInt64(remaining)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let results = first else {
+                budget.interrupt(LANDER_STOP_DEADLINE)
+                throw LuaHostError(message: "deadline exceeded")
+            }
+            return results
+        }
+    }
+
+    // MARK: State plumbing
+
+    private func runnerThread() -> OpaquePointer {
+        if let runner { return runner }
+        let thread = lua_newthread(state)
+        runnerReference = luaL_ref(state, lander_registry_index())
+        runner = thread
+        return thread ?? state
+    }
+
+    private func discardRunner() {
+        guard runner != nil else { return }
+        luaL_unref(state, lander_registry_index(), runnerReference)
+        runner = nil
+        runnerReference = LUA_NOREF
+    }
+
+    private func load(source: [UInt8], chunk: String, on L: OpaquePointer) throws(LuaError) {
+        let status = Self.withCBytes(source) { lander_load(L, $0, $1, "@" + chunk, "t") }
+        guard status == LUA_OK else {
+            let text = string(at: -1, in: L) ?? "cannot load \(chunk)"
+            lander_pop(L, 1)
+            if status == LUA_ERRMEM {
+                throw LuaError(.memoryLimit, message: stopMessage(.memoryLimit), chunk: chunk, plugin: chunkPlugins[chunk])
+            }
+            let split = LuaError.splitLocation(text)
+            throw LuaError(
+                .syntax, message: split?.message ?? text, chunk: split?.chunk ?? chunk, line: split?.line,
+                plugin: chunkPlugins[chunk])
+        }
+    }
+
+    private func installPrelude() throws(LuaError) {
+        guard let bytecode = Self.preludeBytecode else {
+            throw LuaError(.syntax, message: "the Lander prelude does not compile (a bug in Lander)")
+        }
+        let status = Self.withCBytes(bytecode) { lander_load(state, $0, $1, "=lander", "b") }
+        guard status == LUA_OK else { throw LuaError(.syntax, message: "cannot load the Lander prelude") }
+        lander_push_yield_marker(state)
+        lua_createtable(state, 0, 2)
+        for (name, entry) in [
+            ("print", HostEntry(name: "print", body: .sync { [output] arguments in
+                output(try arguments.string(1))
+                return []
+            })),
+            ("find_module", HostEntry(name: "require", body: .sync { [unowned self] arguments in
+                try self.findModule(arguments.string(1))
+            })),
+        ] {
+            pushString(name, on: state)
+            lander_push_host_function(state, Int32(hostFunctions.count))
+            hostFunctions.append(entry)
+            lua_rawset(state, -3)
+        }
+        guard lander_pcall(state, 2, 1) == LUA_OK else {
+            let text = string(at: -1, in: state) ?? "?"
+            throw LuaError(.runtime, message: "the Lander prelude failed (a bug in Lander): \(text)")
+        }
+        sandboxReference = luaL_ref(state, lander_registry_index())
+    }
+
+    private static let preludeBytecode: [UInt8]? = {
+        var size = 0
+        let compiled = preludeSource.withCString { source in
+            lander_compile(source, preludeSource.utf8.count, "=lander", &size)
+        }
+        guard let compiled else { return nil }
+        defer { free(compiled) }
+        return compiled.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
+    }()
+
+    private func findModule(_ name: String) -> [LuaValue] {
+        do {
+            let module = try pluginPath.locate(name)
+            guard let contents = FileManager.default.contents(atPath: module.path) else {
+                return [.nil, .string("module '\(name)': cannot read \(module.path)")]
+            }
+            chunkPlugins[module.chunk] = module.plugin
+            return [.bytes(Array(contents)), .string("@" + module.chunk), .string(module.plugin)]
+        } catch {
+            return [.nil, .string(error.message)]
+        }
+    }
+
+    private func registerBaseAPI() {
+        for level in LuaLogLevel.allCases {
+            register("log." + level.rawValue) { [log] arguments in
+                log(level, try arguments.string(1))
+                return []
+            }
+        }
+        register("sleep", async: { arguments in
+            guard let seconds = arguments.first?.doubleValue, seconds >= 0 else {
+                throw LuaArgumentError(position: 1, function: "lander.sleep", problem: "seconds (a number >= 0) expected")
+            }
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            return []
+        })
+    }
+
+    /// Pushes a field of the prelude's sandbox table.
+    func pushSandboxField(_ name: String, on L: OpaquePointer? = nil) {
+        let L = L ?? state
+        lua_rawgeti(L, lander_registry_index(), lua_Integer(sandboxReference))
+        pushString(name, on: L)
+        lua_rawget(L, -2)
+        lua_rotate(L, -2, 1)
+        lander_pop(L, 1)
+    }
+
+    private func pushEnvironment(of plugin: String, on co: OpaquePointer) {
+        pushSandboxField("env_for")
+        pushString(plugin, on: state)
+        if lander_pcall(state, 1, 1) != LUA_OK {
+            lander_pop(state, 1)
+            lua_createtable(state, 0, 0)
+        }
+        lua_xmove(state, co, 1)
+    }
+
+    /// Forgets modules left half-loaded by a failed entry, so the next `require` retries them.
+    private func resetLoading() {
+        pushSandboxField("loading")
+        lua_pushnil(state)
+        let dirty = lua_next(state, -2) != 0
+        lua_settop(state, 0)
+        guard dirty else { return }
+        lua_rawgeti(state, lander_registry_index(), lua_Integer(sandboxReference))
+        pushString("loading", on: state)
+        lua_createtable(state, 0, 0)
+        lua_rawset(state, -3)
+        lua_settop(state, 0)
+    }
+
+    func rememberHostError(_ error: any Error, message: String) {
+        if hostErrors.count >= 64 { hostErrors.removeFirst() }
+        hostErrors.append((message, error))
+    }
+
+    // MARK: Errors
+
+    private func stopReason() -> LuaError.Kind? {
+        let reason = max(lander_stop_reason(state), lander_interrupt_reason(state))
+        switch reason {
+        case LANDER_STOP_INSTRUCTIONS: return .instructionLimit
+        case LANDER_STOP_MEMORY: return .memoryLimit
+        case LANDER_STOP_DEADLINE: return .deadline
+        case LANDER_STOP_CANCELLED: return .cancelled
+        default: return Task.isCancelled ? .cancelled : nil
+        }
+    }
+
+    private func stopMessage(_ kind: LuaError.Kind) -> String {
+        switch kind {
+        case .instructionLimit: "instruction limit of \(limits.instructions ?? 0) exceeded (a runaway loop?)"
+        case .memoryLimit: limits.memory.map { "memory limit of \($0) bytes exceeded" } ?? "out of memory"
+        case .deadline: "deadline of \(limits.deadline.map { "\($0)" } ?? "?") exceeded"
+        case .cancelled: "cancelled"
+        default: "stopped"
+        }
+    }
+
+    /// Builds the Swift error for a coroutine that failed, from its intact stack.
+    private func failure(_ co: OpaquePointer, status: Int32) -> LuaError {
+        luaL_traceback(state, co, nil, 0)
+        let traceback = string(at: -1, in: state)
+        lander_pop(state, 1)
+        let location = firstLuaFrame(co)
+        var text = "unknown error"
+        if lua_gettop(co) > 0 {
+            lua_xmove(co, state, 1)
+            if let message = string(at: -1, in: state) {
+                text = message
+            } else if lander_safe_tostring(state, -1) == LUA_OK, let message = string(at: -1, in: state) {
+                text = message
+            }
+            lua_settop(state, 0)
+        }
+        let underlying = hostErrors.last { $0.message == text }?.error
+        let split = LuaError.splitLocation(text)
+        let kind = stopReason() ?? (status == LUA_ERRMEM ? .memoryLimit : .runtime)
+        let message = kind == .runtime ? (split?.message ?? text) : stopMessage(kind)
+        let chunk = split?.chunk ?? location?.chunk
+        let line = split?.line ?? location?.line
+        return LuaError(
+            kind, message: message, chunk: chunk, line: line, plugin: chunk.flatMap { chunkPlugins[$0] },
+            traceback: traceback, underlying: (underlying as? LuaError)?.underlying ?? underlying)
+    }
+
+    private func firstLuaFrame(_ co: OpaquePointer) -> (chunk: String, line: Int)? {
+        var record = lua_Debug()
+        var level: Int32 = 0
+        while lua_getstack(co, level, &record) != 0 {
+            level += 1
+            guard lua_getinfo(co, "Sl", &record) != 0, record.currentline > 0, let source = record.source,
+                source.pointee == UInt8(ascii: "@")
+            else { continue }
+            return (String(cString: source + 1), Int(record.currentline))
+        }
+        return nil
+    }
+
+    /// Calls `body` with a non-null pointer to the bytes and their count.
+    private static func withCBytes<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>?, Int) -> R) -> R {
+        var terminated = bytes
+        terminated.append(0)
+        return terminated.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress, bytes.count) }
+        }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The budget of a state, handed to cancellation handlers on other threads (the flag is atomic).
+struct BudgetHandle: @unchecked Sendable {
+    let pointer: OpaquePointer?
+    func interrupt(_ reason: Int32) {
+        if let pointer { lander_budget_interrupt(pointer, reason) }
+    }
+}

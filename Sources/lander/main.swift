@@ -1,0 +1,3 @@
+import LanderCommands
+
+await LanderCommand.start()
