@@ -48,10 +48,16 @@ let package = Package(
             dependencies: ["LanderCommands"],
             swiftSettings: settings
         ),
+        .executableTarget(
+            /** Benchmarks that print figures, run by `Scripts/bench` in release mode. */
+            name: "lander-bench",
+            dependencies: ["LanderLua"],
+            swiftSettings: settings
+        ),
         .testTarget(
             /** Tests of the Lua runtime against real Lua states. */
             name: "LanderLuaTests",
-            dependencies: ["LanderLua"],
+            dependencies: ["LanderLua", "CLuaShim"],
             swiftSettings: settings
         ),
     ],

@@ -1,6 +1,7 @@
 // Budgeted allocator, budget hook, trampoline and protected helpers. See lander_shim.h.
 #include "lander_shim.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,55 @@
 /// Instructions between two budget checks.
 #define LANDER_HOOK_INTERVAL 1000
 
+/// Small blocks come from per-state size classes carved out of cached chunks: Lua states are
+/// short-lived, allocate many small objects, and all of it goes at once when the state closes.
+#define SLAB_GRAIN 16
+#define SLAB_CLASSES 32
+#define SLAB_MAX (SLAB_GRAIN * SLAB_CLASSES)
+#define CHUNK_SIZE (32 * 1024)
+#define CHUNK_CACHE_LIMIT 512
+
+typedef struct chunk {
+    struct chunk *next;
+    _Alignas(16) char data[];
+} chunk;
+
+static pthread_mutex_t chunk_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static chunk *chunk_cache;
+static int chunk_cache_count;
+
+static chunk *chunk_take(void) {
+    pthread_mutex_lock(&chunk_cache_lock);
+    chunk *c = chunk_cache;
+    if (c) {
+        chunk_cache = c->next;
+        chunk_cache_count--;
+    }
+    pthread_mutex_unlock(&chunk_cache_lock);
+    return c ? c : malloc(sizeof(chunk) + CHUNK_SIZE);
+}
+
+static void chunks_give_back(chunk *list) {
+    while (list) {
+        chunk *next = list->next;
+        pthread_mutex_lock(&chunk_cache_lock);
+        int keep = chunk_cache_count < CHUNK_CACHE_LIMIT;
+        if (keep) {
+            list->next = chunk_cache;
+            chunk_cache = list;
+            chunk_cache_count++;
+        }
+        pthread_mutex_unlock(&chunk_cache_lock);
+        if (!keep) free(list);
+        list = next;
+    }
+}
+
 struct lander_budget {
+    void *free_lists[SLAB_CLASSES];
+    chunk *chunks;
+    char *bump;
+    size_t bump_left;
     void *owner;
     size_t memory_used;
     size_t memory_limit;
@@ -19,13 +68,16 @@ struct lander_budget {
     int64_t instructions;
     int64_t deadline_ns;
     int stop;
+    int tightened;
     atomic_int interrupt;
 };
 
 static lander_dispatch_fn dispatch;
+static lander_cancel_check_fn cancel_check;
 static const char yield_marker = 'y';
 
 void lander_set_dispatch(lander_dispatch_fn fn) { dispatch = fn; }
+void lander_set_cancel_check(lander_cancel_check_fn fn) { cancel_check = fn; }
 
 static lander_budget *budget_of(lua_State *L) {
     void *ud = NULL;
@@ -41,11 +93,57 @@ int64_t lander_monotonic_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static inline int slab_class(size_t size) { return (int)((size + SLAB_GRAIN - 1) / SLAB_GRAIN) - 1; }
+
+static void *slab_alloc(lander_budget *b, size_t size) {
+    int cls = slab_class(size);
+    void *p = b->free_lists[cls];
+    if (p) {
+        b->free_lists[cls] = *(void **)p;
+        return p;
+    }
+    size_t rounded = (size_t)(cls + 1) * SLAB_GRAIN;
+    if (b->bump_left < rounded) {
+        chunk *c = chunk_take();
+        if (!c) return NULL;
+        c->next = b->chunks;
+        b->chunks = c;
+        b->bump = c->data;
+        b->bump_left = CHUNK_SIZE;
+    }
+    p = b->bump;
+    b->bump += rounded;
+    b->bump_left -= rounded;
+    return p;
+}
+
+static void slab_free(lander_budget *b, void *p, size_t size) {
+    int cls = slab_class(size);
+    *(void **)p = b->free_lists[cls];
+    b->free_lists[cls] = p;
+}
+
+static void block_free(lander_budget *b, void *p, size_t size) {
+    if (size <= SLAB_MAX) slab_free(b, p, size);
+    else free(p);
+}
+
+static void *block_realloc(lander_budget *b, void *ptr, size_t old, size_t nsize) {
+    if (!ptr) return nsize <= SLAB_MAX ? slab_alloc(b, nsize) : malloc(nsize);
+    if (old > SLAB_MAX && nsize > SLAB_MAX) return realloc(ptr, nsize);
+    if (old <= SLAB_MAX && nsize <= SLAB_MAX && slab_class(old) == slab_class(nsize)) return ptr;
+    void *p = nsize <= SLAB_MAX ? slab_alloc(b, nsize) : malloc(nsize);
+    if (!p) return NULL;
+    memcpy(p, ptr, old < nsize ? old : nsize);
+    block_free(b, ptr, old);
+    return p;
+}
+
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     lander_budget *b = (lander_budget *)ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        if (ptr) block_free(b, ptr, osize);
         b->memory_used -= old;
         return NULL;
     }
@@ -53,7 +151,7 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         if (!b->stop) b->stop = LANDER_STOP_MEMORY;
         return NULL;
     }
-    void *p = realloc(ptr, nsize);
+    void *p = block_realloc(b, ptr, old, nsize);
     if (p) b->memory_used = b->memory_used - old + nsize;
     return p;
 }
@@ -78,6 +176,8 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
         int interrupt = atomic_load_explicit(&b->interrupt, memory_order_relaxed);
         if (interrupt) {
             b->stop = interrupt;
+        } else if (cancel_check && cancel_check()) {
+            b->stop = LANDER_STOP_CANCELLED;
         } else if (b->instruction_limit && b->instructions > b->instruction_limit) {
             b->stop = LANDER_STOP_INSTRUCTIONS;
         } else if (b->deadline_ns && lander_monotonic_ns() > b->deadline_ns) {
@@ -85,6 +185,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
         }
     }
     if (b->stop) {
+        b->tightened = 1;
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
         luaL_where(L, 0);  // a hook has no frame of its own: level 0 is the running Lua function
         lua_pushstring(L, stop_message(b->stop));
@@ -120,6 +221,7 @@ lua_State *lander_newstate(void *owner) {
     atomic_init(&b->interrupt, 0);
     lua_State *L = lua_newstate(budget_alloc, b);
     if (!L) {
+        chunks_give_back(b->chunks);
         free(b);
         return NULL;
     }
@@ -138,6 +240,7 @@ void lander_close(lua_State *L) {
     lander_budget *b = budget_of(L);
     b->enforced = 0;
     lua_close(L);
+    chunks_give_back(b->chunks);
     free(b);
 }
 
@@ -191,8 +294,11 @@ void lander_set_limits(lua_State *L, size_t memory, int64_t instructions) {
 
 void lander_begin_entry(lua_State *L, lua_State *runner, int64_t deadline_ns) {
     lander_budget *b = budget_of(L);
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, LANDER_HOOK_INTERVAL);
-    if (runner) lua_sethook(runner, budget_hook, LUA_MASKCOUNT, LANDER_HOOK_INTERVAL);
+    if (b->tightened) {
+        b->tightened = 0;
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, LANDER_HOOK_INTERVAL);
+        if (runner) lua_sethook(runner, budget_hook, LUA_MASKCOUNT, LANDER_HOOK_INTERVAL);
+    }
     b->instructions = 0;
     b->stop = LANDER_STOP_NONE;
     b->deadline_ns = deadline_ns;
@@ -202,6 +308,10 @@ void lander_begin_entry(lua_State *L, lua_State *runner, int64_t deadline_ns) {
 void lander_budget_interrupt(lander_budget *budget, int reason) { atomic_store(&budget->interrupt, reason); }
 
 int lander_stop_reason(lua_State *L) { return budget_of(L)->stop; }
+int lander_budget_stop(lander_budget *budget) {
+    int interrupt = atomic_load_explicit(&budget->interrupt, memory_order_relaxed);
+    return budget->stop ? budget->stop : interrupt;
+}
 size_t lander_memory_used(lua_State *L) { return budget_of(L)->memory_used; }
 int64_t lander_instructions_used(lua_State *L) { return budget_of(L)->instructions; }
 

@@ -7,8 +7,8 @@ public typealias LuaHostFunction = (LuaArguments) throws -> [LuaValue]
 /// A Swift function that waits: the calling coroutine yields until it returns; other scripts keep going.
 public typealias LuaAsyncHostFunction = @Sendable ([LuaValue]) async throws -> [LuaValue]
 
-/// One registered host function.
-struct HostEntry {
+/// One registered host function (a class, so a call borrows it without copying its fields).
+final class HostEntry {
     enum Body {
         case sync(LuaHostFunction)
         case async(LuaAsyncHostFunction)
@@ -16,6 +16,11 @@ struct HostEntry {
     /// The dotted Lua name, e.g. `lander.log.info`.
     let name: String
     let body: Body
+
+    init(name: String, body: Body) {
+        self.name = name
+        self.body = body
+    }
 }
 
 /// The arguments of one host call, read straight from the Lua stack (valid only during the call).

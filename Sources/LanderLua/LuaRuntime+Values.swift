@@ -70,6 +70,11 @@ extension LuaRuntime {
     /// Reads the top `count` values of a stack, bottom first.
     func values(top count: Int32, in L: OpaquePointer) throws(LuaError) -> [LuaValue] {
         let top = lua_gettop(L)
+        switch count {
+        case 0: return []
+        case 1: return [try value(at: top, in: L)]
+        default: break
+        }
         var values: [LuaValue] = []
         values.reserveCapacity(Int(count))
         for index in stride(from: top - count + 1, through: top, by: 1) {

@@ -22,6 +22,8 @@ public final class LuaRuntime {
     private var hostErrors: [(message: String, error: any Error)] = []
     private var chunkPlugins: [String: String] = [:]
     private var runner: OpaquePointer?
+    private var lastEntryFailed = false
+    private let budget: OpaquePointer
     private var runnerReference: Int32 = LUA_NOREF
     private var sandboxReference: Int32 = LUA_NOREF
     private let output: @Sendable (String) -> Void
@@ -30,10 +32,11 @@ public final class LuaRuntime {
     private static let nextID = Atomic<UInt64>(1)
     private static let dispatchInstalled: Bool = {
         lander_set_dispatch(hostDispatch)
+        lander_set_cancel_check { withUnsafeCurrentTask { $0?.isCancelled ?? false } ? 1 : 0 }
         return true
     }()
 
-    /// Creates a state with the sandbox and the base `lander.*` API (`log`, `sleep`).
+    /// Creates a state with the sandbox and the base `lander.*` API (`log.*`, `sleep`).
     /// - Parameters:
     ///   - output: receives each line scripts `print`.
     ///   - log: receives `lander.log.*` messages.
@@ -49,6 +52,7 @@ public final class LuaRuntime {
             throw LuaError(.memoryLimit, message: "cannot create a Lua state: out of memory")
         }
         self.state = state
+        self.budget = lander_budget_of(state)
         self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.limits = limits
         self.pluginPath = pluginPath
@@ -56,7 +60,6 @@ public final class LuaRuntime {
         self.log = log
         lander_set_owner(state, Unmanaged.passUnretained(self).toOpaque())
         try installPrelude()
-        registerBaseAPI()
         lander_set_limits(state, limits.memory ?? 0, Int64(limits.instructions ?? 0))
     }
 
@@ -106,13 +109,19 @@ public final class LuaRuntime {
         lander_push_host_function(state, id)
         lua_rawset(state, -3)
         lander_pop(state, 1)
+        // The read-only view plugins see is rebuilt on next use.
+        lua_rawgeti(state, lander_registry_index(), lua_Integer(sandboxReference))
+        pushString("api_view", on: state)
+        lua_pushnil(state)
+        lua_rawset(state, -3)
+        lander_pop(state, 1)
     }
 
     // MARK: Entries
 
     /// Compiles and runs a chunk in `plugin`'s environment; returns what the chunk returns.
     /// - Parameter chunk: the name errors show, e.g. `notify/init.lua`.
-    public func run(source: String, chunk: String, plugin: String? = nil) async throws(LuaError) -> [LuaValue] {
+    nonisolated(nonsending) public func run(source: String, chunk: String, plugin: String? = nil) async throws(LuaError) -> [LuaValue] {
         let plugin = plugin ?? Self.pluginName(ofChunk: chunk)
         chunkPlugins[chunk] = plugin
         return try await enter { co throws(LuaError) in
@@ -124,7 +133,7 @@ public final class LuaRuntime {
     }
 
     /// Loads a module from the plugin path (as `require` does) and returns its value.
-    public func require(_ module: String) async throws(LuaError) -> LuaValue {
+    nonisolated(nonsending) public func require(_ module: String) async throws(LuaError) -> LuaValue {
         try await enter { co throws(LuaError) in
             pushSandboxField("require", on: co)
             pushString(module, on: co)
@@ -133,12 +142,15 @@ public final class LuaRuntime {
     }
 
     /// Calls a Lua function this runtime returned earlier.
-    public func call(_ function: LuaFunctionRef, _ arguments: [LuaValue] = []) async throws(LuaError) -> [LuaValue] {
+    nonisolated(nonsending) public func call(_ function: LuaFunctionRef, _ arguments: [LuaValue] = []) async throws(LuaError) -> [LuaValue] {
         try await enter { co throws(LuaError) in
             guard lua_checkstack(co, Int32(clamping: arguments.count + 2)) != 0 else {
                 throw LuaError(.conversion, message: "too many arguments")
             }
-            try push(.function(function), on: co)
+            guard function.runtimeID == id else {
+                throw LuaError(.conversion, message: "a function from another Lua runtime cannot be called here")
+            }
+            lua_rawgeti(co, lander_registry_index(), lua_Integer(function.reference))
             for argument in arguments { try push(argument, on: co) }
             return Int32(arguments.count)
         }
@@ -158,72 +170,70 @@ public final class LuaRuntime {
     }
 
     /// Runs one entry on the runner coroutine: `prepare` pushes the function and arguments.
-    private func enter(
+    ///
+    /// The coroutine is resumed synchronously; only when it yields for host work does the entry
+    /// await. Cancellation of the calling task is polled by the budget hook, so a busy script stops too.
+    @inline(__always)
+    nonisolated(nonsending) private func enter(
         _ prepare: (OpaquePointer) throws(LuaError) -> Int32
     ) async throws(LuaError) -> [LuaValue] {
+        guard !Task.isCancelled else { throw LuaError(.cancelled, message: stopMessage(.cancelled)) }
         let co = runnerThread()
         let deadline = limits.deadline.map { lander_monotonic_ns() + Self.nanoseconds($0) } ?? 0
         lander_begin_entry(state, co, deadline)
-        resetLoading()
-        hostErrors.removeAll(keepingCapacity: true)
-        let arguments: Int32
+        if lastEntryFailed { resetLoading() }
+        if !hostErrors.isEmpty { hostErrors.removeAll(keepingCapacity: true) }
         do {
-            arguments = try prepare(co)
+            var arguments = try prepare(co)
+            while true {
+                switch try step(co, arguments: arguments) {
+                case .finished(let results): return results
+                case .waiting(let operation): arguments = await perform(operation, resuming: co, deadline: deadline)
+                }
+            }
         } catch {
             discardRunner()
+            lastEntryFailed = true
             throw error
         }
-        let budget = BudgetHandle(pointer: lander_budget_of(state))
-        let outcome: Result<[LuaValue], LuaError> = await withTaskCancellationHandler {
-            do throws(LuaError) {
-                return .success(try await drive(co, arguments: arguments, deadline: deadline))
-            } catch {
-                return .failure(error)
-            }
-        } onCancel: {
-            budget.interrupt(LANDER_STOP_CANCELLED)
-        }
-        return try outcome.get()
     }
 
-    /// Resumes the coroutine until it finishes, awaiting host work each time it yields for it.
-    private func drive(_ co: OpaquePointer, arguments: Int32, deadline: Int64) async throws(LuaError) -> [LuaValue] {
-        var arguments = arguments
-        while true {
-            var count: Int32 = 0
-            let status = lander_resume(co, state, arguments, &count)
-            if status == LUA_YIELD {
-                guard count == 1, lander_is_yield_marker(co, -1) != 0, let operation = pending else {
-                    pending = nil
-                    var error = failure(co, status: LUA_ERRRUN)
-                    error.message = "coroutine.yield was called outside of a coroutine"
-                    discardRunner()
-                    throw error
-                }
-                pending = nil
-                lander_pop(co, 1)
-                arguments = await perform(operation, resuming: co, deadline: deadline)
-                continue
-            }
-            pending = nil
-            guard status == LUA_OK else {
-                let error = failure(co, status: status)
-                discardRunner()
+    private enum Step {
+        case finished([LuaValue])
+        case waiting(@Sendable () async throws -> [LuaValue])
+    }
+
+    /// Resumes the coroutine once: it finishes, fails, or yields for host work.
+    private func step(_ co: OpaquePointer, arguments: Int32) throws(LuaError) -> Step {
+        var count: Int32 = 0
+        let status = lander_resume(co, state, arguments, &count)
+        let operation = pending
+        pending = nil
+        switch status {
+        case LUA_YIELD:
+            guard count == 1, lander_is_yield_marker(co, -1) != 0, let operation else {
+                var error = failure(co, status: LUA_ERRRUN)
+                error.message = "coroutine.yield was called outside of a coroutine"
                 throw error
             }
+            lander_pop(co, 1)
+            return .waiting(operation)
+        case LUA_OK:
             defer { lua_settop(co, 0) }
             if let stop = stopReason() { throw LuaError(stop, message: stopMessage(stop)) }
-            return try values(top: count, in: co)
+            return .finished(try values(top: count, in: co))
+        default:
+            throw failure(co, status: status)
         }
     }
 
     /// Awaits host work and pushes `true, results…` or `false, message` for the waiting coroutine.
-    private func perform(
+    nonisolated(nonsending) private func perform(
         _ operation: @escaping @Sendable () async throws -> [LuaValue], resuming co: OpaquePointer, deadline: Int64
     ) async -> Int32 {
         let base = lua_gettop(co)
         do {
-            let results = try await Self.await(operation, deadline: deadline, budget: BudgetHandle(pointer: lander_budget_of(state)))
+            let results = try await Self.await(operation, deadline: deadline, budget: BudgetHandle(pointer: budget))
             guard lua_checkstack(co, Int32(clamping: results.count + 2)) != 0 else {
                 throw LuaError(.conversion, message: "too many results")
             }
@@ -298,8 +308,7 @@ public final class LuaRuntime {
         let status = Self.withCBytes(bytecode) { lander_load(state, $0, $1, "=lander", "b") }
         guard status == LUA_OK else { throw LuaError(.syntax, message: "cannot load the Lander prelude") }
         lander_push_yield_marker(state)
-        lua_createtable(state, 0, 2)
-        for (name, entry) in [
+        var host: [(String, HostEntry)] = [
             ("print", HostEntry(name: "print", body: .sync { [output] arguments in
                 output(try arguments.string(1))
                 return []
@@ -307,7 +316,16 @@ public final class LuaRuntime {
             ("find_module", HostEntry(name: "require", body: .sync { [unowned self] arguments in
                 try self.findModule(arguments.string(1))
             })),
-        ] {
+            ("sleep", HostEntry(name: "lander.sleep", body: .async(Self.sleep))),
+        ]
+        for level in LuaLogLevel.allCases {
+            host.append(("log_" + level.rawValue, HostEntry(name: "lander.log." + level.rawValue, body: .sync { [log] arguments in
+                log(level, try arguments.string(1))
+                return []
+            })))
+        }
+        lua_createtable(state, 0, Int32(host.count))
+        for (name, entry) in host {
             pushString(name, on: state)
             lander_push_host_function(state, Int32(hostFunctions.count))
             hostFunctions.append(entry)
@@ -343,20 +361,12 @@ public final class LuaRuntime {
         }
     }
 
-    private func registerBaseAPI() {
-        for level in LuaLogLevel.allCases {
-            register("log." + level.rawValue) { [log] arguments in
-                log(level, try arguments.string(1))
-                return []
-            }
+    private static let sleep: LuaAsyncHostFunction = { arguments in
+        guard let seconds = arguments.first?.doubleValue, seconds >= 0 else {
+            throw LuaArgumentError(position: 1, function: "lander.sleep", problem: "seconds (a number >= 0) expected")
         }
-        register("sleep", async: { arguments in
-            guard let seconds = arguments.first?.doubleValue, seconds >= 0 else {
-                throw LuaArgumentError(position: 1, function: "lander.sleep", problem: "seconds (a number >= 0) expected")
-            }
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-            return []
-        })
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+        return []
     }
 
     /// Pushes a field of the prelude's sandbox table.
@@ -381,6 +391,7 @@ public final class LuaRuntime {
 
     /// Forgets modules left half-loaded by a failed entry, so the next `require` retries them.
     private func resetLoading() {
+        lastEntryFailed = false
         pushSandboxField("loading")
         lua_pushnil(state)
         let dirty = lua_next(state, -2) != 0
@@ -401,13 +412,12 @@ public final class LuaRuntime {
     // MARK: Errors
 
     private func stopReason() -> LuaError.Kind? {
-        let reason = max(lander_stop_reason(state), lander_interrupt_reason(state))
-        switch reason {
+        switch lander_budget_stop(budget) {
         case LANDER_STOP_INSTRUCTIONS: return .instructionLimit
         case LANDER_STOP_MEMORY: return .memoryLimit
         case LANDER_STOP_DEADLINE: return .deadline
         case LANDER_STOP_CANCELLED: return .cancelled
-        default: return Task.isCancelled ? .cancelled : nil
+        default: return nil
         }
     }
 

@@ -6,7 +6,8 @@
 let preludeSource = #"""
 local marker, host = ...
 local G = _G
-local type, error, select, pairs, ipairs, tostring = type, error, select, pairs, ipairs, tostring
+local type, error, select, pairs, ipairs, next, tostring, setmetatable =
+  type, error, select, pairs, ipairs, next, tostring, setmetatable
 local concat = table.concat
 local raw_load, raw_collectgarbage = load, collectgarbage
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
@@ -38,56 +39,69 @@ local function wrap(f)
   return function(...) return unwrap(resume(thread, ...)) end
 end
 
-local base = {
-  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
-  "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION",
-}
-local libraries = {
-  string = G.string, table = G.table, math = G.math, utf8 = G.utf8,
-  os = { clock = os.clock, date = os.date, time = os.time, difftime = os.difftime },
-  coroutine = {
-    create = co_create, resume = resume, wrap = wrap, yield = co_yield, status = coroutine.status,
-    isyieldable = coroutine.isyieldable, running = coroutine.running, close = coroutine.close,
-  },
-}
-
 local S = { loading = {}, loaded = {}, envs = {}, api = {} }
 
-local function copy(t, deep)
-  local c = {}
+-- A read-only view: reads reach the table, writes are errors, getmetatable cannot reach it.
+local function readonly(name, t)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function(_, key)
+      error("cannot set " .. name .. "." .. tostring(key) .. ": " .. name .. " is read-only (shared by all plugins)", 2)
+    end,
+    __pairs = function() return next, t, nil end,
+    __len = function() return #t end,
+    __metatable = false,
+  })
+end
+
+local function readonly_tree(name, t)
+  local view = {}
   for k, v in pairs(t) do
-    if deep and type(v) == "table" then v = copy(v, deep) end
-    c[k] = v
+    view[k] = type(v) == "table" and readonly_tree(name .. "." .. k, v) or v
   end
-  return c
+  return readonly(name, view)
 end
 
 local allowed_gc = { count = true, collect = true, step = true, isrunning = true }
-local function collectgarbage(option, ...)
-  option = option or "collect"
-  if not allowed_gc[option] then
-    error("collectgarbage('" .. tostring(option) .. "') is not allowed in Lander scripts", 2)
-  end
-  return raw_collectgarbage(option, ...)
+
+-- What every plugin environment falls back to: allow-listed base functions, read-only libraries.
+local shared = {
+  string = readonly("string", G.string), table = readonly("table", G.table),
+  math = readonly("math", G.math), utf8 = readonly("utf8", G.utf8),
+  os = readonly("os", { clock = os.clock, date = os.date, time = os.time, difftime = os.difftime }),
+  coroutine = readonly("coroutine", {
+    create = co_create, resume = resume, wrap = wrap, yield = co_yield, status = coroutine.status,
+    isyieldable = coroutine.isyieldable, running = coroutine.running, close = coroutine.close,
+  }),
+  collectgarbage = function(option, ...)
+    option = option or "collect"
+    if not allowed_gc[option] then
+      error("collectgarbage('" .. tostring(option) .. "') is not allowed in Lander scripts", 2)
+    end
+    return raw_collectgarbage(option, ...)
+  end,
+  print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+    host.print(concat(parts, "\t"))
+  end,
+}
+for _, name in ipairs({
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
+  "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION",
+}) do
+  shared[name] = G[name]
 end
 
-local function print(...)
-  local parts = {}
-  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-  host.print(concat(parts, "\t"))
-end
-
-local require
+S.api.log = {
+  debug = host.log_debug, info = host.log_info, warn = host.log_warn, error = host.log_error,
+}
+S.api.sleep = host.sleep
 
 local function make_env()
-  local env = {}
-  for _, name in ipairs(base) do env[name] = G[name] end
-  for name, library in pairs(libraries) do env[name] = copy(library, false) end
-  env.lander = copy(S.api, true)
+  if S.api_view == nil then S.api_view = readonly_tree("lander", S.api) end
+  local env = setmetatable({ lander = S.api_view }, { __index = shared })
   env._G = env
-  env.print = print
-  env.require = require
-  env.collectgarbage = collectgarbage
   env.load = function(chunk, name, mode, chunk_env)
     if mode ~= nil and mode ~= "t" then
       return nil, "only text chunks can be loaded (mode 't'); binary chunks are not allowed"
@@ -107,7 +121,7 @@ local function env_for(plugin)
   return env
 end
 
-require = function(name)
+shared.require = function(name)
   if type(name) ~= "string" then
     error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2)
   end
@@ -127,6 +141,6 @@ require = function(name)
 end
 
 S.env_for = env_for
-S.require = require
+S.require = shared.require
 return S
 """#

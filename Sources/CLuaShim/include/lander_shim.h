@@ -23,11 +23,16 @@
 /// The Swift dispatcher every host function goes through: returns a count or a LANDER_HOST_* status.
 typedef int (*lander_dispatch_fn)(lua_State *L, int function_id);
 
+/// Answers whether the task running on this thread was cancelled (polled by the budget hook).
+typedef int (*lander_cancel_check_fn)(void);
+
 /// The budget and owner of one state; shared by all of its threads. Opaque to Swift.
 typedef struct lander_budget lander_budget;
 
 /// Installs the process-wide Swift dispatcher (once, before any host function runs).
 void lander_set_dispatch(lander_dispatch_fn fn);
+/// Installs the process-wide cancellation check the budget hook polls.
+void lander_set_cancel_check(lander_cancel_check_fn fn);
 
 /// A new state with the counting allocator, the budget hook and safe standard libraries opened.
 /// Returns NULL when memory is exhausted.
@@ -53,6 +58,8 @@ void lander_begin_entry(lua_State *L, lua_State *runner, int64_t deadline_ns);
 void lander_budget_interrupt(lander_budget *budget, int reason);
 /// The sticky stop reason of the current entry (LANDER_STOP_*).
 int lander_stop_reason(lua_State *L);
+/// The stop reason, or else the pending interrupt, of the current entry (0: none).
+int lander_budget_stop(lander_budget *budget);
 /// Bytes the state holds now.
 size_t lander_memory_used(lua_State *L);
 /// Instructions counted in the current entry (at hook granularity).
