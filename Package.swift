@@ -60,6 +60,12 @@ let package = Package(
             dependencies: ["LanderLua", "CLuaShim"],
             swiftSettings: settings
         ),
+        .testTarget(
+            /** Tests that run the built `lander` executable as a user would. */
+            name: "LanderCommandsTests",
+            dependencies: ["lander"],
+            swiftSettings: settings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -88,7 +88,9 @@ public struct LuaArguments {
     }
 
     private func mismatch(_ position: Int, expected: String, got: String? = nil) -> LuaArgumentError {
-        let actual = got ?? (position > count ? "no value" : String(cString: lua_typename(state, lua_type(state, Int32(position)))))
+        let actual =
+            got
+            ?? (position > count ? "no value" : String(cString: lua_typename(state, lua_type(state, Int32(position)))))
         return LuaArgumentError(position: position, function: function, problem: "\(expected) expected, got \(actual)")
     }
 }
@@ -101,52 +103,52 @@ let hostDispatch: lander_dispatch_fn = { state, id in
 }
 
 extension LuaRuntime {
-    /// Runs host function `id` for the coroutine `L`; returns a result count or a LANDER_HOST_* status.
-    func dispatch(_ L: OpaquePointer, _ id: Int) -> Int32 {
-        guard id >= 0, id < hostFunctions.count else { return raise("unknown host function #\(id)", on: L) }
+    /// Runs host function `id` for the coroutine `lua`; returns a result count or a LANDER_HOST_* status.
+    func dispatch(_ lua: OpaquePointer, _ id: Int) -> Int32 {
+        guard id >= 0, id < hostFunctions.count else { return raise("unknown host function #\(id)", on: lua) }
         let entry = hostFunctions[id]
-        let arguments = LuaArguments(state: L, runtime: self, count: Int(lua_gettop(L)), function: entry.name)
+        let arguments = LuaArguments(state: lua, runtime: self, count: Int(lua_gettop(lua)), function: entry.name)
         do {
             switch entry.body {
             case .sync(let function):
                 let results = try function(arguments)
-                guard lua_checkstack(L, Int32(clamping: results.count + 1)) != 0 else {
-                    return raise("too many results from \(entry.name)", on: L)
+                guard lua_checkstack(lua, Int32(clamping: results.count + 1)) != 0 else {
+                    return raise("too many results from \(entry.name)", on: lua)
                 }
-                for result in results { try push(result, on: L) }
+                for result in results { try push(result, on: lua) }
                 return Int32(results.count)
             case .async(let function):
-                guard lua_isyieldable(L) != 0 else {
+                guard lua_isyieldable(lua) != 0 else {
                     return raise(
                         "\(entry.name) waits, so it cannot be called here (inside a metamethod, an iterator or a "
-                            + "C callback such as table.sort)", on: L)
+                            + "C callback such as table.sort)", on: lua)
                 }
                 let values = try arguments.all()
                 pending = { try await function(values) }
                 return LANDER_HOST_YIELD
             }
         } catch {
-            return raise(error, on: L)
+            return raise(error, on: lua)
         }
     }
 
     /// Pushes an error message carrying the caller's location and remembers the Swift error behind it.
-    func raise(_ error: any Error, on L: OpaquePointer) -> Int32 {
-        pushErrorMessage(for: error, on: L, level: 1)
+    func raise(_ error: any Error, on lua: OpaquePointer) -> Int32 {
+        pushErrorMessage(for: error, on: lua, level: 1)
         return LANDER_HOST_ERROR
     }
 
     /// Pushes `chunk:line: message` for a Swift error and records the error under that message.
-    func pushErrorMessage(for error: any Error, on L: OpaquePointer, level: Int32) {
+    func pushErrorMessage(for error: any Error, on lua: OpaquePointer, level: Int32) {
         let text = (error as? LuaError)?.description ?? String(describing: error)
-        luaL_where(L, level)
-        pushString(text, on: L)
-        lua_concat(L, 2)
-        if let message = string(at: -1, in: L) { rememberHostError(error, message: message) }
+        luaL_where(lua, level)
+        pushString(text, on: lua)
+        lua_concat(lua, 2)
+        if let message = string(at: -1, in: lua) { rememberHostError(error, message: message) }
     }
 
-    private func raise(_ message: String, on L: OpaquePointer) -> Int32 {
-        raise(LuaHostError(message: message), on: L)
+    private func raise(_ message: String, on lua: OpaquePointer) -> Int32 {
+        raise(LuaHostError(message: message), on: lua)
     }
 }
 

@@ -121,7 +121,9 @@ public final class LuaRuntime {
 
     /// Compiles and runs a chunk in `plugin`'s environment; returns what the chunk returns.
     /// - Parameter chunk: the name errors show, e.g. `notify/init.lua`.
-    nonisolated(nonsending) public func run(source: String, chunk: String, plugin: String? = nil) async throws(LuaError) -> [LuaValue] {
+    nonisolated(nonsending) public func run(source: String, chunk: String, plugin: String? = nil) async throws(LuaError)
+        -> [LuaValue]
+    {
         let plugin = plugin ?? Self.pluginName(ofChunk: chunk)
         chunkPlugins[chunk] = plugin
         return try await enter { co throws(LuaError) in
@@ -142,7 +144,9 @@ public final class LuaRuntime {
     }
 
     /// Calls a Lua function this runtime returned earlier.
-    nonisolated(nonsending) public func call(_ function: LuaFunctionRef, _ arguments: [LuaValue] = []) async throws(LuaError) -> [LuaValue] {
+    nonisolated(nonsending) public func call(_ function: LuaFunctionRef, _ arguments: [LuaValue] = [])
+        async throws(LuaError) -> [LuaValue]
+    {
         try await enter { co throws(LuaError) in
             guard lua_checkstack(co, Int32(clamping: arguments.count + 2)) != 0 else {
                 throw LuaError(.conversion, message: "too many arguments")
@@ -165,7 +169,9 @@ public final class LuaRuntime {
     static func pluginName(ofChunk chunk: String) -> String {
         let file = chunk.split(separator: "/").last.map(String.init) ?? chunk
         let components = chunk.split(separator: "/")
-        if components.count > 1, file == "init.lua" || components.count == 2 { return String(components[components.count - 2]) }
+        if components.count > 1, file == "init.lua" || components.count == 2 {
+            return String(components[components.count - 2])
+        }
         return file.hasSuffix(".lua") ? String(file.dropLast(4)) : file
     }
 
@@ -286,18 +292,18 @@ public final class LuaRuntime {
         runnerReference = LUA_NOREF
     }
 
-    private func load(source: [UInt8], chunk: String, on L: OpaquePointer) throws(LuaError) {
-        let status = Self.withCBytes(source) { lander_load(L, $0, $1, "@" + chunk, "t") }
+    private func load(source: [UInt8], chunk: String, on lua: OpaquePointer) throws(LuaError) {
+        let status = Self.withCBytes(source) { lander_load(lua, $0, $1, "@" + chunk, "t") }
         guard status == LUA_OK else {
-            let text = string(at: -1, in: L) ?? "cannot load \(chunk)"
-            lander_pop(L, 1)
+            let text = string(at: -1, in: lua) ?? "cannot load \(chunk)"
+            lander_pop(lua, 1)
             if status == LUA_ERRMEM {
-                throw LuaError(.memoryLimit, message: stopMessage(.memoryLimit), chunk: chunk, plugin: chunkPlugins[chunk])
+                throw LuaError(
+                    .memoryLimit, message: stopMessage(.memoryLimit), chunk: chunk, plugin: chunkPlugins[chunk])
             }
             let split = LuaError.splitLocation(text)
             throw LuaError(
-                .syntax, message: split?.message ?? text, chunk: split?.chunk ?? chunk, line: split?.line,
-                plugin: chunkPlugins[chunk])
+                .syntax, message: split?.message ?? text, chunk: chunk, line: split?.line, plugin: chunkPlugins[chunk])
         }
     }
 
@@ -309,20 +315,36 @@ public final class LuaRuntime {
         guard status == LUA_OK else { throw LuaError(.syntax, message: "cannot load the Lander prelude") }
         lander_push_yield_marker(state)
         var host: [(String, HostEntry)] = [
-            ("print", HostEntry(name: "print", body: .sync { [output] arguments in
-                output(try arguments.string(1))
-                return []
-            })),
-            ("find_module", HostEntry(name: "require", body: .sync { [unowned self] arguments in
-                try self.findModule(arguments.string(1))
-            })),
+            (
+                "print",
+                HostEntry(
+                    name: "print",
+                    body: .sync { [output] arguments in
+                        output(try arguments.string(1))
+                        return []
+                    })
+            ),
+            (
+                "find_module",
+                HostEntry(
+                    name: "require",
+                    body: .sync { [unowned self] arguments in
+                        try self.findModule(arguments.string(1))
+                    })
+            ),
             ("sleep", HostEntry(name: "lander.sleep", body: .async(Self.sleep))),
         ]
         for level in LuaLogLevel.allCases {
-            host.append(("log_" + level.rawValue, HostEntry(name: "lander.log." + level.rawValue, body: .sync { [log] arguments in
-                log(level, try arguments.string(1))
-                return []
-            })))
+            host.append(
+                (
+                    "log_" + level.rawValue,
+                    HostEntry(
+                        name: "lander.log." + level.rawValue,
+                        body: .sync { [log] arguments in
+                            log(level, try arguments.string(1))
+                            return []
+                        })
+                ))
         }
         lua_createtable(state, 0, Int32(host.count))
         for (name, entry) in host {
@@ -345,7 +367,9 @@ public final class LuaRuntime {
         }
         guard let compiled else { return nil }
         defer { free(compiled) }
-        return compiled.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
+        return compiled.withMemoryRebound(to: UInt8.self, capacity: size) {
+            Array(UnsafeBufferPointer(start: $0, count: size))
+        }
     }()
 
     private func findModule(_ name: String) -> [LuaValue] {
@@ -370,13 +394,13 @@ public final class LuaRuntime {
     }
 
     /// Pushes a field of the prelude's sandbox table.
-    func pushSandboxField(_ name: String, on L: OpaquePointer? = nil) {
-        let L = L ?? state
-        lua_rawgeti(L, lander_registry_index(), lua_Integer(sandboxReference))
-        pushString(name, on: L)
-        lua_rawget(L, -2)
-        lua_rotate(L, -2, 1)
-        lander_pop(L, 1)
+    func pushSandboxField(_ name: String, on lua: OpaquePointer? = nil) {
+        let lua = lua ?? state
+        lua_rawgeti(lua, lander_registry_index(), lua_Integer(sandboxReference))
+        pushString(name, on: lua)
+        lua_rawget(lua, -2)
+        lua_rotate(lua, -2, 1)
+        lander_pop(lua, 1)
     }
 
     private func pushEnvironment(of plugin: String, on co: OpaquePointer) {
@@ -451,11 +475,19 @@ public final class LuaRuntime {
         let split = LuaError.splitLocation(text)
         let kind = stopReason() ?? (status == LUA_ERRMEM ? .memoryLimit : .runtime)
         let message = kind == .runtime ? (split?.message ?? text) : stopMessage(kind)
-        let chunk = split?.chunk ?? location?.chunk
+        let chunk = split.map { fullChunkName($0.chunk, frame: location?.chunk) } ?? location?.chunk
         let line = split?.line ?? location?.line
         return LuaError(
             kind, message: message, chunk: chunk, line: line, plugin: chunk.flatMap { chunkPlugins[$0] },
             traceback: traceback, underlying: (underlying as? LuaError)?.underlying ?? underlying)
+    }
+
+    /// Lua shortens chunk names past 60 bytes to `...tail`; find the full name again.
+    private func fullChunkName(_ chunk: String, frame: String?) -> String {
+        guard chunk.hasPrefix("...") else { return chunk }
+        let tail = chunk.dropFirst(3)
+        if let frame, frame.hasSuffix(tail) { return frame }
+        return chunkPlugins.keys.first { $0.hasSuffix(tail) } ?? chunk
     }
 
     private func firstLuaFrame(_ co: OpaquePointer) -> (chunk: String, line: Int)? {

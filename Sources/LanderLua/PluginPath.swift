@@ -71,7 +71,8 @@ public struct PluginPath: Sendable, Equatable {
                 guard resolved.hasPrefix(root + "/") else {
                     throw LuaError(
                         .module,
-                        message: "module '\(name)' at \(path) resolves to \(resolved), outside its plugin directory \(root)")
+                        message:
+                            "module '\(name)' at \(path) resolves to \(resolved), outside its plugin directory \(root)")
                 }
                 return Module(plugin: components[0], path: path, chunk: candidate)
             }

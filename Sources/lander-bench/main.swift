@@ -24,12 +24,15 @@ func benchLua() async throws {
     let functions = try await runtime.run(source: "return function(a, b) return a + b end", chunk: "bench.lua")
     guard case .function(let add)? = functions.first else { fatalError("bench: no function") }
     let only = ProcessInfo.processInfo.environment["LANDER_BENCH_ONLY"]
-    let swiftToLua = only != nil && only != "calls" ? 0 : try await median(rounds: rounds) {
-        let elapsed = try await clock.measure {
-            for i in 0..<calls { _ = try await runtime.call(add, [.integer(Int64(i)), 1]) }
+    let swiftToLua =
+        only != nil && only != "calls"
+        ? 0
+        : try await median(rounds: rounds) {
+            let elapsed = try await clock.measure {
+                for i in 0..<calls { _ = try await runtime.call(add, [.integer(Int64(i)), 1]) }
+            }
+            return Double(calls) / seconds(elapsed)
         }
-        return Double(calls) / seconds(elapsed)
-    }
 
     // Lua → Swift: host calls made from a Lua loop, through the C trampoline.
     let hostCalls = 2_000_000
@@ -38,22 +41,28 @@ func benchLua() async throws {
         source: "return function(n) local x = 0; for i = 1, n do x = lander.inc(x) end; return x end",
         chunk: "bench-host.lua", plugin: "bench-host")
     guard case .function(let hostLoop)? = loop.first else { fatalError("bench: no loop") }
-    let luaToSwift = only != nil && only != "host" ? 0 : try await median(rounds: rounds) {
-        let elapsed = try await clock.measure { _ = try await runtime.call(hostLoop, [.integer(Int64(hostCalls))]) }
-        return Double(hostCalls) / seconds(elapsed)
-    }
+    let luaToSwift =
+        only != nil && only != "host"
+        ? 0
+        : try await median(rounds: rounds) {
+            let elapsed = try await clock.measure { _ = try await runtime.call(hostLoop, [.integer(Int64(hostCalls))]) }
+            return Double(hostCalls) / seconds(elapsed)
+        }
 
     // Fresh sandboxed states: create, run a one-line chunk, close.
     let states = 5_000
-    let statesPerSecond = only != nil && only != "states" ? 0 : try await median(rounds: rounds) {
-        let elapsed = try await clock.measure {
-            for _ in 0..<states {
-                let fresh = try LuaRuntime(limits: .default, output: { _ in }, log: { _, _ in })
-                _ = try await fresh.run(source: "return 1", chunk: "fresh.lua")
+    let statesPerSecond =
+        only != nil && only != "states"
+        ? 0
+        : try await median(rounds: rounds) {
+            let elapsed = try await clock.measure {
+                for _ in 0..<states {
+                    let fresh = try LuaRuntime(limits: .default, output: { _ in }, log: { _, _ in })
+                    _ = try await fresh.run(source: "return 1", chunk: "fresh.lua")
+                }
             }
+            return Double(states) / seconds(elapsed)
         }
-        return Double(states) / seconds(elapsed)
-    }
 
     print("lua: median of \(rounds) runs on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     print(String(format: "  Swift→Lua calls/s        %12.0f   (target ≥ 5,000,000)", swiftToLua))

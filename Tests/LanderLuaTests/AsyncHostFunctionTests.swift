@@ -29,12 +29,14 @@ final class Intervals: @unchecked Sendable {
             for index in 0..<scripts {
                 group.addTask {
                     let runtime = try LuaRuntime.testing()
-                    runtime.register("wait", async: { arguments in
-                        let start = ContinuousClock.now
-                        try await Task.sleep(for: .milliseconds(200))
-                        intervals.record(start, ContinuousClock.now)
-                        return [arguments.first ?? .nil]
-                    })
+                    runtime.register(
+                        "wait",
+                        async: { arguments in
+                            let start = ContinuousClock.now
+                            try await Task.sleep(for: .milliseconds(200))
+                            intervals.record(start, ContinuousClock.now)
+                            return [arguments.first ?? .nil]
+                        })
                     return try await runtime.eval("local n = ...; return lander.wait(\(index)) + 1")
                 }
             }
@@ -53,10 +55,12 @@ final class Intervals: @unchecked Sendable {
 
     @Test func waitingWorksInsideTheScriptsOwnCoroutines() async throws {
         let runtime = try LuaRuntime.testing()
-        runtime.register("double", async: { arguments in
-            try await Task.sleep(for: .milliseconds(1))
-            return [.integer((arguments.first?.integerValue ?? 0) * 2)]
-        })
+        runtime.register(
+            "double",
+            async: { arguments in
+                try await Task.sleep(for: .milliseconds(1))
+                return [.integer((arguments.first?.integerValue ?? 0) * 2)]
+            })
         let results = try await runtime.eval(
             """
             local gen = coroutine.wrap(function()

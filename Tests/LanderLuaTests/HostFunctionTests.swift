@@ -38,10 +38,12 @@ struct DeployRefused: Error, Equatable, CustomStringConvertible {
 
     @Test func asyncSwiftThrowReachesSwiftWithTheOriginalError() async throws {
         let runtime = try LuaRuntime.testing()
-        runtime.register("fetch", async: { _ in
-            try await Task.sleep(nanoseconds: 1_000_000)
-            throw DeployRefused(reason: "feed down")
-        })
+        runtime.register(
+            "fetch",
+            async: { _ in
+                try await Task.sleep(nanoseconds: 1_000_000)
+                throw DeployRefused(reason: "feed down")
+            })
         let caught = try await runtime.eval("local ok, err = pcall(lander.fetch); return ok, err")
         #expect(caught.first == false)
         #expect(caught.last?.stringValue?.hasSuffix("deploy refused: feed down") == true)

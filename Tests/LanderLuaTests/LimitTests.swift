@@ -56,7 +56,8 @@ import Testing
 
     @Test func deadlineStopsAWaitingScript() async throws {
         let runtime = try LuaRuntime.testing(limits: LuaLimits(deadline: .milliseconds(100)))
-        let error = try #require(await luaError { _ = try await runtime.eval("\npcall(lander.sleep, 60)\nwhile true do end") })
+        let error = try #require(
+            await luaError { _ = try await runtime.eval("\npcall(lander.sleep, 60)\nwhile true do end") })
         #expect(error.kind == .deadline)
     }
 
@@ -89,7 +90,8 @@ import Testing
     @Test func budgetIsPerEntry() async throws {
         let runtime = try LuaRuntime.testing(limits: LuaLimits(instructions: 2_000_000))
         for _ in 0..<5 {
-            #expect(try await runtime.eval("local n = 0; for i = 1, 200000 do n = n + i end; return n") == [20_000_100_000])
+            #expect(
+                try await runtime.eval("local n = 0; for i = 1, 200000 do n = n + i end; return n") == [20_000_100_000])
         }
     }
 }

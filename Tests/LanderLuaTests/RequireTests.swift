@@ -13,7 +13,8 @@ import Testing
         try second.write("solo.lua", "return 'solo module'")
         let runtime = try LuaRuntime.testing(plugins: [first.path, second.path])
         let results = try await runtime.eval(
-            "return require('greet').who, require('greet.format')('x'), require('solo'), require('greet') == require('greet')")
+            "return require('greet').who, require('greet.format')('x'), require('solo'), require('greet') == require('greet')"
+        )
         #expect(results == ["first", "<x>", "solo module", true])
     }
 
@@ -21,7 +22,10 @@ import Testing
     func escapingNamesAreRefused(name: String) async throws {
         let tree = try PluginTree()
         let runtime = try LuaRuntime.testing(plugins: [tree.path])
-        let error = try #require(await luaError { _ = try await runtime.eval("require(...)".replacingOccurrences(of: "...", with: "'\(name)'")) })
+        let error = try #require(
+            await luaError {
+                _ = try await runtime.eval("require(...)".replacingOccurrences(of: "...", with: "'\(name)'"))
+            })
         #expect(error.message.contains("is not allowed"))
     }
 
@@ -47,11 +51,15 @@ import Testing
 
     @Test func eachPluginHasItsOwnEnvironment() async throws {
         let tree = try PluginTree()
-        try tree.write("alpha/init.lua", "counter = 1; local helper = require('alpha.helper'); return { get = function() return counter, helper() end }")
+        try tree.write(
+            "alpha/init.lua",
+            "counter = 1; local helper = require('alpha.helper'); return { get = function() return counter, helper() end }"
+        )
         try tree.write("alpha/helper.lua", "return function() return counter end")
         try tree.write("beta/init.lua", "return { get = function() return counter end }")
         let runtime = try LuaRuntime.testing(plugins: [tree.path])
-        let results = try await runtime.eval("local a, b = require('alpha'), require('beta'); local c, h = a.get(); return c, h, b.get(), counter")
+        let results = try await runtime.eval(
+            "local a, b = require('alpha'), require('beta'); local c, h = a.get(); return c, h, b.get(), counter")
         #expect(results == [1, 1, .nil, .nil])
     }
 
@@ -66,8 +74,12 @@ import Testing
 
     @Test func standardPathFollowsTheDesignOrder() {
         let path = PluginPath.standard(
-            flags: ["/flag"], project: ["/project"], environment: ["LANDER_PLUGIN_PATH": "/env1:/env2", "HOME": "/home/u"],
+            flags: ["/flag"], project: ["/project"],
+            environment: ["LANDER_PLUGIN_PATH": "/env1:/env2", "HOME": "/home/u"],
             executable: "/opt/lander/bin/lander")
-        #expect(path.directories == ["/flag", "/project", "/env1", "/env2", "/home/u/.lander/plugins", "/opt/lander/share/lander/plugins"])
+        #expect(
+            path.directories == [
+                "/flag", "/project", "/env1", "/env2", "/home/u/.lander/plugins", "/opt/lander/share/lander/plugins",
+            ])
     }
 }

@@ -32,7 +32,9 @@ import Testing
         var size = 0
         let source = "return 'from bytecode'"
         let compiled = try #require(source.withCString { lander_compile($0, source.utf8.count, "=b", &size) })
-        let bytes = compiled.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
+        let bytes = compiled.withMemoryRebound(to: UInt8.self, capacity: size) {
+            Array(UnsafeBufferPointer(start: $0, count: size))
+        }
         free(compiled)
         let runtime = try LuaRuntime.testing()
         runtime.register("chunk") { _ in [.bytes(bytes)] }
@@ -67,7 +69,8 @@ import Testing
     ])
     func sharedLibrariesAreReadOnly(source: String, problem: String) async throws {
         let runtime = try LuaRuntime.testing()
-        let error = try #require(await luaError { _ = try await runtime.run(source: source, chunk: "a.lua", plugin: "a") })
+        let error = try #require(
+            await luaError { _ = try await runtime.run(source: source, chunk: "a.lua", plugin: "a") })
         #expect(error.message.contains(problem))
         #expect(error.line == 1)
         let intact = try await runtime.run(
@@ -78,7 +81,8 @@ import Testing
     @Test func librariesStillEnumerate() async throws {
         let runtime = try LuaRuntime.testing()
         let results = try await runtime.eval(
-            "local n = 0; for k, v in pairs(string) do n = n + 1 end; local m = 0; for k in pairs(lander.log) do m = m + 1 end; return n > 10, m")
+            "local n = 0; for k, v in pairs(string) do n = n + 1 end; local m = 0; for k in pairs(lander.log) do m = m + 1 end; return n > 10, m"
+        )
         #expect(results == [true, 4])
     }
 }

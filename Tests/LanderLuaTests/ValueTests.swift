@@ -30,7 +30,8 @@ import Testing
 
     @Test func binaryStringsKeepEveryByte() async throws {
         let runtime = try LuaRuntime.testing()
-        let results = try await runtime.eval("local s = ''; for i = 0, 255 do s = s .. string.char(i) end; return s, #s")
+        let results = try await runtime.eval(
+            "local s = ''; for i = 0, 255 do s = s .. string.char(i) end; return s, #s")
         #expect(results.first?.byteValue == Array(0...255))
         #expect(results.last == 256)
     }

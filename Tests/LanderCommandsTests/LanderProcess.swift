@@ -1,0 +1,68 @@
+import Foundation
+
+/// The built `lander` executable, run as a user would.
+enum Lander {
+    /// The directory the test bundle was built into; `lander` is built beside it.
+    static var executable: URL {
+        get throws {
+            let bundle = Bundle.main.bundleURL
+            for directory in [
+                bundle, bundle.deletingLastPathComponent(),
+                URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            ] {
+                let candidate = directory.appendingPathComponent("lander")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            }
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "lander next to \(bundle.path)"])
+        }
+    }
+
+    /// The outcome of one run.
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `lander` with arguments and waits (bounded) for it to exit.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
+        async throws -> Run
+    {
+        let process = Process()
+        process.executableURL = try executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: await stdout, as: UTF8.self),
+            stderr: String(decoding: await stderr, as: UTF8.self))
+    }
+}
+
+/// A temporary directory for files a test writes.
+struct Scratch {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("lander-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// Writes a file and returns its path.
+    func file(_ name: String, _ contents: String) throws -> String {
+        let path = url.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try contents.write(to: path, atomically: true, encoding: .utf8)
+        return path.path
+    }
+}
