@@ -1,5 +1,4 @@
 public import ArgumentParser
-import Foundation
 
 /// The `lander` command line.
 public struct LanderCommand: AsyncParsableCommand {
@@ -19,7 +18,6 @@ public let landerVersion = "0.1.0"
 extension LanderCommand {
     /// Parses the process arguments, runs the command and exits with its code.
     public static func start() async {
-        setvbuf(stdout, nil, _IOLBF, 0)  // lines appear in order with standard error, even in a pipe
         await main()
     }
 }

@@ -39,11 +39,11 @@ struct LuaCommand: AsyncParsableCommand {
                 throw ValidationError("cannot read \(file): \(error.localizedDescription)")
             }
             let runtime = try LuaRuntime(
-                limits: limits, pluginPath: .standard(flags: plugins),
+                limits: limits, pluginPath: .standard(flags: plugins), output: { printOutput($0) },
                 log: { level, message in printError("[\(level.rawValue)] \(message)") })
             do {
                 let results = try await runtime.run(source: source, chunk: file)
-                if !results.isEmpty { print(results.map(\.description).joined(separator: "\t")) }
+                if !results.isEmpty { printOutput(results.map(\.description).joined(separator: "\t")) }
             } catch {
                 printError("lander: \(error.description)")
                 throw ExitCode(1)
