@@ -13,7 +13,8 @@ let package = Package(
         .executable(name: "lander", targets: ["lander"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,6 +29,17 @@ let package = Package(
             dependencies: ["CLua"]
         ),
         .target(
+            /** Pure value types: projects, environments, targets, steps, tasks, diagnostics. No I/O. */
+            name: "LanderModel",
+            swiftSettings: settings
+        ),
+        .target(
+            /** lander.yml → LanderModel, reporting every problem at once with file:line:column. */
+            name: "LanderLoading",
+            dependencies: ["LanderModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: settings
+        ),
+        .target(
             /** The embedded, sandboxed Lua runtime: values, host functions, coroutines, limits, require. */
             name: "LanderLua",
             dependencies: ["CLua", "CLuaShim"],
@@ -38,6 +50,7 @@ let package = Package(
             name: "LanderCommands",
             dependencies: [
                 "LanderLua",
+                "LanderLoading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -58,6 +71,12 @@ let package = Package(
             /** Tests of the Lua runtime against real Lua states. */
             name: "LanderLuaTests",
             dependencies: ["LanderLua", "CLuaShim"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            /** Tests of loading lander.yml: fixtures and every diagnostic. */
+            name: "LanderLoadingTests",
+            dependencies: ["LanderLoading"],
             swiftSettings: settings
         ),
         .testTarget(

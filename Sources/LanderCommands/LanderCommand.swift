@@ -6,7 +6,7 @@ public struct LanderCommand: AsyncParsableCommand {
         commandName: "lander",
         abstract: "Deploy projects to many machines: steps in order, tasks in parallel, extended in Lua.",
         version: landerVersion,
-        subcommands: [LuaCommand.self]
+        subcommands: [ValidateCommand.self, LuaCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,60 @@
+import LanderModel
+
+/// Checks that need the whole project: duplicate steps, unknown roles, outputs read too early.
+enum ProjectChecks {
+    static func run(_ project: Project) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        let roles = project.roles.sorted()
+        var stepsSoFar: [String: Step] = [:]
+        for step in project.steps {
+            if let earlier = stepsSoFar[step.name] {
+                diagnostics.append(
+                    Diagnostic(
+                        "duplicate step name '\(step.name)'", at: step.location,
+                        hint: "the first is at line \(earlier.location?.line ?? 0); step names must be unique"))
+            }
+            for task in step.tasks {
+                if !project.environments.isEmpty, !roles.contains(task.role) {
+                    diagnostics.append(
+                        Diagnostic(
+                            "unknown role '\(task.role)' in step '\(step.name)'", at: task.location,
+                            hint: Suggestion.hint(for: task.role, in: roles, listing: "roles in the environments are")))
+                }
+                for reference in outputReferences(in: task) {
+                    guard let source = stepsSoFar[reference] else {
+                        let later = project.steps.contains { $0.name == reference }
+                        diagnostics.append(
+                            Diagnostic(
+                                "step '\(step.name)' reads output of step '\(reference)' "
+                                    + (later ? "before that step runs" : "but no step has that name"),
+                                at: task.location, hint: later ? "outputs flow to later steps only" : nil))
+                        continue
+                    }
+                    if !source.tasks.contains(where: { $0.role == task.role }) {
+                        diagnostics.append(
+                            Diagnostic(
+                                "step '\(step.name)' on role '\(task.role)' reads output of step '\(reference)', which runs on "
+                                    + "role \(source.tasks.map { "'\($0.role)'" }.joined(separator: ", "))",
+                                at: task.location, hint: "outputs stay on the target that set them"))
+                    }
+                }
+            }
+            stepsSoFar[step.name] = stepsSoFar[step.name] ?? step
+        }
+        return diagnostics
+    }
+
+    /// Step names read through `{{output.STEP.…}}` in a task's argv and env.
+    static func outputReferences(in task: Task) -> [String] {
+        var texts = Array(task.options.env.values)
+        if case .run(let argv) = task.action { texts += argv }
+        return texts.flatMap { text in
+            text.split(separator: "{{", omittingEmptySubsequences: false).dropFirst().compactMap { part in
+                let expression = part.prefix { $0 != "}" }.trimmingCharacters(in: .whitespaces)
+                let components = expression.split(separator: ".")
+                guard components.count >= 3, components[0] == "output" || components[0] == "outputs" else { return nil }
+                return String(components[1])
+            }
+        }
+    }
+}

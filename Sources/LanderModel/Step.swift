@@ -1,0 +1,88 @@
+/// A stage of the process; steps run in sequence, their tasks in parallel.
+public struct Step: Sendable {
+    /// The step's name, unique in the project.
+    public var name: String
+    /// The tasks, all started together.
+    public var tasks: [Task]
+    /// Variables for this step (the highest scope).
+    public var variables: [String: ConfigValue]
+    /// Where the step is declared.
+    public var location: SourceLocation?
+
+    /// Creates a step.
+    public init(name: String, tasks: [Task], variables: [String: ConfigValue] = [:], location: SourceLocation? = nil) {
+        self.name = name
+        self.tasks = tasks
+        self.variables = variables
+        self.location = location
+    }
+}
+
+/// A unit inside a step: runs on every target of its role.
+public struct Task: Sendable {
+    /// A name for progress output and logs.
+    public var name: String
+    /// The role whose targets run it.
+    public var role: String
+    /// What it does.
+    public var action: Action
+    /// How it runs and fails.
+    public var options: TaskOptions
+    /// Where the task is declared.
+    public var location: SourceLocation?
+
+    /// Creates a task.
+    public init(
+        name: String, role: String, action: Action, options: TaskOptions = TaskOptions(),
+        location: SourceLocation? = nil
+    ) {
+        self.name = name
+        self.role = role
+        self.action = action
+        self.options = options
+        self.location = location
+    }
+
+    /// What a task does.
+    public enum Action: Sendable, Hashable {
+        /// Runs an argv (its elements may hold `{{…}}` expressions, resolved per target).
+        case run([String])
+        /// Instantiates a step template from the plugin path with parameters.
+        case template(String, with: [String: ConfigValue])
+    }
+}
+
+/// How a task runs, retries and fails.
+public struct TaskOptions: Sendable, Hashable {
+    /// On failure, cancel the step's running tasks at once (otherwise they finish first).
+    public var haltOnError: Bool = false
+    /// When false, later steps start while the task runs on; the deployment still waits for it.
+    public var waitForFinish: Bool = true
+    /// When true, a failure is reported but neither fails the step nor stops later steps.
+    public var continueOnError: Bool = false
+    /// The longest one attempt on one target may take.
+    public var timeout: Duration?
+    /// Attempts after the first failure.
+    public var retries: Int = 0
+    /// The wait before the first retry; doubled for each further one.
+    public var retryBackoff: Duration = .seconds(1)
+    /// When the task runs, given how the deployment is going.
+    public var when: RunCondition = .success
+    /// Environment variables for the command (values may hold `{{…}}`).
+    public var env: [String: String] = [:]
+    /// At most this many targets at once (nil: all of them).
+    public var parallelism: Int?
+
+    /// Default options.
+    public init() {}
+}
+
+/// When a task runs.
+public enum RunCondition: String, Sendable, Hashable, CaseIterable {
+    /// Only while nothing has failed (the default).
+    case success
+    /// Only once something has failed.
+    case failure
+    /// Whatever happened before.
+    case always
+}

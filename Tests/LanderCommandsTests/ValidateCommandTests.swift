@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@Suite struct ValidateCommandTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/x-y-z/lander.yml").path
+
+    @Test func validProjectIsSummarised() async throws {
+        let run = try await Lander.run(["validate", "--file", Self.fixture, "-e", "production"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("project 'checkout' is valid: 4 steps, 5 tasks, 2 environments (test, production)"))
+    }
+
+    @Test func everyProblemIsPrintedWithItsLocation() async throws {
+        let scratch = try Scratch()
+        let file = try scratch.file(
+            "lander.yml",
+            "project: demo\nenvironments:\n  test:\n    targets:\n      a: { roles: [app] }\nsteps:\n  - { name: s, on: ap, run: [true], retries: many }\n"
+        )
+        let run = try await Lander.run(["validate", "-f", file])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(file):7:46: retries of step 's' must be a whole number ≥ 0, found 'many'"))
+        #expect(run.stderr.contains("\(file):7:5: unknown role 'ap' in step 's'; did you mean 'app'?"))
+        #expect(run.stderr.contains("has 2 problem(s); nothing was deployed"))
+    }
+
+    @Test func unknownEnvironmentNamesTheKnownOnes() async throws {
+        let run = try await Lander.run(["validate", "-f", Self.fixture, "-e", "staging"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("no environment 'staging'"))
+        #expect(run.stderr.contains("environments are: test, production"))
+    }
+}
