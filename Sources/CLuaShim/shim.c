@@ -246,7 +246,6 @@ void lander_close(lua_State *L) {
 
 void *lander_owner(lua_State *L) { return budget_of(L)->owner; }
 void lander_set_owner(lua_State *L, void *owner) { budget_of(L)->owner = owner; }
-int lander_interrupt_reason(lua_State *L) { return atomic_load(&budget_of(L)->interrupt); }
 
 typedef struct {
     char *data;
@@ -307,13 +306,11 @@ void lander_begin_entry(lua_State *L, lua_State *runner, int64_t deadline_ns) {
 
 void lander_budget_interrupt(lander_budget *budget, int reason) { atomic_store(&budget->interrupt, reason); }
 
-int lander_stop_reason(lua_State *L) { return budget_of(L)->stop; }
 int lander_budget_stop(lander_budget *budget) {
     int interrupt = atomic_load_explicit(&budget->interrupt, memory_order_relaxed);
     return budget->stop ? budget->stop : interrupt;
 }
 size_t lander_memory_used(lua_State *L) { return budget_of(L)->memory_used; }
-int64_t lander_instructions_used(lua_State *L) { return budget_of(L)->instructions; }
 
 int lander_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     lander_budget *b = budget_of(co);

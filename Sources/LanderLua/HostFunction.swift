@@ -47,7 +47,7 @@ public struct LuaArguments {
 
     /// A required string argument.
     public func string(_ position: Int) throws -> String {
-        if let s = runtime.string(at: Int32(position), in: state), position <= count { return s }
+        if position >= 1, position <= count, let s = runtime.string(at: Int32(position), in: state) { return s }
         throw mismatch(position, expected: "string")
     }
 

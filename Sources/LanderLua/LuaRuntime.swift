@@ -73,7 +73,7 @@ public final class LuaRuntime {
     // MARK: Registering host functions
 
     /// Makes a Swift function callable as `lander.<path>` (e.g. `"log.info"` or `"lander.log.info"`).
-    /// Register before running code: each plugin's environment copies the API when first used.
+    /// Register before running code: a plugin's environment keeps the API view it was made with.
     public func register(_ name: String, _ function: @escaping LuaHostFunction) {
         install(HostEntry(name: Self.qualified(name), body: .sync(function)))
     }
@@ -109,12 +109,7 @@ public final class LuaRuntime {
         lander_push_host_function(state, id)
         lua_rawset(state, -3)
         lander_pop(state, 1)
-        // The read-only view plugins see is rebuilt on next use.
-        lua_rawgeti(state, lander_registry_index(), lua_Integer(sandboxReference))
-        pushString("api_view", on: state)
-        lua_pushnil(state)
-        lua_rawset(state, -3)
-        lander_pop(state, 1)
+        setSandboxField("api_view") { lua_pushnil($0) }  // the read-only view is rebuilt on next use
     }
 
     // MARK: Entries
@@ -127,8 +122,8 @@ public final class LuaRuntime {
         let plugin = plugin ?? Self.pluginName(ofChunk: chunk)
         chunkPlugins[chunk] = plugin
         return try await enter { co throws(LuaError) in
-            try load(source: Array(source.utf8), chunk: chunk, on: co)
-            pushEnvironment(of: plugin, on: co)
+            try load(source: source, chunk: chunk, on: co)
+            try pushEnvironment(of: plugin, on: co)
             _ = lua_setupvalue(co, -2, 1)
             return 0
         }
@@ -166,13 +161,12 @@ public final class LuaRuntime {
         luaL_unref(state, lander_registry_index(), function.reference)
     }
 
+    /// The plugin a chunk belongs to when none is given: `notify/init.lua` is `notify`, `tour.lua` is `tour`.
     static func pluginName(ofChunk chunk: String) -> String {
-        let file = chunk.split(separator: "/").last.map(String.init) ?? chunk
         let components = chunk.split(separator: "/")
-        if components.count > 1, file == "init.lua" || components.count == 2 {
-            return String(components[components.count - 2])
-        }
-        return file.hasSuffix(".lua") ? String(file.dropLast(4)) : file
+        guard let file = components.last else { return chunk }
+        if file == "init.lua", components.count > 1 { return String(components[components.count - 2]) }
+        return file.hasSuffix(".lua") ? String(file.dropLast(4)) : String(file)
     }
 
     /// Runs one entry on the runner coroutine: `prepare` pushes the function and arguments.
@@ -292,8 +286,11 @@ public final class LuaRuntime {
         runnerReference = LUA_NOREF
     }
 
-    private func load(source: [UInt8], chunk: String, on lua: OpaquePointer) throws(LuaError) {
-        let status = Self.withCBytes(source) { lander_load(lua, $0, $1, "@" + chunk, "t") }
+    private func load(source: String, chunk: String, on lua: OpaquePointer) throws(LuaError) {
+        var source = source
+        let status = source.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { lander_load(lua, $0.baseAddress, $0.count, "@" + chunk, "t") }
+        }
         guard status == LUA_OK else {
             let text = string(at: -1, in: lua) ?? "cannot load \(chunk)"
             lander_pop(lua, 1)
@@ -311,7 +308,9 @@ public final class LuaRuntime {
         guard let bytecode = Self.preludeBytecode else {
             throw LuaError(.syntax, message: "the Lander prelude does not compile (a bug in Lander)")
         }
-        let status = Self.withCBytes(bytecode) { lander_load(state, $0, $1, "=lander", "b") }
+        let status = bytecode.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { lander_load(state, $0.baseAddress, $0.count, "=lander", "b") }
+        }
         guard status == LUA_OK else { throw LuaError(.syntax, message: "cannot load the Lander prelude") }
         lander_push_yield_marker(state)
         var host: [(String, HostEntry)] = [
@@ -403,29 +402,33 @@ public final class LuaRuntime {
         lander_pop(lua, 1)
     }
 
-    private func pushEnvironment(of plugin: String, on co: OpaquePointer) {
+    private func pushEnvironment(of plugin: String, on co: OpaquePointer) throws(LuaError) {
         pushSandboxField("env_for")
         pushString(plugin, on: state)
-        if lander_pcall(state, 1, 1) != LUA_OK {
-            lander_pop(state, 1)
-            lua_createtable(state, 0, 0)
+        guard lander_pcall(state, 1, 1) == LUA_OK else {
+            let text = string(at: -1, in: state) ?? "?"
+            lua_settop(state, 0)
+            let kind = stopReason() ?? .runtime
+            throw LuaError(
+                kind,
+                message: kind == .runtime ? "cannot make the environment of '\(plugin)': \(text)" : stopMessage(kind))
         }
         lua_xmove(state, co, 1)
+    }
+
+    /// Sets a field of the prelude's sandbox table to the value `push` leaves on the main stack.
+    private func setSandboxField(_ name: String, _ push: (OpaquePointer) -> Void) {
+        lua_rawgeti(state, lander_registry_index(), lua_Integer(sandboxReference))
+        pushString(name, on: state)
+        push(state)
+        lua_rawset(state, -3)
+        lander_pop(state, 1)
     }
 
     /// Forgets modules left half-loaded by a failed entry, so the next `require` retries them.
     private func resetLoading() {
         lastEntryFailed = false
-        pushSandboxField("loading")
-        lua_pushnil(state)
-        let dirty = lua_next(state, -2) != 0
-        lua_settop(state, 0)
-        guard dirty else { return }
-        lua_rawgeti(state, lander_registry_index(), lua_Integer(sandboxReference))
-        pushString("loading", on: state)
-        lua_createtable(state, 0, 0)
-        lua_rawset(state, -3)
-        lua_settop(state, 0)
+        setSandboxField("loading") { lua_createtable($0, 0, 0) }
     }
 
     func rememberHostError(_ error: any Error, message: String) {
@@ -501,15 +504,6 @@ public final class LuaRuntime {
             return (String(cString: source + 1), Int(record.currentline))
         }
         return nil
-    }
-
-    /// Calls `body` with a non-null pointer to the bytes and their count.
-    private static func withCBytes<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>?, Int) -> R) -> R {
-        var terminated = bytes
-        terminated.append(0)
-        return terminated.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress, bytes.count) }
-        }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -87,3 +87,18 @@ import Testing
         #expect(LuaError.splitLocation("time 12:30 is late") == nil)
     }
 }
+
+@Suite struct ChunkNamingTests {
+    @Test(arguments: [
+        ("notify/init.lua", "notify"), ("tour.lua", "tour"), ("/tmp/b.lua", "b"), ("a/b/c.lua", "c"),
+        ("/work/plugins/greet/init.lua", "greet"),
+    ])
+    func chunkBelongsToItsFileOrItsDirectoryForInit(chunk: String, plugin: String) {
+        #expect(LuaRuntime.pluginName(ofChunk: chunk) == plugin)
+    }
+
+    @Test func emptyChunkRunsAndReturnsNothing() async throws {
+        let runtime = try LuaRuntime.testing()
+        #expect(try await runtime.eval("") == [])
+    }
+}

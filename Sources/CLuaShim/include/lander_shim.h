@@ -43,8 +43,6 @@ void lander_close(lua_State *L);
 void *lander_owner(lua_State *L);
 /// Sets the Swift owner once it exists.
 void lander_set_owner(lua_State *L, void *owner);
-/// The pending interrupt (LANDER_STOP_DEADLINE or _CANCELLED), 0 if none.
-int lander_interrupt_reason(lua_State *L);
 /// Compiles trusted source to a binary chunk (malloc'd; the caller frees it); NULL on error.
 char *lander_compile(const char *source, size_t length, const char *chunkname, size_t *size);
 /// The budget of a state, to interrupt it from another thread.
@@ -56,14 +54,10 @@ void lander_set_limits(lua_State *L, size_t memory, int64_t instructions);
 void lander_begin_entry(lua_State *L, lua_State *runner, int64_t deadline_ns);
 /// Asks a running script to stop (thread-safe); reason is LANDER_STOP_DEADLINE or _CANCELLED.
 void lander_budget_interrupt(lander_budget *budget, int reason);
-/// The sticky stop reason of the current entry (LANDER_STOP_*).
-int lander_stop_reason(lua_State *L);
 /// The stop reason, or else the pending interrupt, of the current entry (0: none).
 int lander_budget_stop(lander_budget *budget);
 /// Bytes the state holds now.
 size_t lander_memory_used(lua_State *L);
-/// Instructions counted in the current entry (at hook granularity).
-int64_t lander_instructions_used(lua_State *L);
 /// The monotonic clock in nanoseconds.
 int64_t lander_monotonic_ns(void);
 
