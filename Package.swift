@@ -29,6 +29,16 @@ let package = Package(
             dependencies: ["CLua"]
         ),
         .target(
+            /** C helpers for the local transport: posix_spawn into a process group, pidfd_open, wait statuses. */
+            name: "CLanderProcess"
+        ),
+        .target(
+            /** How commands reach targets: argv commands as data; local processes in process groups. */
+            name: "LanderTransport",
+            dependencies: ["CLanderProcess"],
+            swiftSettings: settings
+        ),
+        .target(
             /** Pure value types: projects, environments, targets, steps, tasks, diagnostics. No I/O. */
             name: "LanderModel",
             swiftSettings: settings
@@ -71,6 +81,12 @@ let package = Package(
             /** Tests of the Lua runtime against real Lua states. */
             name: "LanderLuaTests",
             dependencies: ["LanderLua", "CLuaShim"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            /** Tests of the local transport against real processes. */
+            name: "LanderTransportTests",
+            dependencies: ["LanderTransport"],
             swiftSettings: settings
         ),
         .testTarget(
