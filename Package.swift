@@ -50,9 +50,15 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            /** Planner and executor: steps in sequence, tasks in parallel, outputs, sessions, hooks, cancellation. */
+            name: "LanderEngine",
+            dependencies: ["LanderModel", "LanderTransport"],
+            swiftSettings: settings
+        ),
+        .target(
             /** The embedded, sandboxed Lua runtime: values, host functions, coroutines, limits, require. */
             name: "LanderLua",
-            dependencies: ["CLua", "CLuaShim"],
+            dependencies: ["CLua", "CLuaShim", "LanderEngine", "LanderModel", "LanderTransport"],
             swiftSettings: settings
         ),
         .target(
@@ -60,6 +66,8 @@ let package = Package(
             name: "LanderCommands",
             dependencies: [
                 "LanderLua",
+                "LanderEngine",
+                "LanderTransport",
                 "LanderLoading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -83,15 +83,26 @@ public final class LuaRuntime {
         install(HostEntry(name: Self.qualified(name), body: .async(function)))
     }
 
+    /// Makes an async Swift function callable as `internal.<key>` from Lander's own chunks only (plugin
+    /// `<lander>`); plugins never see it. `displayName` is what argument errors call it, e.g. `ctx.target:run`.
+    func registerInternal(_ key: String, displayName: String, async function: @escaping LuaAsyncHostFunction) {
+        install(HostEntry(name: displayName, body: .async(function)), table: "internal", path: [key])
+    }
+
+    /// Makes a Swift function callable as `internal.<key>` from Lander's own chunks only.
+    func registerInternal(_ key: String, displayName: String, _ function: @escaping LuaHostFunction) {
+        install(HostEntry(name: displayName, body: .sync(function)), table: "internal", path: [key])
+    }
+
     private static func qualified(_ name: String) -> String {
         name.hasPrefix("lander.") ? name : "lander." + name
     }
 
-    private func install(_ entry: HostEntry) {
+    private func install(_ entry: HostEntry, table: String = "api", path: [String]? = nil) {
         let id = Int32(hostFunctions.count)
         hostFunctions.append(entry)
-        let path = entry.name.split(separator: ".").dropFirst().map(String.init)
-        pushSandboxField("api")
+        let path = path ?? entry.name.split(separator: ".").dropFirst().map(String.init)
+        pushSandboxField(table)
         for component in path.dropLast() {
             pushString(component, on: state)
             lua_rawget(state, -2)
@@ -109,7 +120,7 @@ public final class LuaRuntime {
         lander_push_host_function(state, id)
         lua_rawset(state, -3)
         lander_pop(state, 1)
-        setSandboxField("api_view") { lua_pushnil($0) }  // the read-only view is rebuilt on next use
+        if table == "api" { setSandboxField("api_view") { lua_pushnil($0) } }  // the view is rebuilt on next use
     }
 
     // MARK: Entries

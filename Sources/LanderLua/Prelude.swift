@@ -39,7 +39,7 @@ let preludeSource = #"""
       return function(...) return unwrap(resume(thread, ...)) end
     end
 
-    local S = { loading = {}, loaded = {}, envs = {}, api = {} }
+    local S = { loading = {}, loaded = {}, envs = {}, api = {}, internal = {} }
 
     -- A read-only view: reads reach the table, writes are errors, getmetatable cannot reach it.
     local function readonly(name, t)
@@ -98,6 +98,28 @@ let preludeSource = #"""
     }
     S.api.sleep = host.sleep
 
+    -- lander.template { params = {...}, run = function(ctx, p) ... end }: a step template's declaration.
+    S.api.template = function(spec)
+      if type(spec) ~= "table" then error("lander.template expects a table { params = {...}, run = function(ctx, p) }", 2) end
+      if type(spec.run) ~= "function" then error("lander.template: run must be a function(ctx, params)", 2) end
+      if spec.params ~= nil and type(spec.params) ~= "table" then error("lander.template: params must be a table", 2) end
+      local declared = { kind = "template", params = spec.params or {}, run = spec.run, description = spec.description }
+      return declared
+    end
+
+    -- lander.plugin { name = "...", hooks = { post_deploy = function(ctx, opts) ... end } }: a plugin's hooks.
+    S.api.plugin = function(spec)
+      if type(spec) ~= "table" or type(spec.hooks) ~= "table" then
+        error("lander.plugin expects a table { name = ..., hooks = { point = function(ctx, opts) } }", 2)
+      end
+      for point, fn in pairs(spec.hooks) do
+        if type(fn) ~= "function" then error("lander.plugin: hook '" .. tostring(point) .. "' must be a function", 2) end
+      end
+      local plugin = { kind = "plugin", name = spec.name, hooks = spec.hooks }
+      for k, v in pairs(spec) do if plugin[k] == nil then plugin[k] = v end end
+      return plugin
+    end
+
     local function make_env()
       if S.api_view == nil then S.api_view = readonly_tree("lander", S.api) end
       local env = setmetatable({ lander = S.api_view }, { __index = shared })
@@ -116,6 +138,8 @@ let preludeSource = #"""
       local env = S.envs[plugin]
       if env == nil then
         env = make_env()
+        -- Lander's own chunks (a name no module can have) reach the internal host functions.
+        if plugin == "<lander>" then env.internal = S.internal end
         S.envs[plugin] = env
       end
       return env

@@ -16,7 +16,8 @@ public struct Command: Sendable, Hashable, CustomStringConvertible {
     /// The argv as a person would type it (quoted where needed); for display only, never executed.
     public var description: String { argv.map(Self.quoted).joined(separator: " ") }
 
-    static func quoted(_ word: String) -> String {
+    /// One word quoted for display the way a POSIX shell would read it back.
+    public static func quoted(_ word: String) -> String {
         let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%{}".contains($0) }
         if plain, !word.isEmpty { return word }
         return "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"

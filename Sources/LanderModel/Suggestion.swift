@@ -1,7 +1,7 @@
 /// "Did you mean" for misspelt keys, roles and names.
-enum Suggestion {
+public enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let limit = max(2, word.count / 3)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
@@ -16,7 +16,7 @@ enum Suggestion {
     }
 
     /// A hint: `did you mean 'x'?`, else the list of what is allowed.
-    static func hint(for word: String, in candidates: [String], listing noun: String) -> String {
+    public static func hint(for word: String, in candidates: [String], listing noun: String) -> String {
         if let match = closest(to: word, in: candidates) { return "did you mean '\(match)'?" }
         return candidates.isEmpty ? "there are no \(noun)" : "\(noun): " + candidates.joined(separator: ", ")
     }

@@ -1,0 +1,68 @@
+import Foundation
+import LanderEngine
+
+/// One JSON object per event, for tools reading `lander deploy --json`.
+enum EventJSON {
+    private struct Record: Encodable {
+        var time: String
+        var event: String
+        var id: String?, project: String?, environment: String?, version: String?
+        var step: String?, task: String?, target: String?
+        var tasks: [String]?
+        var line: String?, stream: String?, level: String?, message: String?
+        var outcome: String?, error: String?, reason: String?
+        var attempt: Int?, delaySeconds: Double?, durationSeconds: Double?
+        var steps: Int?, targets: Int?
+        var point: String?, hook: String?, critical: Bool?
+    }
+
+    static func line(_ event: DeploymentEvent) -> String {
+        var record = Record(time: Date().formatted(.iso8601), event: "")
+        switch event {
+        case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
+            record.event = "deployment_started"
+            (record.id, record.project, record.environment, record.version) = (id, project, environment, version)
+            (record.steps, record.targets) = (steps, targets)
+        case .stepStarted(let step, let tasks):
+            (record.event, record.step, record.tasks) = ("step_started", step, tasks)
+        case .stepSkipped(let step, let reason):
+            (record.event, record.step, record.reason) = ("step_skipped", step, reason)
+        case .targetStarted(let step, let task, let target):
+            (record.event, record.step, record.task, record.target) = ("target_started", step, task, target)
+        case .output(let step, let task, let target, let line, let isError):
+            (record.event, record.step, record.task, record.target) = ("output", step, task, target)
+            (record.line, record.stream) = (line, isError ? "stderr" : "stdout")
+        case .log(let level, let message, let target):
+            (record.event, record.level, record.message, record.target) = ("log", level, message, target)
+        case .retrying(let step, let task, let target, let attempt, let error, let delay):
+            (record.event, record.step, record.task, record.target) = ("retrying", step, task, target)
+            (record.attempt, record.error, record.delaySeconds) = (attempt, error, seconds(delay))
+        case .targetFinished(let step, let task, let target, let outcome, let duration):
+            (record.event, record.step, record.task, record.target) = ("target_finished", step, task, target)
+            record.outcome = outcome.word
+            record.durationSeconds = seconds(duration)
+            if case .failed(let message) = outcome { record.error = message }
+            if case .tolerated(let message) = outcome { record.error = message }
+        case .stepFinished(let step, let succeeded, let duration):
+            (record.event, record.step, record.outcome) = ("step_finished", step, succeeded ? "succeeded" : "failed")
+            record.durationSeconds = seconds(duration)
+        case .hookStarted(let point, let hook):
+            (record.event, record.point, record.hook) = ("hook_started", point.rawValue, hook)
+        case .hookFinished(let point, let hook, let error, let critical):
+            (record.event, record.point, record.hook) = ("hook_finished", point.rawValue, hook)
+            (record.error, record.critical, record.outcome) = (error, critical, error == nil ? "succeeded" : "failed")
+        case .deploymentFinished(let outcome, let duration, let error):
+            (record.event, record.outcome, record.error) = ("deployment_finished", outcome.rawValue, error)
+            record.durationSeconds = seconds(duration)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(record) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import LanderEngine
+import LanderModel
+import LanderTransport
+
+/// Prints a plan as text, JSON, a Mermaid flowchart or a Graphviz graph; secrets are masked in all of them.
+struct PlanRenderer {
+    let plan: Plan
+
+    func render(_ format: PlanFormat) -> String {
+        let text: String
+        switch format {
+        case .text: text = self.text
+        case .json: text = json
+        case .mermaid: text = mermaid
+        case .dot: text = dot
+        }
+        return plan.secrets.mask(text)
+    }
+
+    // MARK: Text
+
+    private var text: String {
+        var lines = [
+            "\(plan.project) \(plan.release.version) → \(plan.environment): \(plan.steps.count) steps on "
+                + "\(plan.targets.count) targets"
+        ]
+        for (index, step) in plan.steps.enumerated() {
+            lines.append("")
+            lines.append("step \(index + 1): \(step.name)" + (step.tasks.count > 1 ? "  (tasks run in parallel)" : ""))
+            for task in step.tasks {
+                let flags = flags(of: task.options)
+                lines.append(
+                    "  \(step.tasks.count > 1 ? "∥ " : "")task \(task.name) on \(task.role) "
+                        + "(\(task.targets.count) target\(task.targets.count == 1 ? "" : "s"))"
+                        + (flags.isEmpty ? "" : "  [" + flags.joined(separator: ", ") + "]"))
+                for target in task.targets {
+                    lines.append("      \(target.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(target))")
+                }
+            }
+        }
+        if !plan.hooks.isEmpty {
+            lines.append("")
+            lines.append("hooks:")
+            for point in HookPoint.allCases {
+                let bound = plan.hooks.filter { $0.point == point }
+                guard !bound.isEmpty else { continue }
+                lines.append(
+                    "  \(point.rawValue): "
+                        + bound.map { $0.reference + ($0.critical ? " (critical)" : "") }.joined(separator: ", "))
+            }
+        }
+        let variables = plan.variables.sorted { $0.key < $1.key }
+        if !variables.isEmpty {
+            lines.append("")
+            lines.append("variables (project and environment; roles, targets and steps may override):")
+            for (key, value) in variables { lines.append("  \(key) = \(Expression.render(value))") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private var width: Int { plan.targets.map(\.name.count).max() ?? 0 }
+
+    private func describe(_ target: PlannedTarget) -> String {
+        let env = target.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined()
+        switch target.work {
+        case .run(let argv): return env + argv.map(Command.quoted).joined(separator: " ")
+        case .template(let name, let parameters):
+            let given = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Expression.render($0.value))" }
+            return env + "template \(name)" + (given.isEmpty ? "" : " with " + given.joined(separator: ", "))
+        }
+    }
+
+    private func flags(of options: TaskOptions) -> [String] {
+        var flags: [String] = []
+        if !options.waitForFinish { flags.append("detached: later steps start while it runs") }
+        if options.haltOnError { flags.append("halt_on_error") }
+        if options.continueOnError { flags.append("continue_on_error") }
+        if options.when != .success { flags.append("when: \(options.when.rawValue)") }
+        if let timeout = options.timeout { flags.append("timeout \(timeout.formatted)") }
+        if options.retries > 0 { flags.append("retries \(options.retries)") }
+        if let parallelism = options.parallelism { flags.append("parallelism \(parallelism)") }
+        return flags
+    }
+
+    // MARK: JSON
+
+    private struct Document: Encodable {
+        var project: String, environment: String, version: String
+        var steps: [StepDocument]
+        var hooks: [HookDocument]
+        var variables: [String: String]
+    }
+    private struct StepDocument: Encodable {
+        var name: String
+        var tasks: [TaskDocument]
+    }
+    private struct TaskDocument: Encodable {
+        var name: String, role: String
+        var haltOnError: Bool, waitForFinish: Bool, continueOnError: Bool
+        var when: String
+        var timeoutSeconds: Double?, retries: Int, parallelism: Int?
+        var targets: [TargetDocument]
+    }
+    private struct TargetDocument: Encodable {
+        var name: String, root: String
+        var run: [String]?
+        var template: String?
+        var parameters: [String: String]?
+        var env: [String: String]
+    }
+    private struct HookDocument: Encodable {
+        var point: String, hook: String, critical: Bool
+    }
+
+    private var json: String {
+        let document = Document(
+            project: plan.project, environment: plan.environment, version: plan.release.version,
+            steps: plan.steps.map { step in
+                StepDocument(
+                    name: step.name,
+                    tasks: step.tasks.map { task in
+                        TaskDocument(
+                            name: task.name, role: task.role, haltOnError: task.options.haltOnError,
+                            waitForFinish: task.options.waitForFinish, continueOnError: task.options.continueOnError,
+                            when: task.options.when.rawValue,
+                            timeoutSeconds: task.options.timeout.map { Double($0.components.seconds) },
+                            retries: task.options.retries, parallelism: task.options.parallelism,
+                            targets: task.targets.map(targetDocument))
+                    })
+            },
+            hooks: plan.hooks.map { HookDocument(point: $0.point.rawValue, hook: $0.reference, critical: $0.critical) },
+            variables: plan.variables.mapValues(Expression.render))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(document) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func targetDocument(_ target: PlannedTarget) -> TargetDocument {
+        switch target.work {
+        case .run(let argv):
+            TargetDocument(name: target.name, root: target.root, run: argv, env: target.env)
+        case .template(let name, let parameters):
+            TargetDocument(
+                name: target.name, root: target.root, template: name,
+                parameters: parameters.mapValues(Expression.render), env: target.env)
+        }
+    }
+
+    // MARK: Graphs
+
+    /// The seed's picture: steps one after another, a step's tasks side by side, detached tasks running on
+    /// beside later steps until the deployment's end.
+    private var mermaid: String {
+        var lines = ["flowchart LR", "    start((start))"]
+        var gate = "start"
+        for (index, step) in plan.steps.enumerated() {
+            let next = index == plan.steps.count - 1 ? "done" : "g\(index + 1)"
+            lines.append("    subgraph s\(index + 1)[\"\(index + 1). \(escape(step.name))\"]")
+            for (position, task) in step.tasks.enumerated() {
+                lines.append("        t\(index + 1)_\(position + 1)[\"\(label(task, separator: "<br/>"))\"]")
+            }
+            lines.append("    end")
+            for (position, task) in step.tasks.enumerated() {
+                let node = "t\(index + 1)_\(position + 1)"
+                lines.append("    \(gate) --> \(node)")
+                lines.append(task.options.waitForFinish ? "    \(node) --> \(next)" : "    \(node) -. runs on .-> done")
+            }
+            if step.tasks.allSatisfy({ !$0.options.waitForFinish }) { lines.append("    \(gate) --> \(next)") }
+            if next != "done" { lines.append("    \(next)(( ))") }
+            gate = next
+        }
+        lines.append("    done((done))")
+        return lines.joined(separator: "\n")
+    }
+
+    private var dot: String {
+        var lines = [
+            "digraph \"\(escape(plan.project))\" {", "    rankdir=LR;", "    node [shape=box, style=rounded];",
+            "    start [shape=circle];", "    done [shape=doublecircle];",
+        ]
+        var gate = "start"
+        for (index, step) in plan.steps.enumerated() {
+            let next = index == plan.steps.count - 1 ? "done" : "g\(index + 1)"
+            lines.append("    subgraph cluster_\(index + 1) {")
+            lines.append("        label=\"\(index + 1). \(escape(step.name))\";")
+            for (position, task) in step.tasks.enumerated() {
+                lines.append("        t\(index + 1)_\(position + 1) [label=\"\(label(task, separator: "\\n"))\"];")
+            }
+            lines.append("    }")
+            if next != "done" { lines.append("    \(next) [shape=point];") }
+            for (position, task) in step.tasks.enumerated() {
+                let node = "t\(index + 1)_\(position + 1)"
+                lines.append("    \(gate) -> \(node);")
+                lines.append(
+                    task.options.waitForFinish
+                        ? "    \(node) -> \(next);" : "    \(node) -> done [style=dashed, label=\"runs on\"];")
+            }
+            if step.tasks.allSatisfy({ !$0.options.waitForFinish }) { lines.append("    \(gate) -> \(next);") }
+            gate = next
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    private func label(_ task: PlannedTask, separator: String) -> String {
+        var parts = [escape(task.name), "on \(escape(task.role)) · \(task.targets.count) targets"]
+        let flags = flags(of: task.options).filter { !$0.hasPrefix("detached") }
+        if !flags.isEmpty { parts.append(escape(flags.joined(separator: ", "))) }
+        return parts.joined(separator: separator)
+    }
+
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "\"", with: "'")
+    }
+}

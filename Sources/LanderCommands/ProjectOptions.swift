@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import LanderEngine
+import LanderLoading
+import LanderLua
+import LanderModel
+
+/// Options every command that reads a project shares: the file and extra plugin directories.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: [.customShort("f"), .long], help: "The project file.")
+    var file: String = "lander.yml"
+
+    @Option(name: .customLong("plugins"), help: "A plugin directory searched before the project's (repeatable).")
+    var plugins: [String] = []
+
+    /// The directory holding the project file, absolute.
+    var directory: String {
+        URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
+    }
+
+    /// Loads the project or prints every problem and exits 2.
+    func load() throws -> Project {
+        do {
+            return try ProjectLoader.load(file: file)
+        } catch {
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            printError("lander: \(file) has \(error.diagnostics.count) problem(s); nothing was deployed")
+            throw ExitCode(ExitCodes.invalidProject)
+        }
+    }
+
+    /// The script host over the plugin path: flags, the project's `plugins:`, then the standard places.
+    func scripts(for project: Project) -> LuaScriptHost {
+        let projectPlugins = project.plugins.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
+        return LuaScriptHost(pluginPath: .standard(flags: plugins, project: projectPlugins))
+    }
+
+    /// Plans a release to an environment or prints every problem and exits 2.
+    func plan(_ project: Project, environment: String, version: String, scripts: LuaScriptHost) async throws -> Plan {
+        let planner = Planner(
+            project: project, projectDirectory: directory, processEnvironment: ProcessInfo.processInfo.environment,
+            scripts: scripts)
+        do {
+            return try await planner.plan(environment: environment, release: Release(version: version))
+        } catch {
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            printError(
+                "lander: cannot plan \(project.name) for '\(environment)': \(error.diagnostics.count) problem(s); "
+                    + "nothing was deployed")
+            throw ExitCode(ExitCodes.invalidProject)
+        }
+    }
+}
+
+/// The exit codes of `lander`, as docs/cli.md lists them.
+enum ExitCodes {
+    /// The deployment ran and failed.
+    static let failed: Int32 = 1
+    /// lander.yml, a template or the plan is invalid; nothing ran.
+    static let invalidProject: Int32 = 2
+    /// The deployment was cancelled (Ctrl-C, SIGTERM); cleanup hooks ran.
+    static let cancelled: Int32 = 130
+}

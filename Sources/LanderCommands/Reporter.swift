@@ -1,0 +1,180 @@
+import Foundation
+import LanderEngine
+import Synchronization
+
+/// Shows a deployment's events: a live board on a terminal, plain lines in logs, or JSON lines for tools.
+final class Reporter: Sendable {
+    /// How events are shown.
+    enum Style { case live, plain, json }
+
+    let style: Style
+    let verbose: Bool
+    private let board = Mutex(Board())
+    private let started = ContinuousClock.now
+
+    init(style: Style, verbose: Bool) {
+        self.style = style
+        self.verbose = verbose
+    }
+
+    /// Called for every event, from many tasks at once.
+    func handle(_ event: DeploymentEvent) {
+        switch style {
+        case .json: printOutput(EventJSON.line(event))
+        case .plain: if let line = plainLine(event) { printOutput(line) }
+        case .live: live(event)
+        }
+    }
+
+    /// A remark of Lander's own (e.g. a signal arrived).
+    func note(_ text: String) {
+        if style == .json {
+            printOutput(EventJSON.line(.log(level: "warn", message: text, target: nil)))
+        } else {
+            printError("lander: \(text)")
+        }
+    }
+
+    /// Prints the closing summary.
+    func finish(_ report: DeploymentReport) {
+        if style == .live { board.withLock { $0.redraw(force: true) } }
+        guard style != .json else { return }
+        let runs = report.records.count
+        let failed = report.records.filter { if case .failed = $0.outcome { true } else { false } }
+        var line = "deployment \(report.id) \(report.outcome.rawValue) in \(report.duration.formatted): \(runs) task runs"
+        if !failed.isEmpty { line += ", \(failed.count) failed" }
+        printOutput(line)
+        if let error = report.error { printError("lander: \(error)") }
+        for hookError in report.hookErrors where hookError != report.error { printError("lander: also: \(hookError)") }
+    }
+
+    // MARK: Plain
+
+    private func plainLine(_ event: DeploymentEvent) -> String? {
+        switch event {
+        case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
+            return "deployment \(id): \(project) \(version) → \(environment), \(steps) steps on \(targets) targets"
+        case .stepStarted(let step, let tasks):
+            return "step \(step): started (\(tasks.joined(separator: ", ")))"
+        case .stepSkipped(let step, let reason):
+            return "step \(step): skipped, \(reason)"
+        case .targetStarted(let step, let task, let target):
+            return verbose ? "  \(target)  \(label(step, task))  started" : nil
+        case .output(let step, let task, let target, let line, let isError):
+            return verbose ? "  \(target)  \(label(step, task))  \(isError ? "!" : "|") \(line)" : nil
+        case .log(let level, let message, let target):
+            return "  \(target ?? "lander")  [\(level)] \(message)"
+        case .retrying(let step, let task, let target, let attempt, let error, let delay):
+            return "  \(target)  \(label(step, task))  attempt \(attempt) failed (\(error)); retrying in \(delay.formatted)"
+        case .targetFinished(let step, let task, let target, let outcome, let duration):
+            var line = "  \(target)  \(label(step, task))  \(outcome.word) (\(duration.formatted))"
+            if case .failed(let message) = outcome { line += ": \(message)" }
+            if case .tolerated(let message) = outcome { line += ": \(message)" }
+            return line
+        case .stepFinished(let step, let succeeded, let duration):
+            return "step \(step): \(succeeded ? "finished" : "failed") (\(duration.formatted))"
+        case .hookStarted:
+            return nil
+        case .hookFinished(let point, let hook, let error, let critical):
+            guard let error else { return "hook \(point.rawValue) \(hook): ok" }
+            return "hook \(point.rawValue) \(hook): failed\(critical ? "" : " (not critical)"): \(error)"
+        case .deploymentFinished:
+            return nil
+        }
+    }
+
+    private func label(_ step: String, _ task: String) -> String { step == task ? step : "\(step)/\(task)" }
+
+    // MARK: Live
+
+    private func live(_ event: DeploymentEvent) {
+        if case .stepStarted(let step, _) = event {
+            board.withLock { $0.start(step: step) }
+        }
+        board.withLock { board in
+            switch event {
+            case .targetStarted(let step, let task, let target):
+                board.set(target, task: label(step, task), state: "running", finished: false)
+            case .retrying(let step, let task, let target, let attempt, _, let delay):
+                board.set(target, task: label(step, task), state: "retrying (\(attempt)) in \(delay.formatted)", finished: false)
+            case .targetFinished(let step, let task, let target, let outcome, let duration):
+                var state = "\(outcome.word) \(duration.formatted)"
+                if case .failed(let message) = outcome { state += ": \(message)" }
+                board.set(target, task: label(step, task), state: state, finished: true)
+            case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log:
+                board.redraw(force: true)
+                if let line = plainLine(event) { board.commit(line) }
+                return
+            default:
+                return
+            }
+            board.redraw(force: false)
+        }
+    }
+}
+
+/// The live board: a line per target of the running step, redrawn in place.
+private struct Board {
+    struct Row {
+        var key: String
+        var text: String
+        var finished: Bool
+    }
+    var rows: [Row] = []
+    var index: [String: Int] = [:]
+    var drawn = 0
+    var lastDraw = ContinuousClock.now - .seconds(1)
+    let limit = 20
+
+    mutating func start(step: String) {
+        redraw(force: true)
+        rows = []
+        index = [:]
+        drawn = 0
+    }
+
+    mutating func set(_ target: String, task: String, state: String, finished: Bool) {
+        let key = target + "\u{0}" + task
+        let mark = finished ? (state.hasPrefix("ok") ? "✔" : "✘") : "…"
+        let row = Row(key: key, text: "  \(mark) \(target)  \(task)  \(state)", finished: finished)
+        if let position = index[key] {
+            rows[position] = row
+        } else {
+            index[key] = rows.count
+            rows.append(row)
+        }
+    }
+
+    /// Prints a line above the board and keeps the board below it.
+    mutating func commit(_ line: String) {
+        erase()
+        printOutput(line)
+        drawn = 0
+        if !rows.isEmpty, rows.allSatisfy(\.finished) {
+            rows = []
+            index = [:]
+        }
+        redraw(force: true)
+    }
+
+    mutating func redraw(force: Bool) {
+        let now = ContinuousClock.now
+        guard force || now - lastDraw > .milliseconds(80) else { return }
+        lastDraw = now
+        erase()
+        var lines = rows.prefix(limit).map(\.text)
+        if rows.count > limit {
+            let rest = rows.dropFirst(limit)
+            let done = rest.filter(\.finished).count
+            lines.append("  … and \(rest.count) more: \(done) finished, \(rest.count - done) running")
+        }
+        if !lines.isEmpty { printOutput(lines.joined(separator: "\n")) }
+        drawn = lines.count
+    }
+
+    private mutating func erase() {
+        guard drawn > 0 else { return }
+        FileHandle.standardOutput.write(Data("\u{1B}[\(drawn)A\u{1B}[J".utf8))
+        drawn = 0
+    }
+}

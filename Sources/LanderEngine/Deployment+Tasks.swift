@@ -1,0 +1,200 @@
+import Foundation
+import LanderModel
+import LanderTransport
+
+/// Why one attempt of a task on a target failed.
+struct AttemptFailure: Error {
+    var message: String
+    var cancelled = false
+}
+
+extension Deployment {
+    /// Runs a task on every target of its role, at most `parallelism` at once; after a failure no new
+    /// targets start (unless the task tolerates failures), and `halt_on_error` cancels the rest at once.
+    func runTask(_ task: PlannedTask, step: String) async {
+        let cap = max(1, task.options.parallelism ?? task.targets.count)
+        var pending = task.targets[...]
+        var stopped = false
+        await withTaskGroup(of: Bool.self) { group in
+            var running = 0
+            while running < cap, let target = pending.popFirst() {
+                group.addTask { await self.runTarget(task, target, step: step) }
+                running += 1
+            }
+            for await succeeded in group {
+                running -= 1
+                if !succeeded { stopped = true }
+                if !stopped, !_Concurrency.Task.isCancelled, let target = pending.popFirst() {
+                    group.addTask { await self.runTarget(task, target, step: step) }
+                    running += 1
+                }
+            }
+        }
+        let now = ContinuousClock.now
+        for target in pending {
+            let outcome: TargetOutcome = stopped ? .skipped : .cancelled
+            record(TargetRecord(step: step, task: task.name, target: target.name, outcome: outcome, started: now, finished: now, attempts: 0))
+            events(.targetFinished(step: step, task: task.name, target: target.name, outcome: outcome, duration: .zero))
+        }
+    }
+
+    /// Runs a task on one target with its retries; returns false when it failed and the failure counts.
+    private func runTarget(_ task: PlannedTask, _ target: PlannedTarget, step: String) async -> Bool {
+        events(.targetStarted(step: step, task: task.name, target: target.name))
+        let started = ContinuousClock.now
+        var attempts = 0
+        var outcome: TargetOutcome
+        while true {
+            attempts += 1
+            do {
+                let values = try await attempt(task, target, step: step)
+                outputs.set(values, step: step, target: target.name)
+                outcome = .succeeded
+                break
+            } catch {
+                if error.cancelled || _Concurrency.Task.isCancelled {
+                    outcome = .cancelled
+                    break
+                }
+                let message = plan.secrets.mask(error.message)
+                if attempts <= task.options.retries {
+                    let delay = task.options.retryBackoff * (1 << min(attempts - 1, 16))
+                    events(
+                        .retrying(
+                            step: step, task: task.name, target: target.name, attempt: attempts, error: message,
+                            delay: delay))
+                    do {
+                        try await _Concurrency.Task.sleep(for: delay)
+                    } catch {
+                        outcome = .cancelled
+                        break
+                    }
+                    continue
+                }
+                outcome = task.options.continueOnError ? .tolerated(message) : .failed(message)
+                break
+            }
+        }
+        let finished = ContinuousClock.now
+        record(
+            TargetRecord(
+                step: step, task: task.name, target: target.name, outcome: outcome, started: started,
+                finished: finished, attempts: attempts))
+        events(
+            .targetFinished(
+                step: step, task: task.name, target: target.name, outcome: outcome, duration: finished - started))
+        if case .failed(let message) = outcome {
+            fail("step '\(step)', task '\(task.name)' on \(target.name): \(message)", step: step)
+            if task.options.haltOnError { halt() }
+            return false
+        }
+        return outcome != .cancelled
+    }
+
+    private func record(_ record: TargetRecord) {
+        state.withLock { $0.records.append(record) }
+    }
+
+    /// One attempt: resolves output references, then runs the command or the template.
+    private func attempt(_ task: PlannedTask, _ target: PlannedTarget, step: String) async throws(AttemptFailure)
+        -> [String: ConfigValue]
+    {
+        let earlier = outputs.all(on: target.name)
+        let scope = ExpressionScope(values: [:], outputs: earlier)
+        let connection = connect(target)
+        var env = [
+            "LANDER_PROJECT": plan.project, "LANDER_ENVIRONMENT": plan.environment,
+            "LANDER_RELEASE": plan.release.version, "LANDER_TARGET": target.name, "LANDER_ROOT": target.root,
+            "LANDER_STEP": step, "LANDER_DEPLOYMENT": id,
+        ]
+        let work: PlannedTarget.Work
+        do throws(ExpressionError) {
+            for (key, value) in target.env { env[key] = try Expression.resolve(value, in: scope) }
+            switch target.work {
+            case .run(let words):
+                var argv: [String] = []
+                for word in words { argv.append(try Expression.resolve(word, in: scope)) }
+                work = .run(argv)
+            case .template(let name, let given):
+                var parameters: [String: ConfigValue] = [:]
+                for (key, value) in given { parameters[key] = try Expression.resolve(value, in: scope) }
+                work = .template(name, parameters: parameters)
+            }
+        } catch {
+            throw AttemptFailure(message: error.description)
+        }
+        switch work {
+        case .run(let argv):
+            return try await run(Command(argv, environment: env), task: task, target: target, step: step, on: connection)
+        case .template(let name, let parameters):
+            return try await template(
+                name, parameters: parameters, task: task, target: target, step: step, env: env, outputs: earlier,
+                on: connection)
+        }
+    }
+
+    private func run(
+        _ command: Command, task: PlannedTask, target: PlannedTarget, step: String, on connection: any TargetConnection
+    ) async throws(AttemptFailure) -> [String: ConfigValue] {
+        let events = self.events
+        let options = RunOptions(timeout: task.options.timeout) { line, isError in
+            events(.output(step: step, task: task.name, target: target.name, line: line, isError: isError))
+        }
+        let result: CommandResult
+        do {
+            result = try await connection.run(command, options: options)
+        } catch {
+            throw AttemptFailure(message: error.message)
+        }
+        if let reason = result.stoppedBy {
+            if reason == .timeout, let timeout = task.options.timeout {
+                throw AttemptFailure(message: "`\(command)` timed out after \(timeout.formatted) and was stopped")
+            }
+            throw AttemptFailure(message: "`\(command)` was stopped", cancelled: true)
+        }
+        guard result.exitCode == 0 else {
+            let detail = result.stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            throw AttemptFailure(message: "`\(command)` exited \(result.exitCode)\(detail)")
+        }
+        var stdout = result.stdout
+        while stdout.last?.isNewline == true { stdout.removeLast() }
+        return ["stdout": .string(stdout), "exit_code": .int(Int64(result.exitCode))]
+    }
+
+    private func template(
+        _ name: String, parameters: [String: ConfigValue], task: PlannedTask, target: PlannedTarget, step: String,
+        env: [String: String], outputs earlier: [String: [String: ConfigValue]], on connection: any TargetConnection
+    ) async throws(AttemptFailure) -> [String: ConfigValue] {
+        guard let scripts else {
+            throw AttemptFailure(message: "template '\(name)' cannot run: this deployment has no Lua host")
+        }
+        var target = target
+        target.env = env
+        let context = TaskContext(
+            project: plan.project, step: step, task: task.name, target: target, release: plan.release,
+            environment: plan.environment, environmentVariables: plan.variables, outputs: earlier,
+            connection: connection, sessions: sessions, timeout: task.options.timeout,
+            projectDirectory: plan.projectDirectory, events: events, masker: plan.secrets)
+        do {
+            return try await scripts.runTemplate(name, parameters: parameters, context: context)
+        } catch {
+            if error.timedOut, let timeout = task.options.timeout {
+                throw AttemptFailure(message: "template '\(name)' timed out after \(timeout.formatted)")
+            }
+            throw AttemptFailure(message: error.message, cancelled: error.cancelled)
+        }
+    }
+}
+
+extension Duration {
+    /// `250ms`, `3s`, `2m`, `1h30m`: how lander.yml writes durations.
+    public var formatted: String {
+        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        if milliseconds < 1000 { return "\(milliseconds)ms" }
+        if milliseconds % 1000 != 0 { return String(format: "%.1fs", Double(milliseconds) / 1000) }
+        let seconds = milliseconds / 1000
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds / 60)m\(seconds % 60)s" }
+        return seconds % 3600 == 0 ? "\(seconds / 3600)h" : "\(seconds / 3600)h\(seconds % 3600 / 60)m"
+    }
+}

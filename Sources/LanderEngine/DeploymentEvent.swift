@@ -1,0 +1,62 @@
+public import LanderModel
+
+/// Something that happened in a deployment, as progress output and logs show it.
+public enum DeploymentEvent: Sendable {
+    /// The deployment began.
+    case deploymentStarted(id: String, project: String, environment: String, version: String, steps: Int, targets: Int)
+    /// A step began, with the tasks that will run.
+    case stepStarted(step: String, tasks: [String])
+    /// A step did not run, and why.
+    case stepSkipped(step: String, reason: String)
+    /// A task began on a target.
+    case targetStarted(step: String, task: String, target: String)
+    /// A line a command or script wrote.
+    case output(step: String, task: String, target: String, line: String, isError: Bool)
+    /// A log line from a script (templates and hooks).
+    case log(level: String, message: String, target: String?)
+    /// An attempt failed and another follows after `delay`.
+    case retrying(step: String, task: String, target: String, attempt: Int, error: String, delay: Duration)
+    /// A task finished on a target.
+    case targetFinished(step: String, task: String, target: String, outcome: TargetOutcome, duration: Duration)
+    /// A step finished (its detached tasks may still run).
+    case stepFinished(step: String, succeeded: Bool, duration: Duration)
+    /// A hook began.
+    case hookStarted(point: HookPoint, hook: String)
+    /// A hook finished; `error` is set when it failed.
+    case hookFinished(point: HookPoint, hook: String, error: String?, critical: Bool)
+    /// The deployment ended.
+    case deploymentFinished(outcome: DeploymentOutcome, duration: Duration, error: String?)
+}
+
+/// Receives events; called from many tasks at once, so it must be thread-safe.
+public typealias EventSink = @Sendable (DeploymentEvent) -> Void
+
+/// How a task ended on one target.
+public enum TargetOutcome: Sendable, Equatable {
+    /// It did its work.
+    case succeeded
+    /// It failed; the message says why.
+    case failed(String)
+    /// It failed, and `continue_on_error` tolerates that.
+    case tolerated(String)
+    /// The deployment was cancelled or halted while it ran.
+    case cancelled
+    /// It never started (an earlier target of its task failed).
+    case skipped
+
+    /// The word progress output shows.
+    public var word: String {
+        switch self {
+        case .succeeded: "ok"
+        case .failed: "failed"
+        case .tolerated: "failed (tolerated)"
+        case .cancelled: "cancelled"
+        case .skipped: "skipped"
+        }
+    }
+}
+
+/// How a deployment ended.
+public enum DeploymentOutcome: String, Sendable {
+    case succeeded, failed, cancelled
+}

@@ -1,0 +1,21 @@
+public import LanderModel
+import Synchronization
+
+/// Outputs tasks set, per target and step: what `{{output.STEP.KEY}}` and `ctx.outputs` read.
+public final class OutputStore: Sendable {
+    private let outputs = Mutex<[String: [String: [String: ConfigValue]]]>([:])
+
+    /// Creates an empty store.
+    public init() {}
+
+    /// Adds values a task set on a target in a step (later keys replace earlier ones).
+    public func set(_ values: [String: ConfigValue], step: String, target: String) {
+        guard !values.isEmpty else { return }
+        outputs.withLock { $0[target, default: [:]][step, default: [:]].merge(values) { _, new in new } }
+    }
+
+    /// Everything set on a target so far, by step.
+    public func all(on target: String) -> [String: [String: ConfigValue]] {
+        outputs.withLock { $0[target] ?? [:] }
+    }
+}

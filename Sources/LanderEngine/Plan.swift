@@ -1,0 +1,102 @@
+public import LanderModel
+
+/// What a deployment will do: steps × tasks × targets, with everything resolved that can be before running.
+public struct Plan: Sendable {
+    /// The project's name.
+    public var project: String
+    /// The environment deployed to.
+    public var environment: String
+    /// The release deployed.
+    public var release: Release
+    /// The directory `lander.yml` is in; relative roots and hook files are under it.
+    public var projectDirectory: String
+    /// The steps, in order.
+    public var steps: [PlannedStep]
+    /// Hooks bound to lifecycle points, in the order they run.
+    public var hooks: [HookBinding]
+    /// Variables visible to hooks (project scope overlaid with the environment's).
+    public var variables: [String: ConfigValue]
+    /// Secret values to mask wherever output shows them.
+    public var secrets: Masker
+
+    /// Every target that takes part, once, in environment order.
+    public var targets: [PlannedTarget] {
+        var seen: Set<String> = []
+        return steps.flatMap { $0.tasks.flatMap(\.targets) }.filter { seen.insert($0.name).inserted }
+    }
+}
+
+/// The version a deployment delivers.
+public struct Release: Sendable, Hashable {
+    /// The version, e.g. `1.4.2`.
+    public var version: String
+
+    /// Creates a release.
+    public init(version: String) { self.version = version }
+}
+
+/// A step of the plan.
+public struct PlannedStep: Sendable {
+    /// The step's name.
+    public var name: String
+    /// Its tasks, started together.
+    public var tasks: [PlannedTask]
+    /// Where it is declared.
+    public var location: SourceLocation?
+}
+
+/// A task of the plan, with the targets it runs on.
+public struct PlannedTask: Sendable {
+    /// The task's name.
+    public var name: String
+    /// The role it runs on.
+    public var role: String
+    /// What it does (template parameters and argv still hold per-target expressions until `targets`).
+    public var action: Task.Action
+    /// How it runs and fails.
+    public var options: TaskOptions
+    /// One entry per target of the role, with the action resolved for it.
+    public var targets: [PlannedTarget]
+    /// Where it is declared.
+    public var location: SourceLocation?
+}
+
+/// One target of a task: the target and what runs there.
+public struct PlannedTarget: Sendable {
+    /// The target's name.
+    public var name: String
+    /// Its roles.
+    public var roles: [String]
+    /// Its root directory, absolute.
+    public var root: String
+    /// Its variables after scoping (project < environment < role < target < step).
+    public var variables: [String: ConfigValue]
+    /// The work, resolved for this target (output references resolve when it runs).
+    public var work: Work
+    /// The task's environment variables, resolved for this target.
+    public var env: [String: String]
+
+    /// The work of one task on one target.
+    public enum Work: Sendable {
+        /// A command line.
+        case run([String])
+        /// A template with its validated parameters.
+        case template(String, parameters: [String: ConfigValue])
+    }
+}
+
+/// Replaces secret values with a mask in any text shown to people.
+public struct Masker: Sendable {
+    /// The values to hide (the longest first, so one secret inside another is hidden whole).
+    public private(set) var secrets: [String]
+
+    /// Creates a masker for values.
+    public init(_ secrets: [String] = []) {
+        self.secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { $0.count > $1.count }
+    }
+
+    /// The text with every secret replaced by `••••••`.
+    public func mask(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "••••••") }
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+public import LanderModel
+
+/// Every problem found while planning, each with file:line:column and a hint.
+public struct PlanError: Error, Sendable, CustomStringConvertible {
+    /// The problems, in file order.
+    public var diagnostics: [Diagnostic]
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// Turns a project, an environment and a release into a plan, checking templates and their parameters.
+public struct Planner: Sendable {
+    /// The project to plan.
+    public var project: Project
+    /// The directory holding `lander.yml`.
+    public var projectDirectory: String
+    /// Lander's own environment (for `{ env: NAME }` and `{ secret: NAME }` variables).
+    public var processEnvironment: [String: String]
+    /// Where templates come from; nil skips template checks (tests of pure planning).
+    public var scripts: (any ScriptHost)?
+
+    /// Creates a planner.
+    public init(
+        project: Project, projectDirectory: String, processEnvironment: [String: String],
+        scripts: (any ScriptHost)?
+    ) {
+        self.project = project
+        self.projectDirectory = projectDirectory
+        self.processEnvironment = processEnvironment
+        self.scripts = scripts
+    }
+
+    /// Plans a deployment of `release` to the environment named `environment`.
+    public func plan(environment name: String, release: Release) async throws(PlanError) -> Plan {
+        var problems = Problems()
+        guard let environment = project.environment(named: name) else {
+            let names = project.environments.map(\.name)
+            throw PlanError(diagnostics: [
+                Diagnostic(
+                    "no environment '\(name)'", at: nil,
+                    hint: names.isEmpty ? "add environments: to lander.yml" : "environments are: "
+                        + names.joined(separator: ", "))
+            ])
+        }
+        var secrets: [String] = []
+        let projectVariables = sourced(project.variables, &problems, &secrets, at: nil)
+        let environmentVariables = sourced(environment.variables, &problems, &secrets, at: environment.location)
+        var roleVariables: [String: [String: ConfigValue]] = [:]
+        for (role, variables) in environment.roleVariables {
+            roleVariables[role] = sourced(variables, &problems, &secrets, at: environment.location)
+        }
+        var signatures: [String: TemplateSignature?] = [:]
+        var steps: [PlannedStep] = []
+        for step in project.steps {
+            let stepVariables = sourced(step.variables, &problems, &secrets, at: step.location)
+            var tasks: [PlannedTask] = []
+            for task in step.tasks {
+                let targets = environment.targets(withRole: task.role)
+                if targets.isEmpty {
+                    problems.add(
+                        "environment '\(name)' has no targets with role '\(task.role)' (step '\(step.name)')",
+                        at: task.location, hint: "add a target with roles: [\(task.role)] to environment '\(name)'")
+                }
+                var signature: TemplateSignature?
+                if case .template(let template, _) = task.action {
+                    if signatures[template] == nil {
+                        signatures[template] = await loadSignature(template, task: task, &problems)
+                    }
+                    signature = signatures[template] ?? nil
+                }
+                var planned: [PlannedTarget] = []
+                for target in targets {
+                    var variables = projectVariables
+                    variables.merge(environmentVariables) { _, new in new }
+                    variables.merge(roleVariables[task.role] ?? [:]) { _, new in new }
+                    variables.merge(sourced(target.variables, &problems, &secrets, at: target.location)) { $1 }
+                    variables.merge(stepVariables) { _, new in new }
+                    let root = absolute(rootOf(target))
+                    let scope = ExpressionScope(
+                        values: variables.merging(
+                            builtins(target: target, root: root, environment: name, release: release)
+                        ) { _, builtin in builtin })
+                    guard
+                        let entry = resolve(
+                            task, signature: signature, target: target, root: root, variables: variables,
+                            scope: scope, &problems)
+                    else { continue }
+                    planned.append(entry)
+                }
+                tasks.append(
+                    PlannedTask(
+                        name: task.name, role: task.role, action: task.action, options: task.options, targets: planned,
+                        location: task.location))
+            }
+            steps.append(PlannedStep(name: step.name, tasks: tasks, location: step.location))
+        }
+        guard problems.diagnostics.isEmpty else { throw PlanError(diagnostics: problems.sorted) }
+        return Plan(
+            project: project.name, environment: name, release: release, projectDirectory: projectDirectory,
+            steps: steps, hooks: project.hooks,
+            variables: projectVariables.merging(environmentVariables) { _, new in new }, secrets: Masker(secrets))
+    }
+
+    private func loadSignature(_ template: String, task: Task, _ problems: inout Problems) async -> TemplateSignature?
+    {
+        guard let scripts else { return nil }
+        do {
+            return try await scripts.signature(ofTemplate: template)
+        } catch {
+            let available = scripts.availableTemplates()
+            let notFound = error.message.contains("not found")
+            problems.add(
+                notFound ? "unknown template '\(template)' in task '\(task.name)'" : error.message,
+                at: task.location,
+                hint: notFound
+                    ? Suggestion.hint(for: template, in: available, listing: "templates on the plugin path are")
+                    : "fix the template's file")
+            return nil
+        }
+    }
+
+    private func resolve(
+        _ task: Task, signature: TemplateSignature?, target: Target, root: String, variables: [String: ConfigValue],
+        scope: ExpressionScope, _ problems: inout Problems
+    ) -> PlannedTarget? {
+        do throws(ExpressionError) {
+            var env: [String: String] = [:]
+            for (key, value) in task.options.env { env[key] = try Expression.resolve(value, in: scope) }
+            let work: PlannedTarget.Work
+            switch task.action {
+            case .run(let argv):
+                var resolved: [String] = []
+                for word in argv { resolved.append(try Expression.resolve(word, in: scope)) }
+                work = .run(resolved)
+            case .template(let template, let with):
+                var parameters: [String: ConfigValue] = [:]
+                for (key, value) in with { parameters[key] = try Expression.resolve(value, in: scope) }
+                if let signature {
+                    guard let checked = check(parameters, against: signature, task: task, &problems) else { return nil }
+                    parameters = checked
+                }
+                work = .template(template, parameters: parameters)
+            }
+            return PlannedTarget(
+                name: target.name, roles: target.roles, root: root, variables: variables, work: work, env: env)
+        } catch {
+            problems.add(
+                "\(error) (task '\(task.name)')", at: task.location, hint: nil)
+            return nil
+        }
+    }
+
+    /// Checks parameters against a template's declaration and fills in defaults.
+    private func check(
+        _ given: [String: ConfigValue], against signature: TemplateSignature, task: Task, _ problems: inout Problems
+    ) -> [String: ConfigValue]? {
+        var result = given
+        var ok = true
+        let declared = signature.parameters.keys.sorted()
+        for (key, value) in given.sorted(by: { $0.key < $1.key }) {
+            guard let parameter = signature.parameters[key] else {
+                problems.add(
+                    "unknown parameter '\(key)' for template '\(signature.name)' in task '\(task.name)'",
+                    at: task.location,
+                    hint: declared.isEmpty
+                        ? "it takes no parameters" : Suggestion.hint(for: key, in: declared, listing: "its parameters are"))
+                ok = false
+                continue
+            }
+            if !parameter.type.accepts(value), !isDeferred(value) {
+                problems.add(
+                    "parameter '\(key)' of template '\(signature.name)' must be \(parameter.type.article), "
+                        + "found \(value.typeName) in task '\(task.name)'",
+                    at: task.location, hint: "declared in \(signature.file)")
+                ok = false
+            }
+        }
+        for key in declared where given[key] == nil {
+            guard let parameter = signature.parameters[key] else { continue }
+            if let value = parameter.defaultValue {
+                result[key] = value
+            } else if parameter.required {
+                problems.add(
+                    "missing required parameter '\(key)' (\(parameter.type.rawValue)) of template '\(signature.name)' "
+                        + "in task '\(task.name)'",
+                    at: task.location, hint: "add it under with:")
+                ok = false
+            }
+        }
+        return ok ? result : nil
+    }
+
+    /// A parameter that reads an output is checked when it runs.
+    private func isDeferred(_ value: ConfigValue) -> Bool {
+        if case .string(let text) = value { return text.contains("{{output") }
+        return false
+    }
+
+    private func rootOf(_ target: Target) -> String {
+        switch target.transport {
+        case .local(let root): root
+        }
+    }
+
+    private func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : projectDirectory + "/" + path
+        return URL(fileURLWithPath: full).standardizedFileURL.path
+    }
+
+    private func builtins(target: Target, root: String, environment: String, release: Release) -> [String: ConfigValue]
+    {
+        [
+            "release": .map(["version": .string(release.version)]),
+            "environment": .map(["name": .string(environment)]),
+            "project": .map(["name": .string(project.name)]),
+            "target": .map([
+                "name": .string(target.name), "root": .string(root), "roles": .list(target.roles.map(ConfigValue.string)),
+            ]),
+        ]
+    }
+
+    /// Resolves `{ env: NAME }` and `{ secret: NAME }` variables from Lander's environment.
+    private func sourced(
+        _ variables: [String: ConfigValue], _ problems: inout Problems, _ secrets: inout [String],
+        at location: SourceLocation?
+    ) -> [String: ConfigValue] {
+        var result = variables
+        for (key, value) in variables {
+            guard case .map(let map) = value, map.count == 1, let (kind, source) = map.first,
+                kind == "env" || kind == "secret", case .string(let name) = source
+            else { continue }
+            guard let found = processEnvironment[name] else {
+                problems.add(
+                    "variable '\(key)' reads \(kind) \(name), which is not set", at: location,
+                    hint: "export \(name) before running lander")
+                continue
+            }
+            if kind == "secret" { secrets.append(found) }
+            result[key] = .string(found)
+        }
+        return result
+    }
+}
+
+extension ParameterType {
+    /// `an integer`, `a string`…
+    var article: String { (self == .integer ? "an " : "a ") + rawValue }
+}
+
+/// Diagnostics collected while planning, reported once each.
+struct Problems {
+    private(set) var diagnostics: [Diagnostic] = []
+    private var seen: Set<String> = []
+
+    mutating func add(_ message: String, at location: SourceLocation?, hint: String?) {
+        let diagnostic = Diagnostic(message, at: location, hint: hint)
+        if seen.insert(diagnostic.description).inserted { diagnostics.append(diagnostic) }
+    }
+
+    var sorted: [Diagnostic] {
+        diagnostics.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }
+    }
+}

@@ -1,0 +1,51 @@
+public import LanderTransport
+import Synchronization
+
+/// Sessions of one deployment: per-target processes opened in one step and closed in a later one,
+/// or when the deployment ends, whatever its outcome.
+public final class SessionStore: Sendable {
+    private let sessions = Mutex<[String: [String: any BackgroundCommand]]>([:])
+    /// How long a closing session has between SIGTERM and SIGKILL.
+    public let grace: Duration
+
+    /// Creates an empty store.
+    public init(grace: Duration = .seconds(3)) { self.grace = grace }
+
+    /// Remembers a session; false when the target already has one of that name.
+    public func open(_ name: String, on target: String, _ command: any BackgroundCommand) -> Bool {
+        sessions.withLock { sessions in
+            if sessions[target, default: [:]][name] != nil { return false }
+            sessions[target, default: [:]][name] = command
+            return true
+        }
+    }
+
+    /// The open session of a name on a target.
+    public func session(_ name: String, on target: String) -> (any BackgroundCommand)? {
+        sessions.withLock { $0[target]?[name] }
+    }
+
+    /// The names of the sessions open on a target.
+    public func names(on target: String) -> [String] {
+        sessions.withLock { ($0[target] ?? [:]).keys.sorted() }
+    }
+
+    /// Closes one session; nil when there is none of that name.
+    public func close(_ name: String, on target: String) async -> CommandResult? {
+        guard let command = sessions.withLock({ $0[target]?.removeValue(forKey: name) }) else { return nil }
+        return await command.close(grace: grace)
+    }
+
+    /// Closes every session still open; returns how many there were.
+    @discardableResult
+    public func closeAll() async -> Int {
+        let all = sessions.withLock { sessions in
+            defer { sessions = [:] }
+            return sessions.values.flatMap(\.values)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for command in all { group.addTask { _ = await command.close(grace: self.grace) } }
+        }
+        return all.count
+    }
+}

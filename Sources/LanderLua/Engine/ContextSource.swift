@@ -1,0 +1,39 @@
+/// Lander's own Lua (plugin `<lander>`): builds the `ctx` a template or hook receives and calls it.
+let contextSource = #"""
+    local internal = internal
+    local pcall, error, type, setmetatable = pcall, error, type, setmetatable
+
+    local function target_of(data)
+      local target = data.target
+      function target:run(argv, opts) return internal.run(argv, opts) end
+      function target:try_run(argv, opts)
+        local ok, result = pcall(internal.run, argv, opts)
+        if ok then return result end
+        return nil, result
+      end
+      function target:spawn(argv, opts) return internal.spawn(argv, opts) end
+      function target:session(name) return internal.session(name) end
+      function target:close(name) return internal.close(name) end
+      return target
+    end
+
+    local M = {}
+
+    function M.task(run, params, data)
+      local ctx = {
+        target = target_of(data), release = data.release, environment = data.environment,
+        outputs = data.outputs, output = {}, step = data.step, task = data.task, project = data.project,
+      }
+      run(ctx, params)
+      return ctx.output
+    end
+
+    function M.hook(fn, opts, data)
+      local summary = data.summary
+      local ctx = data
+      ctx.summary = function() return summary end
+      fn(ctx, opts)
+    end
+
+    return M
+    """#

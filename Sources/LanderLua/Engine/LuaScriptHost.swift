@@ -1,0 +1,228 @@
+import Foundation
+public import LanderEngine
+public import LanderModel
+import LanderTransport
+
+/// Runs step templates and hooks from the plugin path, each in a fresh sandboxed state.
+///
+/// A fresh state per template run or hook costs tens of microseconds and keeps targets apart: one
+/// target's script can neither see nor break another's.
+public struct LuaScriptHost: ScriptHost {
+    /// Where templates and hook plugins are found.
+    public let pluginPath: PluginPath
+    /// The budget of each run (a task's timeout replaces the deadline).
+    public let limits: LuaLimits
+
+    /// Creates a host over a plugin path.
+    public init(pluginPath: PluginPath, limits: LuaLimits = .default) {
+        self.pluginPath = pluginPath
+        self.limits = limits
+    }
+
+    public func signature(ofTemplate name: String) async throws(ScriptError) -> TemplateSignature {
+        let module: PluginPath.Module
+        do {
+            module = try pluginPath.locate(name)
+        } catch {
+            throw ScriptError(error.message)
+        }
+        let runtime = try makeRuntime(limits: limits, events: { _ in }, target: nil)
+        let declared = try await load(template: name, in: runtime)
+        var parameters: [String: TemplateSignature.Parameter] = [:]
+        for (key, spec) in declared.params {
+            parameters[key] = try parameter(key, spec, template: name, file: module.chunk)
+        }
+        return TemplateSignature(name: name, file: module.chunk, parameters: parameters)
+    }
+
+    public func availableTemplates() -> [String] {
+        var names: Set<String> = []
+        for directory in pluginPath.directories {
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+            for entry in entries where !entry.hasPrefix("_") && !entry.hasPrefix(".") {
+                if entry.hasSuffix(".lua") {
+                    names.insert(String(entry.dropLast(4)))
+                } else if FileManager.default.fileExists(atPath: directory + "/" + entry + "/init.lua") {
+                    names.insert(entry)
+                }
+            }
+        }
+        return names.sorted()
+    }
+
+    public func runTemplate(_ name: String, parameters: [String: ConfigValue], context: TaskContext)
+        async throws(ScriptError) -> [String: ConfigValue]
+    {
+        var limits = self.limits
+        if let timeout = context.timeout { limits.deadline = timeout }
+        let runtime = try makeRuntime(limits: limits, events: context.events, target: context.target.name)
+        TargetAPI(context: context).install(in: runtime)
+        let declared = try await load(template: name, in: runtime)
+        let output: LuaValue
+        do {
+            let builder = try await contextBuilder(in: runtime)
+            let data = LuaValue.map([
+                "target": .map([
+                    "name": .string(context.target.name), "root": .string(context.target.root),
+                    "roles": .array(context.target.roles.map(LuaValue.string)),
+                    "variables": .table(context.target.variables),
+                ]),
+                "release": .map(["version": .string(context.release.version)]),
+                "environment": .map([
+                    "name": .string(context.environment), "variables": .table(context.environmentVariables),
+                ]),
+                "outputs": .map(context.outputs.mapValues { .table($0) }),
+                "step": .string(context.step), "task": .string(context.task), "project": .string(context.project),
+            ])
+            output = try await runtime.call(builder.task, [.function(declared.run), .table(parameters), data]).first ?? .nil
+        } catch {
+            throw scriptError(error, what: "template '\(name)'")
+        }
+        guard case .map(let map) = output else { return [:] }
+        var values: [String: ConfigValue] = [:]
+        for (key, value) in map {
+            do {
+                values[key] = try ConfigValue(lua: value, at: "ctx.output.\(key)")
+            } catch {
+                throw ScriptError("template '\(name)': \(error.message)")
+            }
+        }
+        return values
+    }
+
+    public func runHook(_ binding: HookBinding, context: HookContext) async throws(ScriptError) {
+        let runtime = try makeRuntime(limits: limits, events: context.events, target: nil)
+        FileAPI(directory: context.projectDirectory).install(in: runtime)
+        let (module, function) = Self.split(binding.reference)
+        do {
+            let value = try await runtime.require(module)
+            guard let hook = Self.hookFunction(value, function: function, point: binding.point.rawValue) else {
+                throw ScriptError(
+                    "hook \(binding.reference): module '\(module)' has no function "
+                        + "'\(function ?? binding.point.rawValue)'; return it from the module or from lander.plugin { hooks = … }")
+            }
+            let builder = try await contextBuilder(in: runtime)
+            let data = LuaValue.map([
+                "point": .string(context.point.rawValue), "project": .string(context.project),
+                "environment": .map(["name": .string(context.environment), "variables": .table(context.variables)]),
+                "release": .map(["version": .string(context.release.version)]),
+                "deployment": .map([
+                    "id": .string(context.deployment), "outcome": .string(context.outcome),
+                    "error": context.error.map(LuaValue.string) ?? .nil,
+                ]),
+                "step": context.step.map(LuaValue.string) ?? .nil,
+                "summary": .string(context.summary),
+            ])
+            _ = try await runtime.call(builder.hook, [.function(hook), .table(binding.with), data])
+        } catch let error as ScriptError {
+            throw error
+        } catch let error as LuaError {
+            throw scriptError(error, what: "hook \(binding.reference)")
+        } catch {
+            throw ScriptError("hook \(binding.reference): \(error)")
+        }
+    }
+
+    // MARK: Pieces
+
+    /// `notify.webhook` is module `notify`, function `webhook`; `notify` alone uses the plugin's hook for the point.
+    static func split(_ reference: String) -> (module: String, function: String?) {
+        guard let dot = reference.lastIndex(of: ".") else { return (reference, nil) }
+        return (String(reference[..<dot]), String(reference[reference.index(after: dot)...]))
+    }
+
+    static func hookFunction(_ module: LuaValue, function: String?, point: String) -> LuaFunctionRef? {
+        guard case .map(let fields) = module else { return nil }
+        if let function, case .function(let ref)? = fields[function] { return ref }
+        if case .map(let hooks)? = fields["hooks"], case .function(let ref)? = hooks[function ?? point] { return ref }
+        return nil
+    }
+
+    private struct DeclaredTemplate {
+        var params: [String: LuaValue]
+        var run: LuaFunctionRef
+    }
+
+    private func load(template name: String, in runtime: LuaRuntime) async throws(ScriptError) -> DeclaredTemplate {
+        let value: LuaValue
+        do {
+            value = try await runtime.require(name)
+        } catch {
+            throw scriptError(error, what: "template '\(name)'")
+        }
+        guard case .map(let fields) = value, fields["kind"] == .string("template"),
+            case .function(let run)? = fields["run"]
+        else {
+            throw ScriptError(
+                "template '\(name)' does not declare a template; its module must return lander.template { params = …, run = … }"
+            )
+        }
+        var params: [String: LuaValue] = [:]
+        if case .map(let map)? = fields["params"] { params = map }
+        return DeclaredTemplate(params: params, run: run)
+    }
+
+    private func parameter(_ key: String, _ spec: LuaValue, template: String, file: String) throws(ScriptError)
+        -> TemplateSignature.Parameter
+    {
+        let problem = "\(file): parameter '\(key)' of template '\(template)'"
+        guard case .map(let fields) = spec else {
+            throw ScriptError("\(problem) must be a table such as { type = \"string\", required = true }")
+        }
+        guard case .string(let typeName)? = fields["type"], let type = ParameterType(rawValue: typeName) else {
+            let names = ParameterType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ScriptError("\(problem) needs type = one of \(names)")
+        }
+        var defaultValue: ConfigValue?
+        if let value = fields["default"], value != .nil {
+            do {
+                defaultValue = try ConfigValue(lua: value, at: "default")
+            } catch {
+                throw ScriptError("\(problem): \(error.message)")
+            }
+            if let defaultValue, !type.accepts(defaultValue) {
+                throw ScriptError("\(problem) is \(type.rawValue) but its default is \(defaultValue.typeName)")
+            }
+        }
+        let required = fields["required"] == .boolean(true) || (defaultValue == nil && fields["required"] == nil)
+        return TemplateSignature.Parameter(type: type, required: required, defaultValue: defaultValue)
+    }
+
+    private struct Builder {
+        var task: LuaFunctionRef
+        var hook: LuaFunctionRef
+    }
+
+    private func contextBuilder(in runtime: LuaRuntime) async throws(LuaError) -> Builder {
+        let module = try await runtime.run(source: contextSource, chunk: "<lander>/context.lua", plugin: "<lander>")
+        guard case .map(let fields)? = module.first, case .function(let task)? = fields["task"],
+            case .function(let hook)? = fields["hook"]
+        else {
+            throw LuaError(.runtime, message: "Lander's context builder is broken (a bug in Lander)")
+        }
+        return Builder(task: task, hook: hook)
+    }
+
+    private func makeRuntime(limits: LuaLimits, events: @escaping EventSink, target: String?) throws(ScriptError)
+        -> LuaRuntime
+    {
+        do {
+            let runtime = try LuaRuntime(
+                limits: limits, pluginPath: pluginPath,
+                output: { line in events(.log(level: "info", message: line, target: target)) },
+                log: { level, message in events(.log(level: level.rawValue, message: message, target: target)) })
+            HTTPAPI().install(in: runtime)
+            return runtime
+        } catch {
+            throw ScriptError(error.description)
+        }
+    }
+
+    private func scriptError(_ error: LuaError, what: String) -> ScriptError {
+        if let script = error.underlying as? ScriptError { return script }
+        let text = error.description
+        return ScriptError(
+            text.contains(".lua") ? text : "\(what): \(text)", timedOut: error.kind == .deadline,
+            cancelled: error.kind == .cancelled)
+    }
+}
