@@ -92,6 +92,12 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
+            /** Tests of planning and running deployments: real processes, real Lua, real files. */
+            name: "LanderEngineTests",
+            dependencies: ["LanderEngine", "LanderLua", "LanderLoading", "LanderModel", "LanderTransport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
             /** Tests of the local transport against real processes. */
             name: "LanderTransportTests",
             dependencies: ["LanderTransport"],

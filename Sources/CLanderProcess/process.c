@@ -54,6 +54,8 @@ int lander_spawn(const char *const argv[], const char *const envp[], const char 
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err[1], 2);
     if (cwd) posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    // Nothing of Lander's own (pipes of other commands, its state database) leaks into the child.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 
     sigset_t none, defaults;
     sigemptyset(&none);

@@ -35,7 +35,9 @@ struct PlanRenderer {
                         + "(\(task.targets.count) target\(task.targets.count == 1 ? "" : "s"))"
                         + (flags.isEmpty ? "" : "  [" + flags.joined(separator: ", ") + "]"))
                 for target in task.targets {
-                    lines.append("      \(target.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(target))")
+                    lines.append(
+                        "      \(target.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(target))"
+                    )
                 }
             }
         }

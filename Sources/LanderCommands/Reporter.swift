@@ -41,7 +41,8 @@ final class Reporter: Sendable {
         guard style != .json else { return }
         let runs = report.records.count
         let failed = report.records.filter { if case .failed = $0.outcome { true } else { false } }
-        var line = "deployment \(report.id) \(report.outcome.rawValue) in \(report.duration.formatted): \(runs) task runs"
+        var line =
+            "deployment \(report.id) \(report.outcome.rawValue) in \(report.duration.formatted): \(runs) task runs"
         if !failed.isEmpty { line += ", \(failed.count) failed" }
         printOutput(line)
         if let error = report.error { printError("lander: \(error)") }
@@ -65,7 +66,8 @@ final class Reporter: Sendable {
         case .log(let level, let message, let target):
             return "  \(target ?? "lander")  [\(level)] \(message)"
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
-            return "  \(target)  \(label(step, task))  attempt \(attempt) failed (\(error)); retrying in \(delay.formatted)"
+            return
+                "  \(target)  \(label(step, task))  attempt \(attempt) failed (\(error)); retrying in \(delay.formatted)"
         case .targetFinished(let step, let task, let target, let outcome, let duration):
             var line = "  \(target)  \(label(step, task))  \(outcome.word) (\(duration.formatted))"
             if case .failed(let message) = outcome { line += ": \(message)" }
@@ -96,7 +98,9 @@ final class Reporter: Sendable {
             case .targetStarted(let step, let task, let target):
                 board.set(target, task: label(step, task), state: "running", finished: false)
             case .retrying(let step, let task, let target, let attempt, _, let delay):
-                board.set(target, task: label(step, task), state: "retrying (\(attempt)) in \(delay.formatted)", finished: false)
+                board.set(
+                    target, task: label(step, task), state: "retrying (\(attempt)) in \(delay.formatted)",
+                    finished: false)
             case .targetFinished(let step, let task, let target, let outcome, let duration):
                 var state = "\(outcome.word) \(duration.formatted)"
                 if case .failed(let message) = outcome { state += ": \(message)" }

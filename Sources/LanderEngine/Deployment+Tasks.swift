@@ -33,7 +33,10 @@ extension Deployment {
         let now = ContinuousClock.now
         for target in pending {
             let outcome: TargetOutcome = stopped ? .skipped : .cancelled
-            record(TargetRecord(step: step, task: task.name, target: target.name, outcome: outcome, started: now, finished: now, attempts: 0))
+            record(
+                TargetRecord(
+                    step: step, task: task.name, target: target.name, outcome: outcome, started: now, finished: now,
+                    attempts: 0))
             events(.targetFinished(step: step, task: task.name, target: target.name, outcome: outcome, duration: .zero))
         }
     }
@@ -125,7 +128,8 @@ extension Deployment {
         }
         switch work {
         case .run(let argv):
-            return try await run(Command(argv, environment: env), task: task, target: target, step: step, on: connection)
+            return try await run(
+                Command(argv, environment: env), task: task, target: target, step: step, on: connection)
         case .template(let name, let parameters):
             return try await template(
                 name, parameters: parameters, task: task, target: target, step: step, env: env, outputs: earlier,

@@ -111,7 +111,9 @@ public final class Deployment: Sendable {
                 let failedSoFar = state.withLock { $0.failed }
                 let runnable = step.tasks.filter { $0.options.when.allows(failedSoFar: failedSoFar) }
                 guard !runnable.isEmpty else {
-                    skip(step.name, reason: failedSoFar ? "an earlier step failed" : "its tasks run only after a failure")
+                    skip(
+                        step.name, reason: failedSoFar ? "an earlier step failed" : "its tasks run only after a failure"
+                    )
                     continue
                 }
                 guard await runHooks(.preStep, step: step.name) else {

@@ -106,7 +106,8 @@ public enum Expression {
 
     private static func missing(_ expression: String) -> String {
         if isOutput(expression) {
-            return "names no output set on this target; check the step and key (outputs stay on the target that set them)"
+            return
+                "names no output set on this target; check the step and key (outputs stay on the target that set them)"
         }
         return "names no variable; define it under variables: (project, environment, role, target or step), "
             + "or use release.version, environment.name, target.name, target.root, project.name"

@@ -39,8 +39,10 @@ public struct Planner: Sendable {
             throw PlanError(diagnostics: [
                 Diagnostic(
                     "no environment '\(name)'", at: nil,
-                    hint: names.isEmpty ? "add environments: to lander.yml" : "environments are: "
-                        + names.joined(separator: ", "))
+                    hint: names.isEmpty
+                        ? "add environments: to lander.yml"
+                        : "environments are: "
+                            + names.joined(separator: ", "))
             ])
         }
         var secrets: [String] = []
@@ -102,8 +104,7 @@ public struct Planner: Sendable {
             variables: projectVariables.merging(environmentVariables) { _, new in new }, secrets: Masker(secrets))
     }
 
-    private func loadSignature(_ template: String, task: Task, _ problems: inout Problems) async -> TemplateSignature?
-    {
+    private func loadSignature(_ template: String, task: Task, _ problems: inout Problems) async -> TemplateSignature? {
         guard let scripts else { return nil }
         do {
             return try await scripts.signature(ofTemplate: template)
@@ -164,7 +165,8 @@ public struct Planner: Sendable {
                     "unknown parameter '\(key)' for template '\(signature.name)' in task '\(task.name)'",
                     at: task.location,
                     hint: declared.isEmpty
-                        ? "it takes no parameters" : Suggestion.hint(for: key, in: declared, listing: "its parameters are"))
+                        ? "it takes no parameters"
+                        : Suggestion.hint(for: key, in: declared, listing: "its parameters are"))
                 ok = false
                 continue
             }
@@ -215,7 +217,8 @@ public struct Planner: Sendable {
             "environment": .map(["name": .string(environment)]),
             "project": .map(["name": .string(project.name)]),
             "target": .map([
-                "name": .string(target.name), "root": .string(root), "roles": .list(target.roles.map(ConfigValue.string)),
+                "name": .string(target.name), "root": .string(root),
+                "roles": .list(target.roles.map(ConfigValue.string)),
             ]),
         ]
     }
@@ -259,6 +262,8 @@ struct Problems {
     }
 
     var sorted: [Diagnostic] {
-        diagnostics.sorted { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }
+        diagnostics.sorted {
+            ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0)
+        }
     }
 }

@@ -56,7 +56,7 @@ final class ProcessMonitor: Sendable {
                 chunk.withUnsafeBytes { process.received(UnsafeRawBufferPointer(rebasing: $0[0..<n]), from: fd) }
                 continue
             }
-            if n == 0 || (errno != EAGAIN && errno != EINTR) { forget(fd) }
+            if n == 0 || (errno != EAGAIN && errno != EINTR) { close(fd, of: process) }
             if n < 0, errno == EINTR { continue }
             return
         }
@@ -65,17 +65,29 @@ final class ProcessMonitor: Sendable {
     private func finish(_ process: WatchedProcess, chunk: inout [UInt8]) {
         var status: Int32 = 0
         guard lander_reap(process.pid, &status) != 0 else { return }  // spurious wake-up
-        for fd in [process.outFD, process.errFD] where watches.withLock({ $0[fd] != nil }) {
-            drain(fd, of: process, chunk: &chunk)
-            forget(fd)
-        }
+        if process.outOpen { drain(process.outFD, of: process, chunk: &chunk) }
+        if process.errOpen { drain(process.errFD, of: process, chunk: &chunk) }
+        close(process.outFD, of: process)
+        close(process.errFD, of: process)
         forget(process.pidfd)
         process.exited(status: status)
+    }
+
+    /// Closes one of a process's pipes once; its number may then be reused by another process.
+    private func close(_ fd: Int32, of process: WatchedProcess) {
+        if fd == process.outFD {
+            guard process.outOpen else { return }
+            process.outOpen = false
+        } else {
+            guard process.errOpen else { return }
+            process.errOpen = false
+        }
+        forget(fd)
     }
 
     private func forget(_ fd: Int32) {
         guard watches.withLock({ $0.removeValue(forKey: fd) }) != nil else { return }
         lander_epoll_remove(epoll, fd)
-        close(fd)
+        Glibc.close(fd)
     }
 }

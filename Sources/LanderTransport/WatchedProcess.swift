@@ -14,6 +14,8 @@ final class WatchedProcess: @unchecked Sendable {
     // Touched only on the monitor thread until `exited`, then only read.
     private var out: OutputBuffer
     private var err: OutputBuffer
+    /// Which of its pipes are still open (fd numbers are reused once closed, so the monitor asks here).
+    var outOpen = true, errOpen = true
 
     private struct Shared {
         var result: CommandResult?

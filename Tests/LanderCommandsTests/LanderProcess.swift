@@ -37,8 +37,9 @@ enum Lander {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        // Blocking reads go to Dispatch threads, never the cooperative pool the code under test needs.
+        async let stdout = readToEnd(out.fileHandleForReading)
+        async let stderr = readToEnd(err.fileHandleForReading)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning { process.terminate() }
@@ -46,6 +47,13 @@ enum Lander {
         return Run(
             status: process.terminationStatus, stdout: String(decoding: await stdout, as: UTF8.self),
             stderr: String(decoding: await stderr, as: UTF8.self))
+    }
+}
+
+/// Reads a pipe to its end on a Dispatch thread.
+func readToEnd(_ handle: FileHandle) async -> Data {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: handle.readDataToEndOfFile()) }
     }
 }
 

@@ -41,6 +41,19 @@ import Testing
         #expect(error?.description.contains("no program 'no-such-program-xyz'") == true)
     }
 
+    @Test func commandsInheritNoOpenFilesOfLander() async throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        let result = try await transport.run(Command(["ls", "/proc/self/fd"]), options: RunOptions())
+        let open = Set(result.stdout.split(separator: "\n").compactMap { Int32($0) })
+        #expect(open.isSuperset(of: [0, 1, 2]))
+        #expect(!open.contains(fds[0]) && !open.contains(fds[1]), "inherited \(open)")
+    }
+
     @Test func streamsLinesAsTheyArrive() async throws {
         let lines = Lines()
         _ = try await transport.run(

@@ -30,14 +30,18 @@ extension ConfigValue {
         case .bytes(let bytes): self = .string(String(decoding: bytes, as: UTF8.self))
         case .array(let items):
             var list: [ConfigValue] = []
-            for (index, item) in items.enumerated() { list.append(try ConfigValue(lua: item, at: "\(path)[\(index + 1)]")) }
+            for (index, item) in items.enumerated() {
+                list.append(try ConfigValue(lua: item, at: "\(path)[\(index + 1)]"))
+            }
             self = .list(list)
         case .map(let map):
             var result: [String: ConfigValue] = [:]
             for (key, item) in map { result[key] = try ConfigValue(lua: item, at: "\(path).\(key)") }
             self = .map(result)
         case .function:
-            throw LuaError(.conversion, message: "\(path) is a function; only data (strings, numbers, booleans, tables) can be kept")
+            throw LuaError(
+                .conversion,
+                message: "\(path) is a function; only data (strings, numbers, booleans, tables) can be kept")
         }
     }
 }

@@ -4,16 +4,15 @@ let contextSource = #"""
     local pcall, error, type, setmetatable = pcall, error, type, setmetatable
 
     local function target_of(data)
+      -- The host functions are the methods themselves, so an error names the script's line, not this file's.
       local target = data.target
-      function target:run(argv, opts) return internal.run(argv, opts) end
+      target.run, target.spawn, target.session, target.close =
+        internal.run, internal.spawn, internal.session, internal.close
       function target:try_run(argv, opts)
-        local ok, result = pcall(internal.run, argv, opts)
+        local ok, result = pcall(internal.run, self, argv, opts)
         if ok then return result end
         return nil, result
       end
-      function target:spawn(argv, opts) return internal.spawn(argv, opts) end
-      function target:session(name) return internal.session(name) end
-      function target:close(name) return internal.close(name) end
       return target
     end
 

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -7,16 +8,21 @@ import Foundation
 struct HTTPAPI {
     func install(in runtime: LuaRuntime) {
         for method in ["get", "post"] {
-            runtime.register("http." + method, async: { arguments in
-                try await Self.request(method.uppercased(), arguments, function: "lander.http." + method)
-            })
-            runtime.register("http.try_" + method, async: { arguments in
-                do {
-                    return try await Self.request(method.uppercased(), arguments, function: "lander.http.try_" + method)
-                } catch {
-                    return [.nil, .string(String(describing: error))]
-                }
-            })
+            runtime.register(
+                "http." + method,
+                async: { arguments in
+                    try await Self.request(method.uppercased(), arguments, function: "lander.http." + method)
+                })
+            runtime.register(
+                "http.try_" + method,
+                async: { arguments in
+                    do {
+                        return try await Self.request(
+                            method.uppercased(), arguments, function: "lander.http.try_" + method)
+                    } catch {
+                        return [.nil, .string(String(describing: error))]
+                    }
+                })
         }
     }
 
@@ -33,7 +39,9 @@ struct HTTPAPI {
         request.timeoutInterval = 30
         if arguments.count > 1, case .map(let options) = arguments[1] {
             if case .map(let headers)? = options["headers"] {
-                for (name, value) in headers { request.setValue(value.stringValue ?? value.description, forHTTPHeaderField: name) }
+                for (name, value) in headers {
+                    request.setValue(value.stringValue ?? value.description, forHTTPHeaderField: name)
+                }
             }
             if let seconds = options["timeout"]?.doubleValue { request.timeoutInterval = seconds }
             if let json = options["json"] {
@@ -77,7 +85,8 @@ enum JSON {
         case .bytes(let bytes): return quote(String(decoding: bytes, as: UTF8.self))
         case .array(let items): return "[" + items.map(encode).joined(separator: ",") + "]"
         case .map(let map):
-            return "{" + map.keys.sorted().map { quote($0) + ":" + encode(map[$0] ?? .nil) }.joined(separator: ",") + "}"
+            return "{" + map.keys.sorted().map { quote($0) + ":" + encode(map[$0] ?? .nil) }.joined(separator: ",")
+                + "}"
         }
     }
 

@@ -74,7 +74,8 @@ public struct LuaScriptHost: ScriptHost {
                 "outputs": .map(context.outputs.mapValues { .table($0) }),
                 "step": .string(context.step), "task": .string(context.task), "project": .string(context.project),
             ])
-            output = try await runtime.call(builder.task, [.function(declared.run), .table(parameters), data]).first ?? .nil
+            output =
+                try await runtime.call(builder.task, [.function(declared.run), .table(parameters), data]).first ?? .nil
         } catch {
             throw scriptError(error, what: "template '\(name)'")
         }
@@ -99,7 +100,8 @@ public struct LuaScriptHost: ScriptHost {
             guard let hook = Self.hookFunction(value, function: function, point: binding.point.rawValue) else {
                 throw ScriptError(
                     "hook \(binding.reference): module '\(module)' has no function "
-                        + "'\(function ?? binding.point.rawValue)'; return it from the module or from lander.plugin { hooks = … }")
+                        + "'\(function ?? binding.point.rawValue)'; return it from the module or from lander.plugin { hooks = … }"
+                )
             }
             let builder = try await contextBuilder(in: runtime)
             let data = LuaValue.map([

@@ -14,13 +14,15 @@ struct TargetAPI {
 
     func install(in runtime: LuaRuntime) {
         let context = self.context
+        // Each is called as a method (`ctx.target:run(…)`): the first argument is the target table.
         runtime.registerInternal("run", displayName: "ctx.target:run") { arguments in
-            try await Self.run(arguments, context)
+            try await Self.run(Array(arguments.dropFirst()), context)
         }
         runtime.registerInternal("spawn", displayName: "ctx.target:spawn") { arguments in
-            try await Self.spawn(arguments, context)
+            try await Self.spawn(Array(arguments.dropFirst()), context)
         }
-        runtime.registerInternal("session", displayName: "ctx.target:session") { arguments in
+        runtime.registerInternal("session", displayName: "ctx.target:session") { all in
+            let arguments = Array(all.dropFirst())
             let name = try Self.name(arguments, "ctx.target:session")
             guard let session = context.sessions.session(name, on: context.target.name) else { return [.nil] }
             return [
@@ -29,7 +31,8 @@ struct TargetAPI {
                 ])
             ]
         }
-        runtime.registerInternal("close", displayName: "ctx.target:close") { arguments in
+        runtime.registerInternal("close", displayName: "ctx.target:close") { all in
+            let arguments = Array(all.dropFirst())
             let name = try Self.name(arguments, "ctx.target:close")
             guard let result = await context.sessions.close(name, on: context.target.name) else { return [.nil] }
             return [Self.table(result)]
@@ -70,7 +73,8 @@ struct TargetAPI {
         if check, !result.succeeded {
             let detail = result.stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
             throw HostFailure(
-                "`\(command)` exited \(result.exitCode)\(detail) (pass { check = false } to handle the exit code yourself)")
+                "`\(command)` exited \(result.exitCode)\(detail) (pass { check = false } to handle the exit code yourself)"
+            )
         }
         return [table(result)]
     }
