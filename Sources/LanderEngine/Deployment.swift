@@ -107,7 +107,13 @@ public final class Deployment: Sendable {
         }
         await withTaskGroup(of: Void.self) { detached in
             for step in plan.steps {
-                if _Concurrency.Task.isCancelled { break }
+                if _Concurrency.Task.isCancelled {
+                    let halted = state.withLock { $0.halted }
+                    skip(
+                        step.name,
+                        reason: halted ? "the deployment halted (halt_on_error)" : "the deployment was cancelled")
+                    continue
+                }
                 let failedSoFar = state.withLock { $0.failed }
                 let runnable = step.tasks.filter { $0.options.when.allows(failedSoFar: failedSoFar) }
                 guard !runnable.isEmpty else {

@@ -137,3 +137,40 @@ import Testing
         #expect(run.report.hookErrors.first?.contains("outside the project directory") == true)
     }
 }
+
+@Suite struct WebhookTests {
+    static func project(url: String) throws -> TestProject {
+        try TestProject(
+            yaml: """
+                project: hooked
+                environments:
+                  test:
+                    targets:
+                      app-1: { roles: [app] }
+                hooks:
+                  post_deploy:
+                    - { hook: notify.webhook, with: { url: "\(url)" } }
+                steps:
+                  - { name: one, on: app, run: ["true"] }
+                """)
+    }
+
+    @Test func notifyWebhookPostsASummaryToARealListener() async throws {
+        let listener = try HTTPListener()
+        let run = try await Self.project(url: "http://127.0.0.1:\(listener.port)/deploys").deploy(version: "4.2.0")
+        #expect(run.report.outcome == .succeeded, "\(run.report.hookErrors)")
+        #expect(listener.requests == ["POST /deploys HTTP/1.1"])
+        let body = try #require(listener.received.first)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect(json["outcome"] as? String == "succeeded")
+        #expect(json["version"] as? String == "4.2.0")
+        #expect((json["summary"] as? String)?.contains("hooked 4.2.0 to test: succeeded") == true)
+    }
+
+    @Test func anUnreachableWebhookIsABestEffortHookError() async throws {
+        let listener = try HTTPListener(status: 503)
+        let run = try await Self.project(url: "http://127.0.0.1:\(listener.port)/deploys").deploy()
+        #expect(run.report.outcome == .succeeded)
+        #expect(run.report.hookErrors.first?.contains("HTTP 503") == true, "\(run.report.hookErrors)")
+    }
+}

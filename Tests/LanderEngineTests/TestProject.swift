@@ -118,8 +118,11 @@ func waitForFile(_ path: String) async throws -> String {
     throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
 }
 
-/// Whether a process exists (zombies reaped by us do not).
-func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+/// Whether a process runs (a zombie awaiting its reaper does not).
+func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+    return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
+}
 
 /// Waits (bounded) for a process to be gone; returns whether it went.
 func waitUntilGone(_ pid: Int32) async -> Bool {
