@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             /** Benchmarks that print figures, run by `Scripts/bench` in release mode. */
             name: "lander-bench",
-            dependencies: ["LanderLua"],
+            dependencies: ["LanderLua", "LanderEngine", "LanderLoading", "LanderTransport"],
             swiftSettings: settings
         ),
         .testTarget(

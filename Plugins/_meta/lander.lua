@@ -25,3 +25,140 @@ function lander.log.error(message) end
 ---Waits without holding a thread; other scripts keep running.
 ---@param seconds number
 function lander.sleep(seconds) end
+
+---Declares a step template: typed parameters, validated when the deployment is planned, and `run`.
+---@param spec { params: table<string, lander.Param>?, run: fun(ctx: lander.TaskContext, params: table), description: string? }
+---@return table
+function lander.template(spec) end
+
+---Declares a plugin's hooks by lifecycle point (`post_deploy`, `on_failure`, …).
+---@param spec { name: string?, hooks: table<string, fun(ctx: lander.HookContext, opts: table)> }
+---@return table
+function lander.plugin(spec) end
+
+---@class lander.Param
+---@field type "string"|"integer"|"number"|"boolean"|"list"|"map"
+---@field default any?
+---@field required boolean?
+
+---HTTP requests; `get`/`post` raise on network errors and statuses ≥ 400, `try_*` return nil, err.
+---@class lander.http
+lander.http = {}
+
+---@class lander.HttpOptions
+---@field headers table<string, string>?
+---@field body string?
+---@field json table?
+---@field timeout number?
+
+---@class lander.HttpResponse
+---@field status integer
+---@field body string
+---@field headers table<string, string>
+
+---@param url string
+---@param opts lander.HttpOptions?
+---@return lander.HttpResponse
+function lander.http.get(url, opts) end
+
+---@param url string
+---@param opts lander.HttpOptions?
+---@return lander.HttpResponse
+function lander.http.post(url, opts) end
+
+---@param url string
+---@param opts lander.HttpOptions?
+---@return lander.HttpResponse?, string?
+function lander.http.try_get(url, opts) end
+
+---@param url string
+---@param opts lander.HttpOptions?
+---@return lander.HttpResponse?, string?
+function lander.http.try_post(url, opts) end
+
+---Files under the project's directory (hooks only).
+---@class lander.fs
+lander.fs = {}
+
+---@param path string
+---@return string
+function lander.fs.read(path) end
+
+---@param path string
+---@param text string
+---@param opts { append: boolean? }?
+function lander.fs.write(path, text, opts) end
+
+---@class lander.CommandResult
+---@field exit_code integer
+---@field stdout string
+---@field stderr string
+---@field ok boolean
+
+---@class lander.Session
+---@field name string
+---@field pid integer
+---@field running boolean
+
+---@class lander.RunOptions
+---@field check boolean? raise on a non-zero exit (default true)
+---@field env table<string, string>?
+---@field timeout number? seconds
+
+---@class lander.Target
+---@field name string
+---@field root string
+---@field roles string[]
+---@field variables table
+local Target = {}
+
+---Runs argv on the target and waits; raises on a non-zero exit unless opts.check == false.
+---@param argv string[]
+---@param opts lander.RunOptions?
+---@return lander.CommandResult
+function Target:run(argv, opts) end
+
+---Like run, but returns nil, message instead of raising.
+---@param argv string[]
+---@param opts lander.RunOptions?
+---@return lander.CommandResult?, string?
+function Target:try_run(argv, opts) end
+
+---Starts a process that stays open as a session until closed or the deployment ends.
+---@param argv string[]
+---@param opts { name: string?, env: table<string, string>? }?
+---@return lander.Session
+function Target:spawn(argv, opts) end
+
+---The open session of a name on this target, or nil.
+---@param name string
+---@return lander.Session?
+function Target:session(name) end
+
+---Stops a session and returns how it ended (nil when none is open).
+---@param name string
+---@return lander.CommandResult?
+function Target:close(name) end
+
+---@class lander.TaskContext
+---@field target lander.Target
+---@field output table values this task sets on this target
+---@field outputs table<string, table> values earlier steps set on this target
+---@field release { version: string }
+---@field environment { name: string, variables: table }
+---@field step string
+---@field task string
+---@field project string
+
+---@class lander.HookContext
+---@field point string
+---@field project string
+---@field release { version: string }
+---@field environment { name: string, variables: table }
+---@field deployment { id: string, outcome: string, error: string? }
+---@field step string?
+local HookContext = {}
+
+---One line: outcome, task runs, failures, first error.
+---@return string
+function HookContext:summary() end

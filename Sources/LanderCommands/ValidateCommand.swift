@@ -1,46 +1,59 @@
 import ArgumentParser
-import LanderLoading
+import Foundation
+import LanderEngine
 import LanderModel
 
-/// `lander validate`: loads lander.yml and reports every problem at once.
+/// `lander validate`: loads lander.yml, checks templates and expressions, and reports every problem at once.
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check lander.yml and report every problem with file:line:column.")
+        abstract: "Check lander.yml (and the templates it uses) and report every problem with file:line:column.")
 
-    @Option(name: [.customShort("f"), .long], help: "The project file.")
-    var file: String = "lander.yml"
+    @OptionGroup var project: ProjectOptions
 
-    @Option(name: [.customShort("e"), .long], help: "Also check that every role has targets in this environment.")
+    @Option(
+        name: [.customShort("e"), .long], help: "Check only this environment, and that every role has targets in it.")
     var environment: String?
 
     func run() async throws {
-        let project: Project
+        let file = project.file
+        let loaded: Project
         do {
-            project = try ProjectLoader.load(file: file)
+            loaded = try project.load()
         } catch {
-            for diagnostic in error.diagnostics { printError(diagnostic.description) }
-            printError("lander: \(file) has \(error.diagnostics.count) problem(s); nothing was deployed")
             throw ExitCode(1)
         }
-        if let environment {
-            guard let chosen = project.environment(named: environment) else {
-                let names = project.environments.map(\.name).joined(separator: ", ")
-                printError("lander: no environment '\(environment)' in \(file); environments are: \(names)")
-                throw ExitCode(1)
-            }
-            let missing = Set(project.steps.flatMap { $0.tasks.map(\.role) }).subtracting(chosen.roles).sorted()
-            guard missing.isEmpty else {
-                printError(
-                    "lander: environment '\(environment)' has no targets for role(s) \(missing.joined(separator: ", ")); "
-                        + "add targets with those roles")
-                throw ExitCode(1)
+        if let environment, loaded.environment(named: environment) == nil {
+            let names = loaded.environments.map(\.name).joined(separator: ", ")
+            printError("lander: no environment '\(environment)' in \(file); environments are: \(names)")
+            throw ExitCode(1)
+        }
+        // Planning each environment checks templates, parameters and expressions; secrets need not be set.
+        var planner = Planner(
+            project: loaded, projectDirectory: project.directory,
+            processEnvironment: ProcessInfo.processInfo.environment, scripts: project.scripts(for: loaded))
+        planner.requireSources = false
+        planner.requireRoles = environment != nil
+        var seen: Set<String> = []
+        var problems: [Diagnostic] = []
+        for name in environment.map({ [$0] }) ?? loaded.environments.map(\.name) {
+            do {
+                _ = try await planner.plan(environment: name, release: Release(version: "VERSION"))
+            } catch {
+                for diagnostic in error.diagnostics where seen.insert(diagnostic.description).inserted {
+                    problems.append(diagnostic)
+                }
             }
         }
-        let tasks = project.steps.reduce(0) { $0 + $1.tasks.count }
+        guard problems.isEmpty else {
+            for diagnostic in problems { printError(diagnostic.description) }
+            printError("lander: \(file) has \(problems.count) problem(s); nothing was deployed")
+            throw ExitCode(1)
+        }
+        let tasks = loaded.steps.reduce(0) { $0 + $1.tasks.count }
         printOutput(
-            "\(file): project '\(project.name)' is valid: \(project.steps.count) steps, \(tasks) tasks, "
-                + "\(project.environments.count) environments (\(project.environments.map(\.name).joined(separator: ", ")))"
+            "\(file): project '\(loaded.name)' is valid: \(loaded.steps.count) steps, \(tasks) tasks, "
+                + "\(loaded.environments.count) environments (\(loaded.environments.map(\.name).joined(separator: ", ")))"
         )
     }
 }

@@ -19,6 +19,10 @@ public struct Planner: Sendable {
     public var processEnvironment: [String: String]
     /// Where templates come from; nil skips template checks (tests of pure planning).
     public var scripts: (any ScriptHost)?
+    /// When false (`lander validate`), unset `env:`/`secret:` variables are placeholders, not problems.
+    public var requireSources = true
+    /// When false (`lander validate` without `-e`), a role without targets in the environment is not a problem.
+    public var requireRoles = true
 
     /// Creates a planner.
     public init(
@@ -59,7 +63,7 @@ public struct Planner: Sendable {
             var tasks: [PlannedTask] = []
             for task in step.tasks {
                 let targets = environment.targets(withRole: task.role)
-                if targets.isEmpty {
+                if targets.isEmpty, requireRoles {
                     problems.add(
                         "environment '\(name)' has no targets with role '\(task.role)' (step '\(step.name)')",
                         at: task.location, hint: "add a target with roles: [\(task.role)] to environment '\(name)'")
@@ -97,11 +101,47 @@ public struct Planner: Sendable {
             }
             steps.append(PlannedStep(name: step.name, tasks: tasks, location: step.location))
         }
+        let hooks = await hooks(&problems)
         guard problems.diagnostics.isEmpty else { throw PlanError(diagnostics: problems.sorted) }
         return Plan(
             project: project.name, environment: name, release: release, projectDirectory: projectDirectory,
-            steps: steps, hooks: project.hooks,
+            steps: steps, hooks: hooks,
             variables: projectVariables.merging(environmentVariables) { _, new in new }, secrets: Masker(secrets))
+    }
+
+    /// The project's hooks, then those of plugins in `use:` at every point they declare.
+    private func hooks(_ problems: inout Problems) async -> [HookBinding] {
+        var bindings = project.hooks
+        for use in project.uses {
+            guard let scripts else { break }
+            do {
+                let points = try await scripts.declaredHooks(ofPlugin: use.plugin)
+                if points.isEmpty {
+                    problems.add(
+                        "plugin '\(use.plugin)' in use: declares no hooks", at: use.location,
+                        hint: "its module must return lander.plugin { hooks = { post_deploy = …, … } }")
+                }
+                for point in points {
+                    bindings.append(
+                        HookBinding(
+                            point: point, reference: use.plugin, critical: point.criticalByDefault, with: use.with,
+                            location: use.location))
+                }
+            } catch {
+                problems.add("plugin '\(use.plugin)' in use: \(error.message)", at: use.location, hint: nil)
+            }
+        }
+        if let scripts {
+            for binding in project.hooks {
+                guard let problem = await scripts.problem(with: binding) else { continue }
+                problems.add(
+                    "\(binding.point.rawValue) hook \(binding.reference): \(problem)", at: binding.location,
+                    hint:
+                        "hooks are module.function from the plugin path, or a plugin declaring lander.plugin { hooks = … }"
+                )
+            }
+        }
+        return bindings
     }
 
     private func loadSignature(_ template: String, task: Task, _ problems: inout Problems) async -> TemplateSignature? {
@@ -234,6 +274,10 @@ public struct Planner: Sendable {
                 kind == "env" || kind == "secret", case .string(let name) = source
             else { continue }
             guard let found = processEnvironment[name] else {
+                if !requireSources {
+                    result[key] = .string("<\(kind) \(name)>")
+                    continue
+                }
                 problems.add(
                     "variable '\(key)' reads \(kind) \(name), which is not set", at: location,
                     hint: "export \(name) before running lander")

@@ -5,6 +5,10 @@ public import LanderTransport
 public protocol ScriptHost: Sendable {
     /// The parameters a step template declares; throws when it cannot be found or loaded.
     func signature(ofTemplate name: String) async throws(ScriptError) -> TemplateSignature
+    /// The lifecycle points a plugin declares hooks for with `lander.plugin { hooks = … }`, in run order.
+    func declaredHooks(ofPlugin name: String) async throws(ScriptError) -> [HookPoint]
+    /// Why a hook binding cannot run (its module or function is missing or broken), or nil when it can.
+    func problem(with hook: HookBinding) async -> String?
     /// The step templates found on the plugin path (for "did you mean").
     func availableTemplates() -> [String]
     /// Runs a template on one target; returns the outputs it set (`ctx.output`).

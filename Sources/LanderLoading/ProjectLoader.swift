@@ -4,7 +4,7 @@ import Yams
 
 /// Turns `lander.yml` into a `Project`, reporting every problem at once with file:line:column.
 public enum ProjectLoader {
-    static let projectKeys = ["project", "plugins", "variables", "environments", "hooks", "steps"]
+    static let projectKeys = ["project", "plugins", "use", "variables", "environments", "hooks", "steps"]
     static let environmentKeys = ["variables", "roles", "targets"]
     static let targetKeys = ["transport", "root", "roles", "variables"]
     static let optionKeys = [
@@ -55,6 +55,7 @@ public enum ProjectLoader {
             case "variables": project.variables = reader.variables(node, in: "the project")
             case "environments": project.environments = environments(node, &reader)
             case "hooks": project.hooks = hooks(node, &reader)
+            case "use": project.uses = uses(node, &reader)
             case "steps": project.steps = steps(node, &reader)
             default: break
             }
@@ -164,6 +165,36 @@ public enum ProjectLoader {
     }
 
     // MARK: Hooks
+
+    /// `use: [audit, { plugin: notify, with: { … } }]`.
+    private static func uses(_ node: Node, _ reader: inout NodeReader) -> [PluginUse] {
+        guard let list = node.sequence else {
+            reader.report("use: must be a list of plugin names", at: node, hint: "use: [audit-log]")
+            return []
+        }
+        var uses: [PluginUse] = []
+        for entry in list {
+            if let name = entry.scalar?.string {
+                uses.append(PluginUse(plugin: name, location: reader.location(entry)))
+                continue
+            }
+            var use = PluginUse(plugin: "", location: reader.location(entry))
+            for (key, value, _) in reader.mapping(entry, in: "use:", allowed: ["plugin", "with"]) ?? [] {
+                switch key {
+                case "plugin": use.plugin = reader.string(value, "plugin") ?? ""
+                case "with": if case .map(let map) = reader.value(value) { use.with = map }
+                default: break
+                }
+            }
+            if use.plugin.isEmpty {
+                reader.report(
+                    "an entry of use: has no plugin:", at: entry, hint: "e.g. { plugin: notify, with: { … } }")
+            } else {
+                uses.append(use)
+            }
+        }
+        return uses
+    }
 
     private static func hooks(_ node: Node, _ reader: inout NodeReader) -> [HookBinding] {
         let points = HookPoint.allCases.map(\.rawValue)

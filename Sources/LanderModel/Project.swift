@@ -10,6 +10,8 @@ public struct Project: Sendable {
     public var environments: [Environment]
     /// Hooks bound to lifecycle points.
     public var hooks: [HookBinding]
+    /// Plugins whose declared hooks attach at every point they name (`use:`).
+    public var uses: [PluginUse] = []
     /// Steps, run in order.
     public var steps: [Step]
 
@@ -95,4 +97,21 @@ public struct Target: Sendable, Hashable {
 public enum Transport: Sendable, Hashable {
     /// Processes on this machine, run in `root` (relative to the project directory unless absolute).
     case local(root: String)
+}
+
+/// A plugin attached with `use:`: its hooks run at the points it declares, with these options.
+public struct PluginUse: Sendable, Hashable {
+    /// The plugin's module name.
+    public var plugin: String
+    /// Options passed to each of its hooks.
+    public var with: [String: ConfigValue]
+    /// Where it is named.
+    public var location: SourceLocation?
+
+    /// Creates a use.
+    public init(plugin: String, with: [String: ConfigValue] = [:], location: SourceLocation? = nil) {
+        self.plugin = plugin
+        self.with = with
+        self.location = location
+    }
 }

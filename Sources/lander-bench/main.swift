@@ -1,4 +1,4 @@
-// Benchmarks that print figures (never pass/fail): `Scripts/bench lua`.
+// Benchmarks that print figures (never pass/fail): `Scripts/bench lua`, `Scripts/bench engine [TARGETS]`.
 import Foundation
 import LanderLua
 
@@ -73,7 +73,10 @@ func benchLua() async throws {
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "lua": try await Task.detached { try await benchLua() }.value
+case "engine":
+    let targets = arguments.dropFirst().first.flatMap { Int($0) } ?? 1000
+    try await Task.detached { try await benchEngine(targets: targets) }.value
 default:
-    print("usage: lander-bench lua   (LANDER_BENCH_ONLY=calls|host|states runs one part)")
+    print("usage: lander-bench lua | engine [TARGETS]   (LANDER_BENCH_ONLY=calls|host|states runs one lua part)")
     exit(2)
 }

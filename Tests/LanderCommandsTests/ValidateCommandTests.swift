@@ -31,3 +31,30 @@ import Testing
         #expect(run.stderr.contains("environments are: test, production"))
     }
 }
+
+@Suite struct ValidateTemplateTests {
+    @Test func validateChecksTemplateParametersWithoutNeedingSecrets() async throws {
+        let scratch = try Scratch()
+        let file = try scratch.file(
+            "lander.yml",
+            """
+            project: demo
+            variables: { token: { secret: LANDER_UNSET_SECRET_FOR_TEST } }
+            environments:
+              test:
+                targets:
+                  a: { roles: [app] }
+            steps:
+              - { name: s, on: app, template: release-dir, with: { keep: many } }
+              - { name: t, on: app, run: [echo, "{{token}}"] }
+            """)
+        let plugins = DeployCommandTests.repository.appendingPathComponent("Plugins").path
+        let run = try await Lander.run(["validate", "-f", file, "--plugins", plugins])
+        #expect(run.status == 1)
+        #expect(
+            run.stderr.contains(
+                "\(file):8:5: parameter 'keep' of template 'release-dir' must be an integer, found string"))
+        #expect(!run.stderr.contains("LANDER_UNSET_SECRET_FOR_TEST"))
+        #expect(run.stderr.contains("has 1 problem(s)"))
+    }
+}

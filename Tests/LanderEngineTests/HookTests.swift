@@ -174,3 +174,48 @@ import Testing
         #expect(run.report.hookErrors.first?.contains("HTTP 503") == true, "\(run.report.hookErrors)")
     }
 }
+
+@Suite struct HookPlanningTests {
+    @Test func aPluginInUseAttachesItsHooksAtTheirPoints() async throws {
+        let project = try TestProject(
+            yaml: """
+                project: used
+                use:
+                  - { plugin: notify, with: { path: used.log } }
+                environments:
+                  test:
+                    targets:
+                      app-1: { roles: [app] }
+                steps:
+                  - { name: one, on: app, run: ["true"] }
+                """)
+        let plan = try await project.plan()
+        #expect(plan.hooks.map(\.point) == [.postDeploy, .onFailure, .onCancel])
+        let run = try await project.deploy()
+        #expect(run.report.outcome == .succeeded)
+        #expect(project.read("used.log")?.contains("used 1.0.0 to test: succeeded") == true)
+    }
+
+    @Test func unknownHooksAreReportedBeforeAnythingRuns() async throws {
+        let project = try TestProject(
+            yaml: """
+                project: hooks
+                environments:
+                  test:
+                    targets:
+                      app-1: { roles: [app] }
+                hooks:
+                  post_deploy: [notify.fiel]
+                  finally: [nowhere.at_all]
+                steps:
+                  - { name: one, on: app, run: [touch, ran.txt] }
+                """)
+        let error = await #expect(throws: PlanError.self) { try await project.plan() }
+        let text = error?.description ?? ""
+        #expect(
+            text.contains("lander.yml:7:17: post_deploy hook notify.fiel: module 'notify' has no function 'fiel'"),
+            "\(text)")
+        #expect(
+            text.contains("lander.yml:8:13: finally hook nowhere.at_all: module 'nowhere' not found (tried"), "\(text)")
+    }
+}

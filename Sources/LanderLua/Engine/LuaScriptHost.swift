@@ -35,6 +35,42 @@ public struct LuaScriptHost: ScriptHost {
         return TemplateSignature(name: name, file: module.chunk, parameters: parameters)
     }
 
+    public func declaredHooks(ofPlugin name: String) async throws(ScriptError) -> [HookPoint] {
+        let runtime = try makeRuntime(limits: limits, events: { _ in }, target: nil)
+        let value: LuaValue
+        do {
+            value = try await runtime.require(name)
+        } catch {
+            throw scriptError(error, what: "plugin '\(name)'")
+        }
+        guard case .map(let fields) = value, case .map(let hooks)? = fields["hooks"] else { return [] }
+        let unknown = hooks.keys.filter { HookPoint(rawValue: $0) == nil }.sorted()
+        guard unknown.isEmpty else {
+            throw ScriptError(
+                "plugin '\(name)' declares hooks at unknown points: \(unknown.joined(separator: ", ")); points are "
+                    + HookPoint.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return HookPoint.allCases.filter { hooks[$0.rawValue] != nil }
+    }
+
+    public func problem(with hook: HookBinding) async -> String? {
+        let (module, function) = Self.split(hook.reference)
+        let value: LuaValue
+        do {
+            let runtime = try makeRuntime(limits: limits, events: { _ in }, target: nil)
+            FileAPI(directory: "/nonexistent").install(in: runtime)
+            value = try await runtime.require(module)
+        } catch let error as LuaError {
+            return error.description
+        } catch {
+            return "\(error)"
+        }
+        if Self.hookFunction(value, function: function, point: hook.point.rawValue) == nil {
+            return "module '\(module)' has no function '\(function ?? hook.point.rawValue)'"
+        }
+        return nil
+    }
+
     public func availableTemplates() -> [String] {
         var names: Set<String> = []
         for directory in pluginPath.directories {

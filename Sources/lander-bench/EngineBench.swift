@@ -1,0 +1,87 @@
+import Foundation
+import LanderEngine
+import LanderLoading
+import LanderTransport
+import Synchronization
+
+/// CPU seconds (user + system) of this process, or of its reaped children.
+func cpuSeconds(children: Bool) -> Double {
+    var usage = rusage()
+    getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Peak resident memory of this process in MiB.
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+/// `lander-bench engine [TARGETS]`: 5 steps of `true` on local targets, run by the real engine and transport.
+func benchEngine(targets: Int, steps: Int = 5, rounds: Int = 3) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lander-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let width = String(targets).count
+    let last = String(format: "%0\(width)d", targets)
+    let first = String(repeating: "0", count: width - 1) + "1"
+    var yaml = """
+        project: bench
+        environments:
+          bench:
+            targets:
+              "t-[\(first):\(last)]": { roles: [app] }
+        steps:
+
+        """
+    for step in 1...steps { yaml += "  - { name: s\(step), on: app, run: [\"true\"] }\n" }
+    let file = directory.appendingPathComponent("lander.yml").path
+    try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+    let project = try ProjectLoader.load(file: file)
+    let environment = ProcessInfo.processInfo.environment
+    var results: [(wall: Double, cpu: Double, children: Double)] = []
+    for _ in 0..<rounds {
+        let cpu = cpuSeconds(children: false)
+        let children = cpuSeconds(children: true)
+        let started = ContinuousClock.now
+        let plan = try await Planner(
+            project: project, projectDirectory: directory.path, processEnvironment: environment, scripts: nil
+        ).plan(environment: "bench", release: Release(version: "1"))
+        let events = Atomic<Int>(0)
+        let deployment = Deployment(
+            plan: plan, scripts: nil,
+            connect: { LocalTransport(target: $0.name, root: $0.root, environment: environment) },
+            events: { _ in events.add(1, ordering: .relaxed) })
+        let report = await deployment.run()
+        let wall = seconds(ContinuousClock.now - started)
+        guard report.outcome == .succeeded else {
+            print("bench: the deployment failed: \(report.error ?? "?")")
+            exit(1)
+        }
+        results.append((wall, cpuSeconds(children: false) - cpu, cpuSeconds(children: true) - children))
+    }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    let wall = median(results.map(\.wall))
+    let cpu = median(results.map(\.cpu))
+    let children = median(results.map(\.children))
+    let targetSteps = Double(targets * steps)
+    print(
+        "engine: \(steps) steps of `true` on \(targets) local targets, median of \(rounds) runs, "
+            + "\(ProcessInfo.processInfo.activeProcessorCount) cores")
+    print(String(format: "  wall                          %8.2f s", wall))
+    print(
+        String(
+            format:
+                "  orchestrator CPU              %8.2f s   (Lander's own process: planning, spawning, watching, events)",
+            cpu))
+    print(
+        String(format: "  child processes CPU           %8.2f s   (the %d runs of `true`)", children, targets * steps))
+    print(
+        String(
+            format: "  overhead per target-step      %8.3f ms  (orchestrator CPU / target-steps; aim < 1 ms)",
+            cpu / targetSteps * 1000))
+    print(String(format: "  wall per target-step          %8.3f ms", wall / targetSteps * 1000))
+    print(String(format: "  peak RSS                      %8.1f MiB (aim < 200 MB)", peakRSSMiB()))
+}
