@@ -8,7 +8,7 @@ enum EventJSON {
         var event: String
         var id: String?, project: String?, environment: String?, version: String?
         var step: String?, task: String?, target: String?
-        var tasks: [String]?
+        var tasks: [String]?, detached: [String]?
         var line: String?, stream: String?, level: String?, message: String?
         var outcome: String?, error: String?, reason: String?
         var attempt: Int?, delaySeconds: Double?, durationSeconds: Double?
@@ -23,8 +23,9 @@ enum EventJSON {
             record.event = "deployment_started"
             (record.id, record.project, record.environment, record.version) = (id, project, environment, version)
             (record.steps, record.targets) = (steps, targets)
-        case .stepStarted(let step, let tasks):
+        case .stepStarted(let step, let tasks, let detached):
             (record.event, record.step, record.tasks) = ("step_started", step, tasks)
+            record.detached = detached.isEmpty ? nil : detached
         case .stepSkipped(let step, let reason):
             (record.event, record.step, record.reason) = ("step_skipped", step, reason)
         case .targetStarted(let step, let task, let target):

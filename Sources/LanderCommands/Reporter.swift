@@ -55,8 +55,11 @@ final class Reporter: Sendable {
         switch event {
         case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
             return "deployment \(id): \(project) \(version) → \(environment), \(steps) steps on \(targets) targets"
-        case .stepStarted(let step, let tasks):
-            return "step \(step): started (\(tasks.joined(separator: ", ")))"
+        case .stepStarted(let step, let tasks, let detached):
+            let note =
+                detached.isEmpty
+                ? "" : "; detached, later steps start while it runs: " + detached.joined(separator: ", ")
+            return "step \(step): started (\(tasks.joined(separator: ", "))\(note))"
         case .stepSkipped(let step, let reason):
             return "step \(step): skipped, \(reason)"
         case .targetStarted(let step, let task, let target):
@@ -90,9 +93,6 @@ final class Reporter: Sendable {
     // MARK: Live
 
     private func live(_ event: DeploymentEvent) {
-        if case .stepStarted(let step, _) = event {
-            board.withLock { $0.start(step: step) }
-        }
         board.withLock { board in
             switch event {
             case .targetStarted(let step, let task, let target):
@@ -105,8 +105,7 @@ final class Reporter: Sendable {
                 var state = "\(outcome.word) \(duration.formatted)"
                 if case .failed(let message) = outcome { state += ": \(message)" }
                 board.set(target, task: label(step, task), state: state, finished: true)
-            case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log:
-                board.redraw(force: true)
+            case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log, .stepStarted:
                 if let line = plainLine(event) { board.commit(line) }
                 return
             default:
@@ -130,13 +129,6 @@ private struct Board {
     var lastDraw = ContinuousClock.now - .seconds(1)
     let limit = 20
 
-    mutating func start(step: String) {
-        redraw(force: true)
-        rows = []
-        index = [:]
-        drawn = 0
-    }
-
     mutating func set(_ target: String, task: String, state: String, finished: Bool) {
         let key = target + "\u{0}" + task
         let mark = finished ? (state.hasPrefix("ok") ? "✔" : "✘") : "…"
@@ -149,15 +141,13 @@ private struct Board {
         }
     }
 
-    /// Prints a line above the board and keeps the board below it.
+    /// Prints a line above the board; finished rows leave the board (failures stay printed above it).
     mutating func commit(_ line: String) {
         erase()
         printOutput(line)
-        drawn = 0
-        if !rows.isEmpty, rows.allSatisfy(\.finished) {
-            rows = []
-            index = [:]
-        }
+        for row in rows where row.finished && !row.text.contains("✔") { printOutput(row.text) }
+        rows.removeAll(where: \.finished)
+        index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1.key, $0) })
         redraw(force: true)
     }
 

@@ -126,7 +126,10 @@ public final class Deployment: Sendable {
                     skip(step.name, reason: "a critical pre_step hook failed")
                     continue
                 }
-                events(.stepStarted(step: step.name, tasks: runnable.map(\.name)))
+                events(
+                    .stepStarted(
+                        step: step.name, tasks: runnable.map(\.name),
+                        detached: runnable.filter { !$0.options.waitForFinish }.map(\.name)))
                 let started = ContinuousClock.now
                 await withTaskGroup(of: Void.self) { group in
                     for task in runnable {

@@ -4,8 +4,8 @@ public import LanderModel
 public enum DeploymentEvent: Sendable {
     /// The deployment began.
     case deploymentStarted(id: String, project: String, environment: String, version: String, steps: Int, targets: Int)
-    /// A step began, with the tasks that will run.
-    case stepStarted(step: String, tasks: [String])
+    /// A step began, with the tasks that will run and those of them that run on detached.
+    case stepStarted(step: String, tasks: [String], detached: [String])
     /// A step did not run, and why.
     case stepSkipped(step: String, reason: String)
     /// A task began on a target.
