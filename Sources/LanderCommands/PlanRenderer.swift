@@ -106,6 +106,7 @@ struct PlanRenderer {
     }
     private struct TargetDocument: Encodable {
         var name: String, root: String
+        var variables: [String: String]
         var run: [String]?
         var template: String?
         var parameters: [String: String]?
@@ -143,10 +144,14 @@ struct PlanRenderer {
     private func targetDocument(_ target: PlannedTarget) -> TargetDocument {
         switch target.work {
         case .run(let argv):
-            TargetDocument(name: target.name, root: target.root, run: argv, env: target.env)
+            TargetDocument(
+                name: target.name, root: target.root, variables: target.variables.mapValues(Expression.render),
+                run: argv,
+                env: target.env)
         case .template(let name, let parameters):
             TargetDocument(
-                name: target.name, root: target.root, template: name,
+                name: target.name, root: target.root, variables: target.variables.mapValues(Expression.render),
+                template: name,
                 parameters: parameters.mapValues(Expression.render), env: target.env)
         }
     }

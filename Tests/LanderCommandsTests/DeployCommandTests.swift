@@ -52,6 +52,32 @@ import Testing
         #expect(steps.map { $0["name"] as? String } == ["stage", "frontend", "migrate", "activate", "greet"])
     }
 
+    @Test func planMasksSecretsInEveryFormat() async throws {
+        let scratch = try Scratch()
+        let file = try scratch.file(
+            "lander.yml",
+            """
+            project: masked
+            variables: { password: { secret: LANDER_TEST_DB_PASSWORD } }
+            environments:
+              test:
+                targets:
+                  db-1: { roles: [db] }
+            steps:
+              - { name: login, on: db, run: [psql, "postgres://app:{{password}}@localhost/app"] }
+            """)
+        for format in ["text", "json", "mermaid"] {
+            let run = try await Lander.run(
+                ["plan", "-e", "test", "-f", file, "--format", format],
+                environment: ["LANDER_TEST_DB_PASSWORD": "s3cr3t-value-42"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(!run.stdout.contains("s3cr3t-value-42"), "\(format) leaked the secret")
+        }
+        let text = try await Lander.run(
+            ["plan", "-e", "test", "-f", file], environment: ["LANDER_TEST_DB_PASSWORD": "s3cr3t-value-42"])
+        #expect(text.stdout.contains("postgres://app:••••••@localhost/app"))
+    }
+
     @Test func deployRunsTheExampleAndReportsEachTarget() async throws {
         let project = try Self.quickstart()
         let run = try await Self.lander(["deploy", "-e", "test", "--version", "1.0.0"], in: project)
