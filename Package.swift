@@ -35,7 +35,7 @@ let package = Package(
         .target(
             /** How commands reach targets: argv commands as data; local processes in process groups. */
             name: "LanderTransport",
-            dependencies: ["CLanderProcess"],
+            dependencies: ["CLanderProcess", "LanderModel"],
             swiftSettings: settings
         ),
         .target(

@@ -38,19 +38,23 @@ static int resolve(const char *name, const char *const envp[], char *out, size_t
 }
 
 int lander_spawn(const char *const argv[], const char *const envp[], const char *cwd,
-                 pid_t *pid, int *out_fd, int *err_fd) {
+                 pid_t *pid, int *out_fd, int *err_fd, int *in_fd) {
     char program[4096];
     int rc = resolve(argv[0], envp, program, sizeof program);
     if (rc != 0) return rc;
-    int out[2], err[2];
+    int out[2], err[2], in[2] = {-1, -1};
     if (pipe2(out, O_CLOEXEC) != 0) return errno;
     if (pipe2(err, O_CLOEXEC) != 0) { rc = errno; close(out[0]); close(out[1]); return rc; }
+    if (in_fd && pipe2(in, O_CLOEXEC) != 0) {
+        rc = errno; close(out[0]); close(out[1]); close(err[0]); close(err[1]); return rc;
+    }
 
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
     posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (in_fd) posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err[1], 2);
     if (cwd) posix_spawn_file_actions_addchdir_np(&actions, cwd);
@@ -75,11 +79,14 @@ int lander_spawn(const char *const argv[], const char *const envp[], const char 
     posix_spawnattr_destroy(&attr);
     close(out[1]);
     close(err[1]);
+    if (in_fd) close(in[0]);
     if (rc != 0) {
         close(out[0]);
         close(err[0]);
+        if (in_fd) close(in[1]);
         return rc;
     }
+    if (in_fd) *in_fd = in[1];
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
     *out_fd = out[0];

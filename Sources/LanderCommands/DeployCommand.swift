@@ -36,10 +36,11 @@ struct DeployCommand: AsyncParsableCommand {
         let plan = try await project.plan(loaded, environment: environment, version: version, scripts: scripts)
         let style: Reporter.Style = json ? .json : (plain || isatty(1) == 0) ? .plain : .live
         let reporter = Reporter(style: style, verbose: verbose)
-        let base = ProcessInfo.processInfo.environment
+        let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment)
         let deployment = Deployment(
             plan: plan, scripts: scripts,
-            connect: { target in LocalTransport(target: target.name, root: target.root, environment: base) },
+            connect: { connections.connection(target: $0.name, transport: $0.transport) },
+            disconnect: { await connections.closeAll() },
             events: { reporter.handle($0) })
         let running = Task { await deployment.run() }
         let trap = SignalTrap { signal in

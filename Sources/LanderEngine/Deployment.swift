@@ -12,6 +12,7 @@ public final class Deployment: Sendable {
     public let id: String
     let scripts: (any ScriptHost)?
     let connect: @Sendable (PlannedTarget) -> any TargetConnection
+    let disconnect: @Sendable () async -> Void
     let events: EventSink
     let outputs = OutputStore()
     let sessions: SessionStore
@@ -29,13 +30,15 @@ public final class Deployment: Sendable {
         var skippedSteps: [String: String] = [:]
     }
 
-    /// Prepares a deployment; `connect` gives the connection to each target.
+    /// Prepares a deployment; `connect` gives the connection to each target, `disconnect` closes them all at the end.
     public init(
         plan: Plan, id: String = Deployment.newID(), scripts: (any ScriptHost)?,
         sessionGrace: Duration = .seconds(3),
         connect: @escaping @Sendable (PlannedTarget) -> any TargetConnection,
+        disconnect: @escaping @Sendable () async -> Void = {},
         events: @escaping EventSink
     ) {
+        self.disconnect = disconnect
         self.plan = plan
         self.id = id
         self.scripts = scripts
@@ -164,6 +167,7 @@ public final class Deployment: Sendable {
         }
         _ = await runHooks(.finally)
         await sessions.closeAll()
+        await disconnect()
     }
 }
 

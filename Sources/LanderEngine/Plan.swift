@@ -67,7 +67,9 @@ public struct PlannedTarget: Sendable {
     public var name: String
     /// Its roles.
     public var roles: [String]
-    /// Its root directory, absolute.
+    /// How it is reached.
+    public var transport: Transport
+    /// Its root directory (absolute for local targets; as written, under the login's home, for SSH ones).
     public var root: String
     /// Its variables after scoping (project < environment < role < target < step).
     public var variables: [String: ConfigValue]

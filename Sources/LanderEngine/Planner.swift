@@ -82,7 +82,7 @@ public struct Planner: Sendable {
                     variables.merge(roleVariables[task.role] ?? [:]) { _, new in new }
                     variables.merge(sourced(target.variables, &problems, &secrets, at: target.location)) { $1 }
                     variables.merge(stepVariables) { _, new in new }
-                    let root = absolute(rootOf(target))
+                    let root = rootOf(target)
                     let scope = ExpressionScope(
                         values: variables.merging(
                             builtins(target: target, root: root, environment: name, release: release)
@@ -184,7 +184,8 @@ public struct Planner: Sendable {
                 work = .template(template, parameters: parameters)
             }
             return PlannedTarget(
-                name: target.name, roles: target.roles, root: root, variables: variables, work: work, env: env)
+                name: target.name, roles: target.roles, transport: target.transport, root: root, variables: variables,
+                work: work, env: env)
         } catch {
             problems.add(
                 "\(error) (task '\(task.name)')", at: task.location, hint: nil)
@@ -239,9 +240,11 @@ public struct Planner: Sendable {
         return false
     }
 
+    /// A local root is made absolute under the project directory; a remote one stays as written.
     private func rootOf(_ target: Target) -> String {
         switch target.transport {
-        case .local(let root): root
+        case .local(let root): absolute(root)
+        case .ssh(_, let root): root
         }
     }
 

@@ -5,8 +5,9 @@ import Yams
 /// Turns `lander.yml` into a `Project`, reporting every problem at once with file:line:column.
 public enum ProjectLoader {
     static let projectKeys = ["project", "plugins", "use", "variables", "environments", "hooks", "steps"]
-    static let environmentKeys = ["variables", "roles", "targets"]
-    static let targetKeys = ["transport", "root", "roles", "variables"]
+    static let environmentKeys = ["variables", "roles", "targets", "ssh"]
+    static let targetKeys = ["transport", "root", "roles", "variables", "ssh"]
+    static let sshKeys = ["host", "user", "port", "identity", "jump", "config", "options", "host_key_checking"]
     static let optionKeys = [
         "halt_on_error", "wait_for_finish", "continue_on_error", "timeout", "retries", "retry_backoff", "when", "env",
         "parallelism",
@@ -91,7 +92,13 @@ public enum ProjectLoader {
     private static func environments(_ node: Node, _ reader: inout NodeReader) -> [Environment] {
         reader.named(node, in: "environments").map { name, node, keyNode in
             var environment = Environment(name: name, location: reader.location(keyNode))
-            for (key, value, _) in reader.mapping(node, in: "environment '\(name)'", allowed: environmentKeys) ?? [] {
+            let pairs = reader.mapping(node, in: "environment '\(name)'", allowed: environmentKeys) ?? []
+            // ssh: defaults first, whatever their place in the file: targets build on them.
+            var sshDefaults: SSHEndpoint?
+            for (key, value, _) in pairs where key == "ssh" {
+                sshDefaults = ssh(value, defaults: nil, context: "ssh defaults of environment '\(name)'", &reader)
+            }
+            for (key, value, _) in pairs {
                 switch key {
                 case "variables": environment.variables = reader.variables(value, in: "environment '\(name)'")
                 case "roles":
@@ -104,7 +111,8 @@ public enum ProjectLoader {
                     }
                 case "targets":
                     environment.targets = reader.named(value, in: "targets of environment '\(name)'").flatMap {
-                        targets(named: $0.key, $0.node, keyNode: $0.keyNode, environment: name, &reader)
+                        targets(
+                            named: $0.key, $0.node, keyNode: $0.keyNode, environment: name, ssh: sshDefaults, &reader)
                     }
                 default: break
                 }
@@ -115,14 +123,17 @@ public enum ProjectLoader {
 
     /// One target entry; `app-[01:03]` expands to app-01…app-03, with `{n}` replaced in its root.
     private static func targets(
-        named pattern: String, _ node: Node, keyNode: Node, environment: String, _ reader: inout NodeReader
+        named pattern: String, _ node: Node, keyNode: Node, environment: String, ssh defaults: SSHEndpoint?,
+        _ reader: inout NodeReader
     ) -> [Target] {
         var roles: [String] = []
         var root: String?
-        var transport = "local"
+        var transport: String?
         var variables: [String: ConfigValue] = [:]
+        var endpoint: SSHEndpoint?
         for (key, value, _) in reader.mapping(node, in: "target '\(pattern)'", allowed: targetKeys) ?? [] {
             switch key {
+            case "ssh": endpoint = ssh(value, defaults: defaults, context: "ssh of target '\(pattern)'", &reader)
             case "roles": roles = reader.strings(value, "roles of target '\(pattern)'") ?? []
             case "root": root = reader.string(value, "root of target '\(pattern)'")
             case "transport": transport = reader.string(value, "transport of target '\(pattern)'") ?? transport
@@ -130,21 +141,74 @@ public enum ProjectLoader {
             default: break
             }
         }
-        guard transport == "local" else {
+        let kind = transport ?? (endpoint == nil ? "local" : "ssh")
+        guard kind == "local" || kind == "ssh" else {
             reader.report(
-                "unknown transport '\(transport)' for target '\(pattern)'", at: node,
-                hint: "this version of Lander has: local")
+                "unknown transport '\(kind)' for target '\(pattern)'", at: node, hint: "transports are: local, ssh")
+            return []
+        }
+        if kind == "ssh", endpoint == nil {
+            reader.report(
+                "target '\(pattern)' uses transport ssh but has no ssh:", at: keyNode,
+                hint: "add ssh: user@host[:port] (or ssh: { host: …, user: … })")
             return []
         }
         if roles.isEmpty { reader.report("target '\(pattern)' has no roles", at: keyNode, hint: "add roles: [app]") }
         let location = reader.location(keyNode)
         return expand(pattern).map { name, number in
-            let resolvedRoot = (root ?? ".lander/targets/\(environment)/{name}")
-                .replacingOccurrences(of: "{n}", with: number ?? "").replacingOccurrences(of: "{name}", with: name)
-            return Target(
-                name: name, transport: .local(root: resolvedRoot), roles: roles, variables: variables,
-                location: location)
+            func fill(_ text: String) -> String {
+                text.replacingOccurrences(of: "{n}", with: number ?? "").replacingOccurrences(of: "{name}", with: name)
+            }
+            let transport: Transport
+            if var endpoint, kind == "ssh" {
+                endpoint.destination = fill(endpoint.destination)
+                transport = .ssh(endpoint, root: fill(root ?? ".lander/\(environment)"))
+            } else {
+                transport = .local(root: fill(root ?? ".lander/targets/\(environment)/{name}"))
+            }
+            return Target(name: name, transport: transport, roles: roles, variables: variables, location: location)
         }
+    }
+
+    /// `ssh: user@host[:port]` or `ssh: { host, user, port, identity, jump, config, options, host_key_checking }`.
+    private static func ssh(_ node: Node, defaults: SSHEndpoint?, context: String, _ reader: inout NodeReader)
+        -> SSHEndpoint?
+    {
+        var endpoint = defaults ?? SSHEndpoint(destination: "")
+        if let text = node.scalar?.string {
+            var destination = text
+            if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) {
+                destination = String(text[..<colon])
+                endpoint.port = port
+            }
+            endpoint.destination = destination
+            return endpoint
+        }
+        for (key, value, _) in reader.mapping(node, in: context, allowed: sshKeys) ?? [] {
+            switch key {
+            case "host": endpoint.destination = reader.string(value, "host of \(context)") ?? ""
+            case "user": endpoint.user = reader.string(value, "user of \(context)")
+            case "port": endpoint.port = reader.integer(value, "port of \(context)", atLeast: 1)
+            case "identity": endpoint.identity = reader.string(value, "identity of \(context)")
+            case "jump": endpoint.jump = reader.string(value, "jump of \(context)")
+            case "config": endpoint.configFile = reader.string(value, "config of \(context)")
+            case "options":
+                for (name, option, _) in reader.named(value, in: "options of \(context)") {
+                    endpoint.options[name] = reader.string(option, "option \(name) of \(context)")
+                }
+            case "host_key_checking":
+                let mode = reader.string(value, "host_key_checking of \(context)") ?? "yes"
+                if mode == "yes" || mode == "accept-new" {
+                    endpoint.hostKeyChecking = mode
+                } else {
+                    reader.report(
+                        "host_key_checking must be yes or accept-new, found '\(mode)'", at: value,
+                        hint: "Lander never turns host key checking off")
+                }
+            default: break
+            }
+        }
+        return endpoint
     }
 
     static func expand(_ pattern: String) -> [(name: String, number: String?)] {

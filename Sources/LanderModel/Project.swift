@@ -97,6 +97,51 @@ public struct Target: Sendable, Hashable {
 public enum Transport: Sendable, Hashable {
     /// Processes on this machine, run in `root` (relative to the project directory unless absolute).
     case local(root: String)
+    /// The system OpenSSH client; commands run in `root` on the remote machine (relative to the login's home).
+    case ssh(SSHEndpoint, root: String)
+
+    /// The directory commands run in.
+    public var root: String {
+        switch self {
+        case .local(let root), .ssh(_, let root): root
+        }
+    }
+}
+
+/// Where and how `ssh` reaches a target; anything not set comes from the user's ssh config, as for `ssh`.
+public struct SSHEndpoint: Sendable, Hashable {
+    /// `host`, `user@host` or an alias from the ssh config.
+    public var destination: String
+    /// The login name (`-l`), when not in `destination` or the config.
+    public var user: String?
+    /// The port, when not the config's or 22.
+    public var port: Int?
+    /// A private key file (`-i`).
+    public var identity: String?
+    /// A jump host (`ProxyJump`), e.g. `bastion.example.com` or `user@bastion:2222`.
+    public var jump: String?
+    /// An ssh config file to use instead of `~/.ssh/config` (`-F`).
+    public var configFile: String?
+    /// More `-o Name=value` options.
+    public var options: [String: String]
+    /// `yes` (the default: unknown or changed host keys are refused) or `accept-new`.
+    public var hostKeyChecking: String
+
+    /// Creates an endpoint.
+    public init(
+        destination: String, user: String? = nil, port: Int? = nil, identity: String? = nil, jump: String? = nil,
+        configFile: String? = nil,
+        options: [String: String] = [:], hostKeyChecking: String = "yes"
+    ) {
+        self.destination = destination
+        self.user = user
+        self.port = port
+        self.identity = identity
+        self.jump = jump
+        self.configFile = configFile
+        self.options = options
+        self.hostKeyChecking = hostKeyChecking
+    }
 }
 
 /// A plugin attached with `use:`: its hooks run at the points it declares, with these options.

@@ -44,39 +44,38 @@ public struct LocalTransport: TargetConnection {
         LocalBackgroundCommand(process: try start(command, onLine: nil))
     }
 
+    public func upload(_ localPath: String, to path: String) async throws(TransportError) {
+        try prepareRoot()
+        try await copy(localPath, to: path.hasPrefix("/") ? path : root + "/" + path)
+    }
+
+    public func download(_ path: String, to localPath: String) async throws(TransportError) {
+        try await copy(path.hasPrefix("/") ? path : root + "/" + path, to: localPath)
+    }
+
+    public func close() async {}
+
+    /// `cp -a` (modes, times and links kept) into a parent directory that is created when missing.
+    private func copy(_ source: String, to destination: String) async throws(TransportError) {
+        let parent = (destination as NSString).deletingLastPathComponent
+        let result = try await run(
+            Command(["sh", "-c", "mkdir -p \"$1\" && cp -a \"$2\" \"$3\"", "copy", parent, source, destination]),
+            options: RunOptions())
+        guard result.succeeded else {
+            throw TransportError(target: target, message: "cannot copy \(source) to \(destination): \(result.stderr)")
+        }
+    }
+
     private func start(_ command: Command, onLine: (@Sendable (String, Bool) -> Void)?) throws(TransportError)
         -> WatchedProcess
     {
-        guard let program = command.argv.first, !program.isEmpty else {
+        guard !command.argv.isEmpty, !command.argv[0].isEmpty else {
             throw TransportError(target: target, message: "empty command; give the program and its arguments")
         }
         try prepareRoot()
-        let variables = environment.merging(command.environment) { _, new in new }
-        let env = variables.map { "\($0.key)=\($0.value)" }.sorted()
-        var pid: pid_t = 0
-        var out: Int32 = -1
-        var err: Int32 = -1
-        let status = withCStrings(command.argv) { argv in
-            withCStrings(env) { envp in lander_spawn(argv, envp, root, &pid, &out, &err) }
-        }
-        guard status == 0 else {
-            let reason = String(cString: strerror(status))
-            let hint =
-                status == ENOENT
-                ? "no program '\(program)' on PATH or in \(root)" : "cannot start '\(program)': \(reason)"
-            throw TransportError(target: target, message: hint)
-        }
-        let pidfd = lander_pidfd_open(pid)
-        guard pidfd >= 0 else {
-            kill(pid, SIGKILL)
-            throw TransportError(
-                target: target, message: "cannot watch process \(pid): pidfd_open failed (Linux ≥ 5.3)")
-        }
-        let process = WatchedProcess(
-            target: target, pid: pid, pidfd: pidfd, outFD: out, errFD: err, outputLimit: Self.outputLimit,
-            onLine: onLine)
-        try ProcessMonitor.shared.watch(process)
-        return process
+        return try ProcessLauncher.start(
+            command.argv, environment: environment.merging(command.environment) { _, new in new }, directory: root,
+            target: target, onLine: onLine)
     }
 
     private func prepareRoot() throws(TransportError) {
@@ -106,12 +105,4 @@ struct LocalBackgroundCommand: BackgroundCommand {
         process.stop(.closed, grace: grace)
         return await process.wait()
     }
-}
-
-/// Calls `body` with a NULL-terminated C array of the strings, valid during the call.
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-    let copies = strings.map { strdup($0) }
-    defer { for copy in copies { free(copy) } }
-    let pointers = copies.map { UnsafePointer($0) } + [nil]
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
 }

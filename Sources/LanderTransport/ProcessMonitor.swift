@@ -12,6 +12,8 @@ final class ProcessMonitor: Sendable {
     private let watches = Mutex<[Int32: WatchedProcess]>([:])
 
     private init() {
+        // A child that exits before reading its input must not take Lander down with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         epoll = lander_epoll_create()
         let thread = Thread { [self] in loop() }
         thread.name = "lander-process-monitor"

@@ -6,6 +6,12 @@ public protocol TargetConnection: Sendable {
     func run(_ command: Command, options: RunOptions) async throws(TransportError) -> CommandResult
     /// Starts a command that keeps running (a session's process) until it is closed.
     func spawn(_ command: Command) async throws(TransportError) -> any BackgroundCommand
+    /// Copies a local file or directory to the target (a relative path is under the target's root), modes kept.
+    func upload(_ localPath: String, to path: String) async throws(TransportError)
+    /// Copies a file or directory from the target (a relative path is under the target's root), modes kept.
+    func download(_ path: String, to localPath: String) async throws(TransportError)
+    /// Releases what the connection holds (an SSH master); called once when the deployment ends.
+    func close() async
 }
 
 /// A command left running on a target, e.g. a tunnel a session holds open from one step to a later one.

@@ -78,14 +78,19 @@ final class WatchedProcess: @unchecked Sendable {
         }
     }
 
+    /// Records why Lander is stopping it, before the signals (an SSH command is stopped remotely first).
+    func mark(_ reason: StopReason) {
+        shared.withLock { if $0.result == nil, $0.stopReason == nil { $0.stopReason = reason } }
+    }
+
     /// Stops the whole process group: SIGTERM now, SIGKILL after `grace` if the leader still runs.
     func stop(_ reason: StopReason, grace: Duration) {
-        let first = shared.withLock { shared -> Bool in
-            guard shared.result == nil, shared.stopReason == nil else { return false }
-            shared.stopReason = reason
+        let running = shared.withLock { shared -> Bool in
+            guard shared.result == nil else { return false }
+            if shared.stopReason == nil { shared.stopReason = reason }
             return true
         }
-        guard first else { return }
+        guard running else { return }
         killpg(pid, SIGTERM)
         let nanoseconds = grace.components.seconds * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in

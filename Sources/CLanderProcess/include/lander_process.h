@@ -5,11 +5,12 @@
 
 #include <sys/types.h>
 
-/// Starts `argv[0]` (searched on PATH from `envp` when it has no slash) in directory `cwd`, in a
-/// process group of its own, stdin from /dev/null, stdout and stderr to new non-blocking pipes.
+/// Starts `argv[0]` (searched on PATH from `envp` when it has no slash) in directory `cwd` (NULL: this
+/// process's), in a process group of its own, stdout and stderr to new non-blocking pipes. stdin is
+/// /dev/null, or when `in_fd` is not NULL a new pipe whose (blocking) write end is returned there.
 /// Returns 0 and fills `pid`, `out_fd`, `err_fd`, or an errno (ENOENT: no such program or directory).
 int lander_spawn(const char *const argv[], const char *const envp[], const char *cwd,
-                 pid_t *pid, int *out_fd, int *err_fd);
+                 pid_t *pid, int *out_fd, int *err_fd, int *in_fd);
 
 /// A file descriptor that becomes readable when `pid` exits, or -1 with errno set.
 int lander_pidfd_open(pid_t pid);

@@ -1,0 +1,55 @@
+import Foundation
+public import LanderModel
+import Synchronization
+
+/// The connections of one deployment, one per target, made on first use and closed together at its end.
+public final class ConnectionPool: Sendable {
+    /// The environment local processes (commands, `ssh`) start with.
+    public let localEnvironment: [String: String]
+    /// How long a stopped command has between SIGTERM and SIGKILL.
+    public let stopGrace: Duration
+    private let controlDirectory: String
+    private let connections = Mutex<[String: any TargetConnection]>([:])
+
+    /// Creates a pool; SSH control sockets go to a new private directory under /tmp (short paths: sockets
+    /// have a 108-byte limit).
+    public init(localEnvironment: [String: String], stopGrace: Duration = .seconds(3)) {
+        self.localEnvironment = localEnvironment
+        self.stopGrace = stopGrace
+        var template = Array("/tmp/lander-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }
+            return String(cString: base)
+        }
+        controlDirectory = made ?? "/tmp"
+    }
+
+    /// The connection to a target, made on first use.
+    public func connection(target: String, transport: Transport) -> any TargetConnection {
+        connections.withLock { connections in
+            if let existing = connections[target] { return existing }
+            let made: any TargetConnection
+            switch transport {
+            case .local(let root):
+                var local = LocalTransport(target: target, root: root, environment: localEnvironment)
+                local.stopGrace = stopGrace
+                made = local
+            case .ssh(let endpoint, let root):
+                made = SSHConnection(
+                    target: target, endpoint: endpoint, root: root, localEnvironment: localEnvironment,
+                    controlPath: "\(controlDirectory)/\(connections.count)", stopGrace: stopGrace)
+            }
+            connections[target] = made
+            return made
+        }
+    }
+
+    /// Closes every connection (SSH masters) at once.
+    public func closeAll() async {
+        let all = connections.withLock { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for connection in all { group.addTask { await connection.close() } }
+        }
+        try? FileManager.default.removeItem(atPath: controlDirectory)
+    }
+}

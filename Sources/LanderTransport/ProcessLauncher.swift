@@ -1,0 +1,66 @@
+import CLanderProcess
+import Foundation
+
+/// Starts local processes (commands of local targets, and `ssh`/`scp` for remote ones) under the monitor.
+enum ProcessLauncher {
+    /// Starts `argv` in `directory` (nil: Lander's own) with exactly `environment`; `input` is written to its
+    /// standard input, which is then closed (without it, stdin is /dev/null).
+    static func start(
+        _ argv: [String], environment: [String: String], directory: String?, input: [UInt8]? = nil, target: String,
+        onLine: (@Sendable (String, Bool) -> Void)?
+    ) throws(TransportError) -> WatchedProcess {
+        let program = argv.first ?? ""
+        let env = environment.map { "\($0.key)=\($0.value)" }.sorted()
+        var pid: pid_t = 0
+        var out: Int32 = -1
+        var err: Int32 = -1
+        var inFD: Int32 = -1
+        let status = withCStrings(argv) { argv in
+            withCStrings(env) { envp in
+                if input != nil { return lander_spawn(argv, envp, directory, &pid, &out, &err, &inFD) }
+                return lander_spawn(argv, envp, directory, &pid, &out, &err, nil)
+            }
+        }
+        guard status == 0 else {
+            let reason = String(cString: strerror(status))
+            let where_ = directory.map { " or in \($0)" } ?? ""
+            let hint =
+                status == ENOENT ? "no program '\(program)' on PATH\(where_)" : "cannot start '\(program)': \(reason)"
+            throw TransportError(target: target, message: hint)
+        }
+        if let input {
+            // Small inputs (an environment preamble) fit the pipe's buffer; the child reads the rest.
+            input.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = write(inFD, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        break
+                    }
+                    offset += n
+                }
+            }
+            close(inFD)
+        }
+        let pidfd = lander_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            kill(pid, SIGKILL)
+            throw TransportError(
+                target: target, message: "cannot watch process \(pid): pidfd_open failed (Linux ≥ 5.3)")
+        }
+        let process = WatchedProcess(
+            target: target, pid: pid, pidfd: pidfd, outFD: out, errFD: err, outputLimit: LocalTransport.outputLimit,
+            onLine: onLine)
+        try ProcessMonitor.shared.watch(process)
+        return process
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings, valid during the call.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { for copy in copies { free(copy) } }
+    let pointers = copies.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}

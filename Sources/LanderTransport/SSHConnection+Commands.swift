@@ -1,0 +1,166 @@
+import Foundation
+import Synchronization
+
+extension SSHConnection {
+    public func run(_ command: Command, options: RunOptions) async throws(TransportError) -> CommandResult {
+        guard !command.argv.isEmpty else {
+            throw TransportError(target: target, message: "empty command; give the program and its arguments")
+        }
+        let (process, remote) = try await start(command, onLine: options.onLine)
+        let timer = options.timeout.map { timeout in
+            _Concurrency.Task {
+                try await _Concurrency.Task.sleep(for: timeout)
+                stop(process, remote: remote, .timeout)
+            }
+        }
+        var result = await withTaskCancellationHandler {
+            await process.wait()
+        } onCancel: {
+            stop(process, remote: remote, .cancelled)
+        }
+        timer?.cancel()
+        result.stderr = Self.withoutPIDLine(result.stderr)
+        if result.stoppedBy == nil, result.exitCode == 255, remote.pid == nil || !isConnected {
+            throw TransportError(
+                target: target,
+                message: isConnected
+                    ? Self.explain(result.stderr, endpoint: endpoint)
+                    : "the connection to \(endpoint.destination) was lost while `\(command)` ran")
+        }
+        return result
+    }
+
+    public func spawn(_ command: Command) async throws(TransportError) -> any BackgroundCommand {
+        let (process, remote) = try await start(command, onLine: nil)
+        // Wait for the remote process id, so closing can reach the remote tree.
+        for _ in 0..<1000 where remote.pid == nil && process.isRunning {
+            try? await _Concurrency.Task.sleep(for: .milliseconds(2))
+        }
+        return SSHBackgroundCommand(connection: self, process: process, remote: remote)
+    }
+
+    public func upload(_ localPath: String, to path: String) async throws(TransportError) {
+        let remote = absolute(path)
+        _ = try await checked(Command(["mkdir", "-p", (remote as NSString).deletingLastPathComponent]))
+        try await scp([localPath, "\(endpoint.destination):\(remote)"])
+    }
+
+    public func download(_ path: String, to localPath: String) async throws(TransportError) {
+        try? FileManager.default.createDirectory(
+            atPath: (localPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try await scp(["\(endpoint.destination):\(absolute(path))", localPath])
+    }
+
+    // MARK: Pieces
+
+    /// Starts one command over the master; its first stderr line (the remote process id) is taken off.
+    private func start(_ command: Command, onLine: (@Sendable (String, Bool) -> Void)?) async throws(TransportError)
+        -> (WatchedProcess, RemoteProcess)
+    {
+        try await connect()
+        let script = RemoteScript(argv: command.argv, environment: command.environment, root: root)
+        let remote = RemoteProcess()
+        let process = try ProcessLauncher.start(
+            sshCommand(script.line), environment: localEnvironment, directory: nil, input: script.input,
+            target: target,
+            onLine: { line, isError in
+                if isError, remote.takeFirstLine(line) { return }
+                onLine?(line, isError)
+            })
+        return (process, remote)
+    }
+
+    /// Stops a command: its remote process group first (TERM, KILL if it lingers), then the local ssh.
+    func stop(_ process: WatchedProcess, remote: RemoteProcess, _ reason: StopReason) {
+        process.mark(reason)
+        let grace = stopGrace
+        _Concurrency.Task {
+            if let pid = remote.pid { await killRemote(pid) }
+            process.stop(reason, grace: grace)
+        }
+    }
+
+    /// Sends SIGTERM to a remote process group, then SIGKILL if it is still there after the grace period.
+    func killRemote(_ pid: Int32) async {
+        let tenths = max(
+            1, Int(stopGrace.components.seconds * 10 + stopGrace.components.attoseconds / 100_000_000_000_000_000))
+        let line =
+            "kill -TERM -- -\(pid) 2>/dev/null; i=0; while kill -0 -- -\(pid) 2>/dev/null && [ $i -lt \(tenths) ]; "
+            + "do sleep 0.1; i=$((i+1)); done; kill -KILL -- -\(pid) 2>/dev/null; true"
+        guard
+            let process = try? ProcessLauncher.start(
+                sshCommand(line), environment: localEnvironment, directory: nil, target: target, onLine: nil)
+        else { return }
+        _ = await process.wait()
+    }
+
+    private func checked(_ command: Command) async throws(TransportError) -> CommandResult {
+        let result = try await run(command, options: RunOptions())
+        guard result.succeeded else {
+            throw TransportError(target: target, message: "`\(command)` exited \(result.exitCode): \(result.stderr)")
+        }
+        return result
+    }
+
+    private func scp(_ paths: [String]) async throws(TransportError) {
+        try await connect()
+        let argv = ["scp", "-q", "-p", "-r"] + options(forScp: true) + ["-o", "ControlMaster=no"] + paths
+        let process = try ProcessLauncher.start(
+            argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
+        let result = await withTaskCancellationHandler {
+            await process.wait()
+        } onCancel: {
+            process.stop(.cancelled, grace: stopGrace)
+        }
+        guard result.succeeded else {
+            throw TransportError(
+                target: target, message: "copying \(paths.joined(separator: " → ")) failed: \(result.stderr)")
+        }
+    }
+
+    private func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") || path.hasPrefix("~") { return path }
+        return root + "/" + path
+    }
+
+    static func withoutPIDLine(_ stderr: String) -> String {
+        guard let newline = stderr.firstIndex(of: "\n"), Int32(stderr[..<newline]) != nil else { return stderr }
+        return String(stderr[stderr.index(after: newline)...])
+    }
+}
+
+/// The remote process of one command: its id (and process group), read from its first stderr line.
+final class RemoteProcess: Sendable {
+    private let state = Mutex<(pid: Int32?, seenFirst: Bool)>((nil, false))
+
+    var pid: Int32? { state.withLock { $0.pid } }
+
+    /// True for the first stderr line (the id), which is not the command's output.
+    func takeFirstLine(_ line: String) -> Bool {
+        state.withLock { state in
+            guard !state.seenFirst else { return false }
+            state.seenFirst = true
+            state.pid = Int32(line)
+            return state.pid != nil
+        }
+    }
+}
+
+/// A session process on an SSH target.
+struct SSHBackgroundCommand: BackgroundCommand {
+    let connection: SSHConnection
+    let process: WatchedProcess
+    let remote: RemoteProcess
+
+    var pid: Int32 { remote.pid ?? process.pid }
+    var isRunning: Bool { process.isRunning }
+
+    func close(grace: Duration) async -> CommandResult {
+        process.mark(.closed)
+        if let pid = remote.pid { await connection.killRemote(pid) }
+        process.stop(.closed, grace: grace)
+        var result = await process.wait()
+        result.stderr = SSHConnection.withoutPIDLine(result.stderr)
+        return result
+    }
+}

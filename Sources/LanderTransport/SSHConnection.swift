@@ -1,0 +1,164 @@
+import Foundation
+public import LanderModel
+import Synchronization
+
+/// A target reached with the system OpenSSH client: one multiplexed master connection, opened on
+/// first use and held until `close()`, carries every command, upload and download.
+///
+/// The user's ssh config, agent, keys, `ProxyJump` and known_hosts apply as for `ssh`. Host keys are
+/// checked (`StrictHostKeyChecking=yes` unless the target says `accept-new`), and keepalives notice a
+/// connection that goes silent within about 15 seconds.
+public final class SSHConnection: TargetConnection, Sendable {
+    public let target: String
+    /// How ssh reaches the target.
+    public let endpoint: SSHEndpoint
+    /// The directory commands run in on the remote machine.
+    public let root: String
+    /// The environment of the local `ssh` processes (SSH_AUTH_SOCK, HOME…).
+    let localEnvironment: [String: String]
+    /// The master's control socket.
+    let controlPath: String
+    /// How long a stopped command has between SIGTERM and SIGKILL.
+    let stopGrace: Duration
+
+    private enum Master {
+        case idle
+        case opening(_Concurrency.Task<Result<WatchedProcess, TransportError>, Never>)
+        case open(WatchedProcess)
+        case closed
+    }
+    private let master = Mutex(Master.idle)
+
+    /// Creates a connection (nothing is opened until the first command).
+    public init(
+        target: String, endpoint: SSHEndpoint, root: String, localEnvironment: [String: String], controlPath: String,
+        stopGrace: Duration = .seconds(3)
+    ) {
+        self.target = target
+        self.endpoint = endpoint
+        self.root = root
+        self.localEnvironment = localEnvironment
+        self.controlPath = controlPath
+        self.stopGrace = stopGrace
+    }
+
+    // MARK: Arguments
+
+    /// Options every ssh and scp process of this target gets (`-o` pairs and the endpoint's flags).
+    func options(forScp: Bool = false) -> [String] {
+        var arguments: [String] = []
+        if let config = endpoint.configFile { arguments += ["-F", config] }
+        if let identity = endpoint.identity { arguments += ["-i", identity] }
+        if let jump = endpoint.jump { arguments += ["-J", jump] }
+        if let port = endpoint.port { arguments += [forScp ? "-P" : "-p", String(port)] }
+        if let user = endpoint.user { arguments += ["-o", "User=\(user)"] }
+        var settings = [
+            "BatchMode": "yes", "StrictHostKeyChecking": endpoint.hostKeyChecking, "ControlPath": controlPath,
+            "ServerAliveInterval": "5", "ServerAliveCountMax": "3", "ConnectTimeout": "10",
+        ]
+        settings.merge(endpoint.options) { _, user in user }
+        for key in settings.keys.sorted() { arguments += ["-o", "\(key)=\(settings[key] ?? "")"] }
+        return arguments
+    }
+
+    /// `ssh` for one command over the master.
+    func sshCommand(_ line: String) -> [String] {
+        ["ssh"] + options() + ["-o", "ControlMaster=no", "-T", endpoint.destination, "--", line]
+    }
+
+    // MARK: The master
+
+    /// Opens the master connection once; later callers wait for the same attempt.
+    func connect() async throws(TransportError) {
+        let task: _Concurrency.Task<Result<WatchedProcess, TransportError>, Never>? = master.withLock { state in
+            switch state {
+            case .open(let process) where process.isRunning: return _Concurrency.Task { .success(process) }
+            case .opening(let task): return task
+            case .closed: return nil
+            default:
+                let task = _Concurrency.Task { await self.openMaster() }
+                state = .opening(task)
+                return task
+            }
+        }
+        guard let task else {
+            throw TransportError(target: target, message: "the connection was closed when the deployment ended")
+        }
+        switch await task.value {
+        case .success(let process):
+            master.withLock { if case .opening = $0 { $0 = .open(process) } }
+        case .failure(let error):
+            master.withLock { if case .opening = $0 { $0 = .idle } }
+            throw error
+        }
+    }
+
+    private func openMaster() async -> Result<WatchedProcess, TransportError> {
+        try? FileManager.default.removeItem(atPath: controlPath)
+        let argv =
+            ["ssh"] + options() + [
+                "-M", "-N", "-o", "ControlMaster=yes", "-o", "ControlPersist=no", endpoint.destination,
+            ]
+        let process: WatchedProcess
+        do {
+            process = try ProcessLauncher.start(
+                argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
+        } catch {
+            return .failure(error)
+        }
+        // The control socket appears once the connection is up and authenticated.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if FileManager.default.fileExists(atPath: controlPath) { return .success(process) }
+            if !process.isRunning { break }
+            try? await _Concurrency.Task.sleep(for: .milliseconds(3))
+        }
+        if process.isRunning { process.stop(.timeout, grace: .seconds(1)) }
+        let result = await process.wait()
+        return .failure(TransportError(target: target, message: Self.explain(result.stderr, endpoint: endpoint)))
+    }
+
+    /// Closes the master (and with it anything still riding it).
+    public func close() async {
+        let process = master.withLock { state -> WatchedProcess? in
+            defer { state = .closed }
+            if case .open(let process) = state { return process }
+            return nil
+        }
+        guard let process else { return }
+        process.stop(.closed, grace: .seconds(2))
+        _ = await process.wait()
+        try? FileManager.default.removeItem(atPath: controlPath)
+    }
+
+    /// Whether the master connection is up.
+    public var isConnected: Bool {
+        master.withLock { if case .open(let process) = $0 { process.isRunning } else { false } }
+    }
+
+    /// Turns what ssh printed into a reason and what to do.
+    static func explain(_ stderr: String, endpoint: SSHEndpoint) -> String {
+        let text = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        let host = endpoint.destination
+        if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+            return "the host key of \(host) has CHANGED since it was recorded in known_hosts; if the change is "
+                + "expected, remove the old key (ssh-keygen -R HOST) and add the new one after checking it"
+        }
+        if text.contains("Host key verification failed") || text.contains("No ED25519 host key is known")
+            || text.contains("host key is known")
+        {
+            return "the host key of \(host) is not in known_hosts; check it and add it (ssh-keyscan HOST >> "
+                + "~/.ssh/known_hosts), or set host_key_checking: accept-new for this target"
+        }
+        if text.contains("Permission denied") {
+            return "authentication to \(host) was refused (\(text.split(separator: "\n").last ?? "")); "
+                + "check the user, identity and the agent"
+        }
+        if text.contains("Connection refused") || text.contains("timed out") || text.contains("No route to host")
+            || text.contains("Could not resolve") || text.contains("Name or service not known")
+        {
+            return "\(host) is unreachable: \(text.split(separator: "\n").last ?? "")"
+        }
+        return "ssh to \(host) failed: " + (text.isEmpty ? "the connection closed" : text)
+    }
+}
