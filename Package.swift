@@ -104,6 +104,12 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
+            /** Tests of the SSH transport and of deployments over it, against real sshd on 127.0.0.1. */
+            name: "LanderSSHTests",
+            dependencies: ["LanderTransport", "LanderEngine", "LanderLoading", "LanderLua", "LanderModel"],
+            swiftSettings: settings
+        ),
+        .testTarget(
             /** Tests of loading lander.yml: fixtures and every diagnostic. */
             name: "LanderLoadingTests",
             dependencies: ["LanderLoading"],

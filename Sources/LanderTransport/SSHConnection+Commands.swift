@@ -104,7 +104,7 @@ extension SSHConnection {
 
     private func scp(_ paths: [String]) async throws(TransportError) {
         try await connect()
-        let argv = ["scp", "-q", "-p", "-r"] + options(forScp: true) + ["-o", "ControlMaster=no"] + paths
+        let argv = ["scp", "-q", "-p", "-r"] + options(forScp: true) + paths
         let process = try ProcessLauncher.start(
             argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
         let result = await withTaskCancellationHandler {

@@ -44,12 +44,16 @@ public final class SSHConnection: TargetConnection, Sendable {
 
     // MARK: Arguments
 
-    /// Options every ssh and scp process of this target gets (`-o` pairs and the endpoint's flags).
-    func options(forScp: Bool = false) -> [String] {
+    /// Options of the ssh and scp processes of this target (`-o` pairs and the endpoint's flags).
+    ///
+    /// Everything but the master is a multiplexing client: `ProxyCommand=false` stops one from falling
+    /// back to a connection of its own when the master is gone, so a lost connection fails at once.
+    func options(forScp: Bool = false, master: Bool = false) -> [String] {
         var arguments: [String] = []
         if let config = endpoint.configFile { arguments += ["-F", config] }
         if let identity = endpoint.identity { arguments += ["-i", identity] }
-        if let jump = endpoint.jump { arguments += ["-J", jump] }
+        if master, let jump = endpoint.jump { arguments += ["-J", jump] }
+        if !master { arguments += ["-o", "ControlMaster=no", "-o", "ProxyCommand=false"] }
         if let port = endpoint.port { arguments += [forScp ? "-P" : "-p", String(port)] }
         if let user = endpoint.user { arguments += ["-o", "User=\(user)"] }
         var settings = [
@@ -63,7 +67,7 @@ public final class SSHConnection: TargetConnection, Sendable {
 
     /// `ssh` for one command over the master.
     func sshCommand(_ line: String) -> [String] {
-        ["ssh"] + options() + ["-o", "ControlMaster=no", "-T", endpoint.destination, "--", line]
+        ["ssh"] + options() + ["-T", endpoint.destination, "--", line]
     }
 
     // MARK: The master
@@ -96,7 +100,7 @@ public final class SSHConnection: TargetConnection, Sendable {
     private func openMaster() async -> Result<WatchedProcess, TransportError> {
         try? FileManager.default.removeItem(atPath: controlPath)
         let argv =
-            ["ssh"] + options() + [
+            ["ssh"] + options(master: true) + [
                 "-M", "-N", "-o", "ControlMaster=yes", "-o", "ControlPersist=no", endpoint.destination,
             ]
         let process: WatchedProcess
