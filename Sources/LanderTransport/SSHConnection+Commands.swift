@@ -20,12 +20,14 @@ extension SSHConnection {
         }
         timer?.cancel()
         result.stderr = Self.withoutPIDLine(result.stderr)
-        if result.stoppedBy == nil, result.exitCode == 255, remote.pid == nil || !isConnected {
+        if result.stoppedBy == nil, result.exitCode == 255, await connectionFailed(result, started: remote.pid != nil) {
+            let lost = result.stderr.contains("mux_client") || !isConnected
             throw TransportError(
                 target: target,
-                message: isConnected
-                    ? Self.explain(result.stderr, endpoint: endpoint)
-                    : "the connection to \(endpoint.destination) was lost while `\(command)` ran")
+                message: lost
+                    ? "the connection to \(endpoint.destination) was lost while `\(command)` ran (keepalives or the "
+                        + "network noticed; its next command reconnects)"
+                    : Self.explain(result.stderr, endpoint: endpoint))
         }
         return result
     }
@@ -52,6 +54,16 @@ extension SSHConnection {
     }
 
     // MARK: Pieces
+
+    /// Whether an exit code of 255 was ssh's own (the connection failed) rather than the command's.
+    private func connectionFailed(_ result: CommandResult, started: Bool) async -> Bool {
+        if !started { return true }
+        let clientMessages = ["mux_client", "closed by remote host", "Connection to ", "client_loop:", "Broken pipe"]
+        if clientMessages.contains(where: result.stderr.contains) { return true }
+        // The master notices a dead peer a moment after its clients do.
+        for _ in 0..<50 where isConnected { try? await _Concurrency.Task.sleep(for: .milliseconds(10)) }
+        return !isConnected
+    }
 
     /// Starts one command over the master; its first stderr line (the remote process id) is taken off.
     private func start(_ command: Command, onLine: (@Sendable (String, Bool) -> Void)?) async throws(TransportError)

@@ -70,12 +70,15 @@ import Testing
         let targets = try await SSHTargets.start(1)
         let connection = targets.connection("t1")
         let local = FileManager.default.temporaryDirectory.appendingPathComponent("lander-up-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: local.appendingPathComponent("bin"), withIntermediateDirectories: true)
-        try "#!/bin/sh\necho hi\n".write(to: local.appendingPathComponent("bin/run me.sh"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: local.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try "#!/bin/sh\necho hi\n".write(
+            to: local.appendingPathComponent("bin/run me.sh"), atomically: true, encoding: .utf8)
         chmod(local.appendingPathComponent("bin/run me.sh").path, 0o750)
         try await connection.upload(local.path, to: "pkg/app")
         let listing = try await connection.run(
-            Command(["sh", "-c", "stat -c '%a %n' 'pkg/app/bin/run me.sh'; 'pkg/app/bin/run me.sh'"]), options: RunOptions())
+            Command(["sh", "-c", "stat -c '%a %n' 'pkg/app/bin/run me.sh'; 'pkg/app/bin/run me.sh'"]),
+            options: RunOptions())
         #expect(listing.stdout == "750 pkg/app/bin/run me.sh\nhi\n", "\(listing.stderr)")
         let back = local.deletingLastPathComponent().appendingPathComponent("lander-down-\(UUID().uuidString)")
         try await connection.download("pkg/app", to: back.path)
@@ -83,24 +86,30 @@ import Testing
         var info = stat()
         stat(back.appendingPathComponent("bin/run me.sh").path, &info)
         #expect(info.st_mode & 0o777 == 0o750)
-        #expect(try String(contentsOf: back.appendingPathComponent("bin/run me.sh"), encoding: .utf8) == "#!/bin/sh\necho hi\n")
+        #expect(
+            try String(contentsOf: back.appendingPathComponent("bin/run me.sh"), encoding: .utf8)
+                == "#!/bin/sh\necho hi\n")
     }
 
     @Test func anUnknownHostKeyIsRefusedWithWhatToDo() async throws {
         let targets = try await SSHTargets.start(1)
-        try "".write(toFile: targets.directory.appendingPathComponent("known_hosts").path, atomically: true, encoding: .utf8)
+        try "".write(
+            toFile: targets.directory.appendingPathComponent("known_hosts").path, atomically: true, encoding: .utf8)
         let connection = targets.connection("t1")
         let error = await #expect(throws: TransportError.self) {
             try await connection.run(Command(["true"]), options: RunOptions())
         }
-        #expect(error?.description.contains("target 't1': the host key of t1 is not in known_hosts") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.contains("target 't1': the host key of t1 is not in known_hosts") == true,
+            "\(String(describing: error))")
         #expect(error?.description.contains("host_key_checking: accept-new") == true)
         // accept-new is the explicit way in, and then records the key.
         let accepting = targets.connection("t1", hostKeyChecking: "accept-new")
         let result = try await accepting.run(Command(["true"]), options: RunOptions())
         await accepting.close()
         #expect(result.exitCode == 0)
-        let known = try String(contentsOfFile: targets.directory.appendingPathComponent("known_hosts").path, encoding: .utf8)
+        let known = try String(
+            contentsOfFile: targets.directory.appendingPathComponent("known_hosts").path, encoding: .utf8)
         #expect(known.contains("ssh-ed25519"))
     }
 
@@ -111,7 +120,8 @@ import Testing
         _ = await SSHTargets.run(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other.path])
         let otherKey = try String(contentsOfFile: other.path + ".pub", encoding: .utf8).split(separator: " ").prefix(2)
             .joined(separator: " ")
-        try "[127.0.0.1]:\(targets.targets[0].port) \(otherKey)\n".write(toFile: known, atomically: true, encoding: .utf8)
+        try "[127.0.0.1]:\(targets.targets[0].port) \(otherKey)\n".write(
+            toFile: known, atomically: true, encoding: .utf8)
         let connection = targets.connection("t1", hostKeyChecking: "accept-new")
         let error = await #expect(throws: TransportError.self) {
             try await connection.run(Command(["true"]), options: RunOptions())
@@ -160,8 +170,9 @@ import Testing
             Command(["sh", "-c", "echo $$ > cmd.pid; sleep 60"]), options: RunOptions(timeout: .milliseconds(500)))
         #expect(result.stoppedBy == .timeout)
         let pid = try #require(
-            Int32(try String(contentsOfFile: targets.targets[0].root + "/cmd.pid", encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            Int32(
+                try String(contentsOfFile: targets.targets[0].root + "/cmd.pid", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         for _ in 0..<200 where runs(pid) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!runs(pid))
         await connection.close()

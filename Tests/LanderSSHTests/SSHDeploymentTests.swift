@@ -1,0 +1,193 @@
+import Foundation
+import LanderEngine
+import LanderLoading
+import LanderLua
+import LanderTransport
+import Synchronization
+import Testing
+
+/// Deployments over SSH: the quickstart's X → Y → Z, sessions, one connection per target, a target lost mid-way.
+@Suite struct SSHDeploymentTests {
+    static let repository = SSHTargets.repository
+
+    /// Writes lander.yml (with `TARGETS` replaced by the sshd targets) into a fresh directory and deploys it.
+    static func deploy(
+        _ yaml: String, targets: SSHTargets, plugins: [String: String] = [:], version: String = "1.0.0",
+        whileRunning: (@Sendable () async -> Void)? = nil
+    ) async throws -> (DeploymentReport, URL) {
+        let directory = targets.directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("lander.yml")
+        try yaml.replacingOccurrences(of: "CONFIG", with: targets.config).write(
+            to: file, atomically: true, encoding: .utf8)
+        for (path, source) in plugins {
+            let url = directory.appendingPathComponent("plugins/" + path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try source.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let project = try ProjectLoader.load(file: file.path)
+        let scripts = LuaScriptHost(
+            pluginPath: PluginPath([
+                directory.appendingPathComponent("plugins").path, repository.appendingPathComponent("Plugins").path,
+            ]))
+        let plan = try await Planner(
+            project: project, projectDirectory: directory.path, processEnvironment: ProcessInfo.processInfo.environment,
+            scripts: scripts
+        ).plan(environment: "test", release: Release(version: version))
+        let pool = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: .milliseconds(500))
+        let deployment = Deployment(
+            plan: plan, scripts: scripts, sessionGrace: .milliseconds(500),
+            connect: { pool.connection(target: $0.name, transport: $0.transport) },
+            disconnect: { await pool.closeAll() }, events: { _ in })
+        let task = Task { await deployment.run() }
+        if let whileRunning { await whileRunning() }
+        return (await task.value, directory)
+    }
+
+    static func targetsYAML(_ targets: SSHTargets, roles: [String: String]) -> String {
+        targets.targets.map { target in
+            "      \(target.name): { ssh: \(target.name), root: \(target.root), roles: [\(roles[target.name] ?? "a")] }"
+        }.joined(separator: "\n")
+    }
+
+    @Test func xyzOverSSHHandsStateAndASessionFromXToZOnOneConnectionPerTarget() async throws {
+        let targets = try await SSHTargets.start(4)
+        let yaml = """
+            project: xyz
+            environments:
+              test:
+                ssh: { config: CONFIG }
+                targets:
+            \(Self.targetsYAML(targets, roles: ["t1": "a", "t2": "a", "t3": "b", "t4": "b"]))
+            steps:
+              - name: x
+                tasks:
+                  - { name: dir, on: a, template: release-dir, with: { keep: 2 } }
+                  - { name: hold, on: a, template: hold }
+              - { name: y, on: b, run: [sh, -c, "sleep 0.2; echo migrated {{release.version}} > migrated"] }
+              - { name: z, on: a, template: finish }
+              - { name: w, on: a, run: [sh, -c, "cat current/VERSION > seen"] }
+            """
+        let (report, _) = try await Self.deploy(
+            yaml, targets: targets,
+            plugins: [
+                "hold.lua": """
+                return lander.template { run = function(ctx)
+                  local s = ctx.target:spawn({ "sh", "-c", "echo $$ > holder.pid; exec sleep 600" }, { name = "holder" })
+                  ctx.output.pid = s.pid
+                end }
+                """,
+                "finish.lua": """
+                return lander.template { run = function(ctx)
+                  local s = ctx.target:session("holder")
+                  assert(s and s.running, "holder not running on " .. ctx.target.name)
+                  ctx.target:run { "ln", "-sfn", ctx.outputs.x.dir, "current" }
+                  ctx.target:close("holder")
+                end }
+                """,
+            ], version: "2.0.0")
+        #expect(report.outcome == .succeeded, "\(report.error ?? "")")
+        for target in targets.targets.prefix(2) {
+            #expect(try String(contentsOfFile: target.root + "/seen", encoding: .utf8) == "2.0.0\n")
+            let holder = try #require(
+                Int32(
+                    try String(contentsOfFile: target.root + "/holder.pid", encoding: .utf8).trimmingCharacters(
+                        in: .whitespacesAndNewlines)))
+            #expect(!runs(holder), "the session's remote process outlived its close")
+        }
+        for target in targets.targets.suffix(2) {
+            #expect(try String(contentsOfFile: target.root + "/migrated", encoding: .utf8) == "migrated 2.0.0\n")
+        }
+        // Several steps, templates, a session and its close: still one TCP connection per target.
+        for target in targets.targets { #expect(targets.connectionsAccepted(target.name) == 1, "\(target.name)") }
+    }
+
+    @Test func aTargetLostMidDeploymentFailsForItselfOnly() async throws {
+        let targets = try await SSHTargets.start(3)
+        let yaml = """
+            project: lost
+            environments:
+              test:
+                ssh: { config: CONFIG, options: { ServerAliveInterval: "1", ServerAliveCountMax: "2" } }
+                targets:
+            \(Self.targetsYAML(targets, roles: [:]))
+            steps:
+              - { name: first, on: a, run: ["true"] }
+              - { name: long, on: a, run: [sh, -c, "sleep 3; echo done > long.txt"] }
+              - { name: later, on: a, run: [touch, later.txt] }
+            """
+        let (report, _) = try await Self.deploy(
+            yaml, targets: targets,
+            whileRunning: {
+                // Once t2 is busy in 'long', its sshd goes silent (as a crashed machine or a cut cable would).
+                let marker = targets.targets[1].root
+                for _ in 0..<500 {
+                    if targets.connectionsAccepted("t2") == 1, FileManager.default.fileExists(atPath: marker) { break }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                try? await Task.sleep(for: .milliseconds(1500))
+                for pid in targets.sshdProcesses("t2") { kill(pid, SIGKILL) }
+            })
+        #expect(report.outcome == .failed)
+        let lost = report.records.first { $0.target == "t2" && $0.step == "long" }
+        if case .failed(let message)? = lost?.outcome {
+            #expect(message.contains("connection to t2 was lost"), "\(message)")
+        } else {
+            Issue.record("t2 did not fail: \(String(describing: lost?.outcome))")
+        }
+        #expect(report.records.first { $0.target == "t1" && $0.step == "long" }?.outcome == .succeeded)
+        #expect(report.records.first { $0.target == "t3" && $0.step == "long" }?.outcome == .succeeded)
+        #expect(report.skippedSteps["later"] != nil)
+    }
+
+    @Test func cancellingADeploymentStopsRemoteCommands() async throws {
+        let targets = try await SSHTargets.start(2)
+        let yaml = """
+            project: cancel
+            environments:
+              test:
+                ssh: { config: CONFIG }
+                targets:
+            \(Self.targetsYAML(targets, roles: [:]))
+            steps:
+              - { name: long, on: a, run: [sh, -c, "sleep 60 & echo $! > child.pid; wait"] }
+            """
+        let pidFiles = targets.targets.map { $0.root + "/child.pid" }
+        let cancelled = Mutex(false)
+        let directory = targets.directory.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try yaml.replacingOccurrences(of: "CONFIG", with: targets.config).write(
+            to: directory.appendingPathComponent("lander.yml"), atomically: true, encoding: .utf8)
+        let project = try ProjectLoader.load(file: directory.appendingPathComponent("lander.yml").path)
+        let plan = try await Planner(
+            project: project, projectDirectory: directory.path, processEnvironment: [:], scripts: nil
+        ).plan(environment: "test", release: Release(version: "1"))
+        let pool = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: .milliseconds(500))
+        let deployment = Deployment(
+            plan: plan, scripts: nil, connect: { pool.connection(target: $0.name, transport: $0.transport) },
+            disconnect: { await pool.closeAll() }, events: { _ in })
+        let task = Task { await deployment.run() }
+        var pids: [Int32] = []
+        for file in pidFiles {
+            for _ in 0..<500 {
+                if let pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({
+                    Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+                }) {
+                    pids.append(pid)
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        task.cancel()
+        cancelled.withLock { $0 = true }
+        let report = await task.value
+        #expect(report.outcome == .cancelled)
+        #expect(pids.count == 2)
+        for pid in pids {
+            for _ in 0..<200 where runs(pid) { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!runs(pid), "remote child \(pid) survived the cancellation")
+        }
+    }
+}
