@@ -39,7 +39,7 @@ struct DeployCommand: AsyncParsableCommand {
         let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment)
         let deployment = Deployment(
             plan: plan, scripts: scripts,
-            connect: { connections.connection(target: $0.name, transport: $0.transport) },
+            connect: { connections.connection(target: $0.name, transport: $0.transport, root: $0.root) },
             disconnect: { await connections.closeAll() },
             events: { reporter.handle($0) })
         let running = Task { await deployment.run() }

@@ -24,17 +24,17 @@ public final class ConnectionPool: Sendable {
         controlDirectory = made ?? "/tmp"
     }
 
-    /// The connection to a target, made on first use.
-    public func connection(target: String, transport: Transport) -> any TargetConnection {
+    /// The connection to a target, made on first use; `root` is the planned root (a local one made absolute).
+    public func connection(target: String, transport: Transport, root: String) -> any TargetConnection {
         connections.withLock { connections in
             if let existing = connections[target] { return existing }
             let made: any TargetConnection
             switch transport {
-            case .local(let root):
+            case .local:
                 var local = LocalTransport(target: target, root: root, environment: localEnvironment)
                 local.stopGrace = stopGrace
                 made = local
-            case .ssh(let endpoint, let root):
+            case .ssh(let endpoint, _):
                 made = SSHConnection(
                     target: target, endpoint: endpoint, root: root, localEnvironment: localEnvironment,
                     controlPath: "\(controlDirectory)/\(connections.count)", stopGrace: stopGrace)

@@ -23,9 +23,9 @@ enum ProcessLauncher {
         }
         guard status == 0 else {
             let reason = String(cString: strerror(status))
-            let where_ = directory.map { " or in \($0)" } ?? ""
+            let place = directory.map { " or in \($0)" } ?? ""
             let hint =
-                status == ENOENT ? "no program '\(program)' on PATH\(where_)" : "cannot start '\(program)': \(reason)"
+                status == ENOENT ? "no program '\(program)' on PATH\(place)" : "cannot start '\(program)': \(reason)"
             throw TransportError(target: target, message: hint)
         }
         if let input {

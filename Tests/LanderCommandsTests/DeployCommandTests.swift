@@ -87,6 +87,9 @@ import Testing
         let current = try FileManager.default.destinationOfSymbolicLink(
             atPath: project.appendingPathComponent(".lander/targets/test/web-1/current").path)
         #expect(current.hasSuffix("/releases/1.0.0"))
+        // Commands run in the target's root under the project, wherever lander itself was started.
+        let greeting = project.appendingPathComponent(".lander/targets/test/web-1/greeting.txt")
+        #expect(try String(contentsOf: greeting, encoding: .utf8) == "hello from web-1 (test)\n")
     }
 
     @Test func deployWithJSONPrintsOneEventPerLine() async throws {
@@ -157,7 +160,7 @@ import Testing
         }
         var pids: [Int32] = []
         for path in pidFiles {
-            for _ in 0..<500 {
+            for _ in 0..<3000 {
                 if let text = try? String(contentsOfFile: path, encoding: .utf8),
                     let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
                 {

@@ -18,7 +18,7 @@ import Testing
         steps:
           - name: x
             on: a
-            run: [sh, -c, "sleep 0.2; echo token-$LANDER_TARGET-$$"]
+            run: [sh, -c, "sleep 0.5; echo token-$LANDER_TARGET-$$"]
           - name: y
             on: b
             run: [sh, -c, "sleep 0.2; echo migrated > migrated"]

@@ -38,7 +38,7 @@ import Testing
         let pool = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: .milliseconds(500))
         let deployment = Deployment(
             plan: plan, scripts: scripts, sessionGrace: .milliseconds(500),
-            connect: { pool.connection(target: $0.name, transport: $0.transport) },
+            connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
             disconnect: { await pool.closeAll() }, events: { _ in })
         let task = Task { await deployment.run() }
         if let whileRunning { await whileRunning() }
@@ -165,7 +165,8 @@ import Testing
         ).plan(environment: "test", release: Release(version: "1"))
         let pool = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: .milliseconds(500))
         let deployment = Deployment(
-            plan: plan, scripts: nil, connect: { pool.connection(target: $0.name, transport: $0.transport) },
+            plan: plan, scripts: nil,
+            connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
             disconnect: { await pool.closeAll() }, events: { _ in })
         let task = Task { await deployment.run() }
         var pids: [Int32] = []
