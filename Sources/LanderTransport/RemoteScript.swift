@@ -1,24 +1,31 @@
 /// The command line an SSH target's shell runs for one argv, and the environment sent on its stdin.
 ///
-/// The remote login shell runs: `printf '%s\n' "$$" >&2; eval "$(head -c N)" && mkdir -p ROOT && cd ROOT
-/// && exec ARGV </dev/null`. The process id (also its process group: sshd starts each session with
-/// setsid) goes to stderr first, so a cancellation can stop the remote tree. Variables travel on
-/// stdin as `export NAME='value'` lines, so no value appears in any process list, local or remote.
+/// The remote login shell prints its process id to stderr first (also its process group: sshd starts
+/// each session with setsid), so a cancellation can stop the remote tree; reads `export NAME='value'`
+/// lines from stdin up to a random end marker with the shell's own `read` (no extra process), so no
+/// value appears in any process list, local or remote; changes to the root (made when missing); and
+/// execs the argv with stdin from /dev/null. Only the shell and the command itself start remotely.
 struct RemoteScript {
     /// The command line for `ssh … -- LINE`.
     var line: String
     /// What to write to the ssh client's stdin.
     var input: [UInt8]
 
-    init(argv: [String], environment: [String: String], root: String) {
+    init(argv: [String], environment: [String: String], root: String, marker: String = Self.newMarker()) {
         let exports = environment.sorted { $0.key < $1.key }
             .filter { Self.isName($0.key) }
             .map { "export \($0.key)=\(Self.quote($0.value))\n" }.joined()
-        input = Array(exports.utf8)
+        input = Array((exports + marker + "\n").utf8)
         let directory = Self.quotePath(root)
         line =
-            "printf '%s\\n' \"$$\" >&2; eval \"$(head -c \(input.count))\" && mkdir -p \(directory) && cd \(directory) && exec "
+            "echo $$ >&2; s=; while IFS= read -r l && [ \"$l\" != \(marker) ]; do s=\"$s$l\n\"; done; eval \"$s\" && "
+            + "{ cd \(directory) 2>/dev/null || { mkdir -p \(directory) && cd \(directory); }; } && exec "
             + argv.map(Self.quote).joined(separator: " ") + " </dev/null"
+    }
+
+    /// An end marker no value line can equal by accident.
+    static func newMarker() -> String {
+        "LANDER_END_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     }
 
     /// A word for a POSIX shell: single-quoted, with `'` written as `'\''`; arrives byte for byte.

@@ -6,8 +6,8 @@ let contextSource = #"""
     local function target_of(data)
       -- The host functions are the methods themselves, so an error names the script's line, not this file's.
       local target = data.target
-      target.run, target.spawn, target.session, target.close =
-        internal.run, internal.spawn, internal.session, internal.close
+      target.run, target.spawn, target.session, target.close, target.upload, target.download =
+        internal.run, internal.spawn, internal.session, internal.close, internal.upload, internal.download
       function target:try_run(argv, opts)
         local ok, result = pcall(internal.run, self, argv, opts)
         if ok then return result end

@@ -21,6 +21,24 @@ struct TargetAPI {
         runtime.registerInternal("spawn", displayName: "ctx.target:spawn") { arguments in
             try await Self.spawn(Array(arguments.dropFirst()), context)
         }
+        runtime.registerInternal("upload", displayName: "ctx.target:upload") { (all: [LuaValue]) in
+            let (local, remote) = try Self.paths(Array(all.dropFirst()), "ctx.target:upload")
+            do {
+                try await context.connection.upload(Self.local(local, context), to: remote)
+            } catch {
+                throw HostFailure("\(error)")
+            }
+            return []
+        }
+        runtime.registerInternal("download", displayName: "ctx.target:download") { (all: [LuaValue]) in
+            let (remote, local) = try Self.paths(Array(all.dropFirst()), "ctx.target:download")
+            do {
+                try await context.connection.download(remote, to: Self.local(local, context))
+            } catch {
+                throw HostFailure("\(error)")
+            }
+            return []
+        }
         runtime.registerInternal("session", displayName: "ctx.target:session") { all in
             let arguments = Array(all.dropFirst())
             let name = try Self.name(arguments, "ctx.target:session")
@@ -122,6 +140,18 @@ struct TargetAPI {
                     position: 1, function: function, problem: "argv holds a \(item.typeName); use strings and numbers")
             }
         }
+    }
+
+    private static func paths(_ arguments: [LuaValue], _ function: String) throws -> (String, String) {
+        guard let first = arguments.first?.stringValue, arguments.count > 1, let second = arguments[1].stringValue else {
+            throw LuaArgumentError(position: 1, function: function, problem: "two paths expected (from, to)")
+        }
+        return (first, second)
+    }
+
+    /// A local path: relative ones are under the project's directory.
+    private static func local(_ path: String, _ context: TaskContext) -> String {
+        path.hasPrefix("/") ? path : context.projectDirectory + "/" + path
     }
 
     private static func name(_ arguments: [LuaValue], _ function: String) throws -> String {
