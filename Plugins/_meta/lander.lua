@@ -130,6 +130,16 @@ function Target:try_run(argv, opts) end
 ---@return lander.Session
 function Target:spawn(argv, opts) end
 
+---Copies a local file or directory (relative: under the project) to the target (relative: under its root).
+---@param from string
+---@param to string
+function Target:upload(from, to) end
+
+---Copies a file or directory from the target to this machine.
+---@param from string
+---@param to string
+function Target:download(from, to) end
+
 ---The open session of a name on this target, or nil.
 ---@param name string
 ---@return lander.Session?

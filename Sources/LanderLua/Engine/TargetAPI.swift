@@ -143,7 +143,8 @@ struct TargetAPI {
     }
 
     private static func paths(_ arguments: [LuaValue], _ function: String) throws -> (String, String) {
-        guard let first = arguments.first?.stringValue, arguments.count > 1, let second = arguments[1].stringValue else {
+        guard let first = arguments.first?.stringValue, arguments.count > 1, let second = arguments[1].stringValue
+        else {
             throw LuaArgumentError(position: 1, function: function, problem: "two paths expected (from, to)")
         }
         return (first, second)
