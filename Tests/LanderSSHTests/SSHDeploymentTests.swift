@@ -192,3 +192,46 @@ import Testing
         }
     }
 }
+
+@Suite struct SSHQuickstartTests {
+    @Test func theQuickstartExampleDeploysOverSSH() async throws {
+        let targets = try await SSHTargets.start(3)
+        let example = SSHTargets.repository.appendingPathComponent("examples/quickstart/lander.yml")
+        var yaml = try String(contentsOf: example, encoding: .utf8)
+        // The example's test environment, with its three machines reached over SSH instead.
+        let start = try #require(yaml.range(of: "  test:\n"))
+        let end = try #require(yaml.range(of: "  production:\n"))
+        let roots = targets.targets.map(\.root)
+        yaml.replaceSubrange(
+            start.lowerBound..<end.lowerBound,
+            with: """
+                  test:
+                    ssh: { config: CONFIG }
+                    targets:
+                      web-1: { ssh: t1, root: \(roots[0]), roles: [web] }
+                      web-2: { ssh: t2, root: \(roots[1]), roles: [web] }
+                      db-1: { ssh: t3, root: \(roots[2]), roles: [db] }
+
+                """)
+        yaml = yaml.replacingOccurrences(of: "plugins: [../../Plugins, plugins]", with: "plugins: [plugins]")
+        let local = SSHTargets.repository.appendingPathComponent("examples/quickstart/plugins")
+        var plugins: [String: String] = [:]
+        for name in ["tunnel", "activate"] {
+            plugins["\(name)/init.lua"] = try String(
+                contentsOf: local.appendingPathComponent("\(name)/init.lua"), encoding: .utf8)
+        }
+        let (report, directory) = try await SSHDeploymentTests.deploy(
+            yaml, targets: targets, plugins: plugins, version: "3.1.4")
+        #expect(report.outcome == .succeeded, "\(report.error ?? "")")
+        for root in roots.prefix(2) {
+            let current = try FileManager.default.destinationOfSymbolicLink(atPath: root + "/current")
+            #expect(current == root + "/releases/3.1.4")
+            #expect(try String(contentsOfFile: root + "/frontend.txt", encoding: .utf8) == "built 3.1.4\n")
+        }
+        #expect(try String(contentsOfFile: roots[2] + "/schema.txt", encoding: .utf8) == "schema 3.1.4\n")
+        let notes = try String(
+            contentsOf: directory.appendingPathComponent(".lander/notifications.log"), encoding: .utf8)
+        #expect(notes.contains("shop 3.1.4 to test: succeeded"))
+        for target in targets.targets { #expect(targets.connectionsAccepted(target.name) == 1) }
+    }
+}
