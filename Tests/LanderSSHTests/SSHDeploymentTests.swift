@@ -13,7 +13,7 @@ import Testing
     /// Writes lander.yml (with `TARGETS` replaced by the sshd targets) into a fresh directory and deploys it.
     static func deploy(
         _ yaml: String, targets: SSHTargets, plugins: [String: String] = [:], version: String = "1.0.0",
-        whileRunning: (@Sendable () async -> Void)? = nil
+        whileRunning: (@Sendable (Task<DeploymentReport, Never>) async -> Void)? = nil
     ) async throws -> (DeploymentReport, URL) {
         let directory = targets.directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -41,7 +41,7 @@ import Testing
             connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
             disconnect: { await pool.closeAll() }, events: { _ in })
         let task = Task { await deployment.run() }
-        if let whileRunning { await whileRunning() }
+        if let whileRunning { await whileRunning(task) }
         return (await task.value, directory)
     }
 
@@ -119,7 +119,7 @@ import Testing
             """
         let (report, _) = try await Self.deploy(
             yaml, targets: targets,
-            whileRunning: {
+            whileRunning: { _ in
                 // Once t2 is busy in 'long', its sshd goes silent (as a crashed machine or a cut cable would).
                 let marker = targets.targets[1].root
                 for _ in 0..<500 {
@@ -154,36 +154,24 @@ import Testing
               - { name: long, on: a, run: [sh, -c, "sleep 60 & echo $! > child.pid; wait"] }
             """
         let pidFiles = targets.targets.map { $0.root + "/child.pid" }
-        let cancelled = Mutex(false)
-        let directory = targets.directory.appendingPathComponent("project")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try yaml.replacingOccurrences(of: "CONFIG", with: targets.config).write(
-            to: directory.appendingPathComponent("lander.yml"), atomically: true, encoding: .utf8)
-        let project = try ProjectLoader.load(file: directory.appendingPathComponent("lander.yml").path)
-        let plan = try await Planner(
-            project: project, projectDirectory: directory.path, processEnvironment: [:], scripts: nil
-        ).plan(environment: "test", release: Release(version: "1"))
-        let pool = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: .milliseconds(500))
-        let deployment = Deployment(
-            plan: plan, scripts: nil,
-            connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
-            disconnect: { await pool.closeAll() }, events: { _ in })
-        let task = Task { await deployment.run() }
-        var pids: [Int32] = []
-        for file in pidFiles {
-            for _ in 0..<500 {
-                if let pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({
-                    Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
-                }) {
-                    pids.append(pid)
-                    break
+        let found = Mutex<[Int32]>([])
+        let (report, _) = try await Self.deploy(
+            yaml, targets: targets,
+            whileRunning: { task in
+                for file in pidFiles {
+                    for _ in 0..<500 {
+                        if let pid = (try? String(contentsOfFile: file, encoding: .utf8))
+                            .flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+                        {
+                            found.withLock { $0.append(pid) }
+                            break
+                        }
+                        try? await Task.sleep(for: .milliseconds(10))
+                    }
                 }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-        }
-        task.cancel()
-        cancelled.withLock { $0 = true }
-        let report = await task.value
+                task.cancel()
+            })
+        let pids = found.withLock { $0 }
         #expect(report.outcome == .cancelled)
         #expect(pids.count == 2)
         for pid in pids {
