@@ -22,8 +22,8 @@ struct PlanRenderer {
 
     private var text: String {
         var lines = [
-            "\(plan.project) \(plan.release.version) → \(plan.environment): \(plan.steps.count) steps on "
-                + "\(plan.targets.count) targets"
+            "\(plan.project) \(plan.release.version) → \(plan.environment): \(plural(plan.steps.count, "step")) on "
+                + plural(plan.targets.count, "target")
         ]
         for (index, step) in plan.steps.enumerated() {
             lines.append("")
@@ -61,10 +61,13 @@ struct PlanRenderer {
         return lines.joined(separator: "\n")
     }
 
+    private func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
     private var width: Int { plan.targets.map(\.name.count).max() ?? 0 }
 
     private func describe(_ target: PlannedTarget) -> String {
-        let env = target.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined()
+        var env = target.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined()
+        if let ssh = Self.ssh(target) { env = "[ssh \(ssh)] " + env }
         switch target.work {
         case .run(let argv): return env + argv.map(Command.quoted).joined(separator: " ")
         case .template(let name, let parameters):
@@ -106,6 +109,7 @@ struct PlanRenderer {
     }
     private struct TargetDocument: Encodable {
         var name: String, root: String
+        var ssh: String?
         var variables: [String: String]
         var run: [String]?
         var template: String?
@@ -150,10 +154,19 @@ struct PlanRenderer {
                 env: target.env)
         case .template(let name, let parameters):
             TargetDocument(
-                name: target.name, root: target.root, variables: target.variables.mapValues(Expression.render),
-                template: name,
+                name: target.name, root: target.root, ssh: Self.ssh(target),
+                variables: target.variables.mapValues(Expression.render), template: name,
                 parameters: parameters.mapValues(Expression.render), env: target.env)
         }
+    }
+
+    /// `user@host:port via jump` for an SSH target, nil for a local one.
+    private static func ssh(_ target: PlannedTarget) -> String? {
+        guard case .ssh(let endpoint, _) = target.transport else { return nil }
+        var text = (endpoint.user.map { $0 + "@" } ?? "") + endpoint.destination
+        if let port = endpoint.port { text += ":\(port)" }
+        if let jump = endpoint.jump { text += " via \(jump)" }
+        return text
     }
 
     // MARK: Graphs
