@@ -54,7 +54,8 @@ final class Reporter: Sendable {
     private func plainLine(_ event: DeploymentEvent) -> String? {
         switch event {
         case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
-            return "deployment \(id): \(project) \(version) → \(environment), \(steps) steps on \(targets) targets"
+            let counts = "\(steps) step\(steps == 1 ? "" : "s") on \(targets) target\(targets == 1 ? "" : "s")"
+            return "deployment \(id): \(project) \(version) → \(environment), \(counts)"
         case .stepStarted(let step, let tasks, let detached):
             let note =
                 detached.isEmpty
