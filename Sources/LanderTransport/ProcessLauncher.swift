@@ -9,6 +9,17 @@ enum ProcessLauncher {
         _ argv: [String], environment: [String: String], directory: String?, input: [UInt8]? = nil, target: String,
         onLine: (@Sendable (String, Bool) -> Void)?
     ) throws(TransportError) -> WatchedProcess {
+        try startKeepingInput(
+            argv, environment: environment, directory: directory, input: input, keepInput: false, target: target,
+            onLine: onLine
+        ).process
+    }
+
+    /// Like `start`; with `keepInput` the write end of its stdin stays open and is returned (the caller closes it).
+    static func startKeepingInput(
+        _ argv: [String], environment: [String: String], directory: String?, input: [UInt8]?, keepInput: Bool,
+        target: String, onLine: (@Sendable (String, Bool) -> Void)?
+    ) throws(TransportError) -> (process: WatchedProcess, input: Int32?) {
         let program = argv.first ?? ""
         let env = environment.map { "\($0.key)=\($0.value)" }.sorted()
         var pid: pid_t = 0
@@ -17,7 +28,7 @@ enum ProcessLauncher {
         var inFD: Int32 = -1
         let status = withCStrings(argv) { argv in
             withCStrings(env) { envp in
-                if input != nil { return lander_spawn(argv, envp, directory, &pid, &out, &err, &inFD) }
+                if input != nil || keepInput { return lander_spawn(argv, envp, directory, &pid, &out, &err, &inFD) }
                 return lander_spawn(argv, envp, directory, &pid, &out, &err, nil)
             }
         }
@@ -30,19 +41,9 @@ enum ProcessLauncher {
         }
         if let input {
             // Small inputs (an environment preamble) fit the pipe's buffer; the child reads the rest.
-            input.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = write(inFD, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        break
-                    }
-                    offset += n
-                }
-            }
-            close(inFD)
+            _ = writeAll(inFD, input)
         }
+        if input != nil, !keepInput { close(inFD) }
         let pidfd = lander_pidfd_open(pid)
         guard pidfd >= 0 else {
             kill(pid, SIGKILL)
@@ -53,7 +54,23 @@ enum ProcessLauncher {
             target: target, pid: pid, pidfd: pidfd, outFD: out, errFD: err, outputLimit: LocalTransport.outputLimit,
             onLine: onLine)
         try ProcessMonitor.shared.watch(process)
-        return process
+        return (process, keepInput ? inFD : nil)
+    }
+
+    /// Writes all bytes to a blocking descriptor; false when it failed (the reader is gone).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
     }
 }
 

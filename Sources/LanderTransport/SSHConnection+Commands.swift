@@ -6,6 +6,10 @@ extension SSHConnection {
         guard !command.argv.isEmpty else {
             throw TransportError(target: target, message: "empty command; give the program and its arguments")
         }
+        try await connect()
+        if let runner = await runner() {
+            return try await run(command, options: options, on: runner)
+        }
         let (process, remote) = try await start(command, onLine: options.onLine)
         let timer = options.timeout.map { timeout in
             _Concurrency.Task {
@@ -51,6 +55,63 @@ extension SSHConnection {
         try? FileManager.default.createDirectory(
             atPath: (localPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try await scp(["\(endpoint.destination):\(absolute(path))", localPath])
+    }
+
+    // MARK: Runners
+
+    /// An idle runner session, or a new one; nil when none could start (commands then run as sessions of their own).
+    private func runner() async -> SSHRunner? {
+        while let idle = idleRunners.withLock({ $0.popLast() }) {
+            if idle.isUsable { return idle }
+            idle.shutdown()
+        }
+        return await SSHRunner.start(on: self)
+    }
+
+    private func run(_ command: Command, options: RunOptions, on runner: SSHRunner) async throws(TransportError)
+        -> CommandResult
+    {
+        let script = RemoteScript.body(argv: command.argv, environment: command.environment, root: root)
+        let stopped = Mutex<StopReason?>(nil)
+        let stop: @Sendable (StopReason) -> Void = { reason in
+            guard
+                stopped.withLock({ current in
+                    if current != nil { return false }
+                    current = reason
+                    return true
+                })
+            else { return }
+            _Concurrency.Task {
+                await self.killRemote(runner.remotePID)
+                runner.shutdown()
+            }
+        }
+        let started = ContinuousClock.now
+        let timer = options.timeout.map { timeout in
+            _Concurrency.Task {
+                try await _Concurrency.Task.sleep(for: timeout)
+                stop(.timeout)
+            }
+        }
+        let result = await withTaskCancellationHandler {
+            await runner.execute(script, onLine: options.onLine)
+        } onCancel: {
+            stop(.cancelled)
+        }
+        timer?.cancel()
+        if let result {
+            if runner.isUsable { idleRunners.withLock { $0.append(runner) } }
+            return result
+        }
+        if let reason = stopped.withLock({ $0 }) {
+            return CommandResult(
+                exitCode: 128 + SIGTERM, signal: SIGTERM, duration: ContinuousClock.now - started, stoppedBy: reason)
+        }
+        runner.shutdown()
+        throw TransportError(
+            target: target,
+            message: "the connection to \(endpoint.destination) was lost while `\(command)` ran (keepalives or the "
+                + "network noticed; its next command reconnects)")
     }
 
     // MARK: Pieces

@@ -28,6 +28,8 @@ public final class SSHConnection: TargetConnection, Sendable {
         case closed
     }
     private let master = Mutex(Master.idle)
+    /// Runner sessions waiting for their next command.
+    let idleRunners = Mutex<[SSHRunner]>([])
 
     /// Creates a connection (nothing is opened until the first command).
     public init(
@@ -126,6 +128,10 @@ public final class SSHConnection: TargetConnection, Sendable {
 
     /// Closes the master (and with it anything still riding it).
     public func close() async {
+        for runner in idleRunners.withLock({ runners in
+            defer { runners = [] }
+            return runners
+        }) { runner.shutdown() }
         let process = master.withLock { state -> WatchedProcess? in
             defer { state = .closed }
             if case .open(let process) = state { return process }
