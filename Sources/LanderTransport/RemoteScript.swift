@@ -23,14 +23,16 @@ struct RemoteScript {
             + argv.map(Self.quote).joined(separator: " ") + " </dev/null"
     }
 
-    /// What a runner session evaluates for one command: exports, the root, the argv.
-    static func body(argv: [String], environment: [String: String], root: String) -> String {
+    /// What a runner session evaluates for one command: exports, the root, the argv. With `ownGroup` the
+    /// argv runs under `setsid` (same pid, a process group of its own).
+    static func body(argv: [String], environment: [String: String], root: String, ownGroup: Bool) -> String {
         let exports = environment.sorted { $0.key < $1.key }
             .filter { isName($0.key) }
             .map { "export \($0.key)=\(quote($0.value))\n" }.joined()
         let directory = quotePath(root)
-        return exports + "{ cd \(directory) 2>/dev/null || { mkdir -p \(directory) && cd \(directory); }; } && exec "
-            + argv.map(quote).joined(separator: " ") + "\n"
+        return exports
+            + "{ cd \(directory) 2>/dev/null || { mkdir -p \(directory) && cd \(directory); }; } && exec "
+            + (ownGroup ? "setsid " : "") + argv.map(quote).joined(separator: " ") + "\n"
     }
 
     /// An end marker no value line can equal by accident.

@@ -71,7 +71,8 @@ extension SSHConnection {
     private func run(_ command: Command, options: RunOptions, on runner: SSHRunner) async throws(TransportError)
         -> CommandResult
     {
-        let script = RemoteScript.body(argv: command.argv, environment: command.environment, root: root)
+        let script = RemoteScript.body(
+            argv: command.argv, environment: command.environment, root: root, ownGroup: runner.groupsCommands)
         let stopped = Mutex<StopReason?>(nil)
         let stop: @Sendable (StopReason) -> Void = { reason in
             guard
@@ -81,10 +82,7 @@ extension SSHConnection {
                     return true
                 })
             else { return }
-            _Concurrency.Task {
-                await self.killRemote(runner.remotePID)
-                runner.shutdown()
-            }
+            _Concurrency.Task { await self.stopCommand(on: runner) }
         }
         let started = ContinuousClock.now
         let timer = options.timeout.map { timeout in
@@ -99,11 +97,13 @@ extension SSHConnection {
             stop(.cancelled)
         }
         timer?.cancel()
-        if let result {
+        let reason = stopped.withLock { $0 }
+        if var result {
             if runner.isUsable { idleRunners.withLock { $0.append(runner) } }
+            result.stoppedBy = reason
             return result
         }
-        if let reason = stopped.withLock({ $0 }) {
+        if let reason {
             return CommandResult(
                 exitCode: 128 + SIGTERM, signal: SIGTERM, duration: ContinuousClock.now - started, stoppedBy: reason)
         }
@@ -112,6 +112,17 @@ extension SSHConnection {
             target: target,
             message: "the connection to \(endpoint.destination) was lost while `\(command)` ran (keepalives or the "
                 + "network noticed; its next command reconnects)")
+    }
+
+    /// Stops what a runner is running: the command's own process group when it has one (the runner
+    /// lives on), else the runner's whole group, and the runner goes.
+    private func stopCommand(on runner: SSHRunner) async {
+        if runner.groupsCommands {
+            await killRemote(childrenOf: runner.remotePID)
+        } else {
+            await killRemote(runner.remotePID)
+            runner.shutdown()
+        }
     }
 
     // MARK: Pieces
@@ -155,11 +166,26 @@ extension SSHConnection {
 
     /// Sends SIGTERM to a remote process group, then SIGKILL if it is still there after the grace period.
     func killRemote(_ pid: Int32) async {
+        await killRemote(selecting: "p=\(pid)")
+    }
+
+    /// Like `killRemote(_:)` for the children of a remote process (found in /proc) and their groups.
+    func killRemote(childrenOf parent: Int32) async {
+        // Field 4 of /proc/PID/stat is the parent; the name before it is in parentheses and may hold spaces.
+        await killRemote(
+            selecting: #"p=; for f in /proc/[0-9]*/stat; do read -r l <"$f" 2>/dev/null || continue; "#
+                + #"l=${l##*") "}; set -- $l; [ "$2" = \#(parent) ] && { f=${f%/stat}; p="$p ${f#/proc/}"; }; done"#)
+    }
+
+    /// Signals each pid in `$p` (set by `selection`) as a group, or alone when it leads none: SIGTERM, then
+    /// SIGKILL to whatever is left after the grace period.
+    private func killRemote(selecting selection: String) async {
         let tenths = max(
             1, Int(stopGrace.components.seconds * 10 + stopGrace.components.attoseconds / 100_000_000_000_000_000))
         let line =
-            "kill -TERM -- -\(pid) 2>/dev/null; i=0; while kill -0 -- -\(pid) 2>/dev/null && [ $i -lt \(tenths) ]; "
-            + "do sleep 0.1; i=$((i+1)); done; kill -KILL -- -\(pid) 2>/dev/null; true"
+            selection + "; s() { for c in $p; do kill -$1 -- -$c 2>/dev/null || kill -$1 $c 2>/dev/null; done; }; "
+            + "a() { for c in $p; do { kill -0 -- -$c || kill -0 $c; } 2>/dev/null && return 0; done; return 1; }; "
+            + "s TERM; i=0; while a && [ $i -lt \(tenths) ]; do sleep 0.1; i=$((i+1)); done; s KILL; true"
         guard
             let process = try? ProcessLauncher.start(
                 sshCommand(line), environment: localEnvironment, directory: nil, target: target, onLine: nil)

@@ -30,6 +30,8 @@ public final class SSHConnection: TargetConnection, Sendable {
     private let master = Mutex(Master.idle)
     /// Runner sessions waiting for their next command.
     let idleRunners = Mutex<[SSHRunner]>([])
+    /// The master's own session (kept so its stdin stays open while it runs commands or idles).
+    private let primaryRunner = Mutex<SSHRunner?>(nil)
 
     /// Creates a connection (nothing is opened until the first command).
     public init(
@@ -101,29 +103,30 @@ public final class SSHConnection: TargetConnection, Sendable {
         }
     }
 
+    /// Starts the master with a runner as its own session; it is up once the runner reports in (the
+    /// control socket listens before any session starts).
     private func openMaster() async -> Result<WatchedProcess, TransportError> {
         try? FileManager.default.removeItem(atPath: controlPath)
         let argv =
             ["ssh"] + options(master: true) + [
-                "-M", "-N", "-o", "ControlMaster=yes", "-o", "ControlPersist=no", endpoint.destination,
+                "-M", "-T", "-o", "ControlMaster=yes", "-o", "ControlPersist=no", endpoint.destination, "--",
+                SSHRunner.program,
             ]
-        let process: WatchedProcess
-        do {
-            process = try ProcessLauncher.start(
-                argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
-        } catch {
-            return .failure(error)
+        switch await SSHRunner.launch(argv, on: self, primary: true, patience: .seconds(60)) {
+        case .ready(let runner):
+            // A runner that cannot stop its commands alone would take the master with it: it stays idle.
+            if runner.groupsCommands { idleRunners.withLock { $0.append(runner) } }
+            if !FileManager.default.fileExists(atPath: controlPath) {
+                runner.shutdown()
+                return .failure(
+                    TransportError(target: target, message: "ssh to \(endpoint.destination) gave no control socket"))
+            }
+            primaryRunner.withLock { $0 = runner }
+            return .success(runner.process)
+        case .failed(let process):
+            let stderr = await process?.wait().stderr ?? ""
+            return .failure(TransportError(target: target, message: Self.explain(stderr, endpoint: endpoint)))
         }
-        // The control socket appears once the connection is up and authenticated.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if FileManager.default.fileExists(atPath: controlPath) { return .success(process) }
-            if !process.isRunning { break }
-            try? await _Concurrency.Task.sleep(for: .milliseconds(3))
-        }
-        if process.isRunning { process.stop(.timeout, grace: .seconds(1)) }
-        let result = await process.wait()
-        return .failure(TransportError(target: target, message: Self.explain(result.stderr, endpoint: endpoint)))
     }
 
     /// Closes the master (and with it anything still riding it).
@@ -131,7 +134,8 @@ public final class SSHConnection: TargetConnection, Sendable {
         for runner in idleRunners.withLock({ runners in
             defer { runners = [] }
             return runners
-        }) { runner.shutdown() }
+        }) where !runner.isPrimary { runner.shutdown() }
+        primaryRunner.withLock { $0 = nil }
         let process = master.withLock { state -> WatchedProcess? in
             defer { state = .closed }
             if case .open(let process) = state { return process }

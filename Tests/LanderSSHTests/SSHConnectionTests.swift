@@ -50,6 +50,21 @@ import Testing
         #expect(lines.all.sorted() == ["err:err", "out:out"])
     }
 
+    @Test func outputWithoutAFinalNewlineOrWithBlankLinesStaysExactAcrossCommands() async throws {
+        let targets = try await SSHTargets.start(1)
+        let connection = targets.connection("t1")
+        let first = try await connection.run(
+            Command(["sh", "-c", "printf 'a\\n\\n\\nb'; printf 'x\\n\\ny' >&2; exit 3"]), options: RunOptions())
+        let second = try await connection.run(Command(["printf", "\n"]), options: RunOptions())
+        let third = try await connection.run(Command(["true"]), options: RunOptions())
+        await connection.close()
+        #expect(first.exitCode == 3)
+        #expect(first.stdout == "a\n\n\nb")
+        #expect(first.stderr == "x\n\ny")
+        #expect(second.stdout == "\n" && second.stderr.isEmpty && second.exitCode == 0)
+        #expect(third.stdout.isEmpty && third.stderr.isEmpty && third.exitCode == 0)
+    }
+
     @Test func manyCommandsShareOneTCPConnection() async throws {
         let targets = try await SSHTargets.start(1)
         let connection = targets.connection("t1")
@@ -175,7 +190,12 @@ import Testing
                     .trimmingCharacters(in: .whitespacesAndNewlines)))
         for _ in 0..<200 where runs(pid) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!runs(pid))
+        // The connection outlives the stopped command: the next one rides the same TCP connection.
+        let next = try await connection.run(Command(["echo", "still here"]), options: RunOptions())
+        #expect(next.stdout == "still here\n" && next.stoppedBy == nil)
+        #expect(connection.isConnected)
         await connection.close()
+        #expect(targets.connectionsAccepted("t1") == 1)
     }
 
     @Test func aSilentlyDroppedConnectionIsNoticedByKeepalives() async throws {
