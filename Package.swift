@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,10 +63,17 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            /** The state store: deployments, results, logs, events and locks in one SQLite file (GRDB, WAL). */
+            name: "LanderStore",
+            dependencies: ["LanderEngine", "LanderModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings
+        ),
+        .target(
             /** Argument-parser commands; the only place errors become exit codes and messages. */
             name: "LanderCommands",
             dependencies: [
                 "LanderLua",
+                "LanderStore",
                 "LanderEngine",
                 "LanderTransport",
                 "LanderLoading",
@@ -82,7 +90,7 @@ let package = Package(
         .executableTarget(
             /** Benchmarks that print figures, run by `Scripts/bench` in release mode. */
             name: "lander-bench",
-            dependencies: ["LanderLua", "LanderEngine", "LanderLoading", "LanderTransport"],
+            dependencies: ["LanderLua", "LanderEngine", "LanderLoading", "LanderStore", "LanderTransport"],
             swiftSettings: settings
         ),
         .testTarget(
@@ -95,6 +103,14 @@ let package = Package(
             /** Tests of planning and running deployments: real processes, real Lua, real files. */
             name: "LanderEngineTests",
             dependencies: ["LanderEngine", "LanderLua", "LanderLoading", "LanderModel", "LanderTransport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            /** Tests of the state store against real SQLite files: records, locks, refusals. */
+            name: "LanderStoreTests",
+            dependencies: [
+                "LanderStore", "LanderEngine", "LanderModel", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(

@@ -26,6 +26,15 @@ function lander.log.error(message) end
 ---@param seconds number
 function lander.sleep(seconds) end
 
+---Runs `fn` holding a named lock shared by every project whose deployments use the same state store;
+---`{ limit = N }` makes it a semaphore. Waits in arrival order; the lock is let go however `fn` ends.
+---@generic T
+---@param name string
+---@param opts { limit: integer? }?
+---@param fn fun(): T
+---@return T
+function lander.lock(name, opts, fn) end
+
 ---Declares a step template: typed parameters, validated when the deployment is planned, and `run`.
 ---@param spec { params: table<string, lander.Param>?, run: fun(ctx: lander.TaskContext, params: table), description: string? }
 ---@return table

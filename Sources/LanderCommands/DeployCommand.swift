@@ -1,25 +1,34 @@
 import ArgumentParser
 import Foundation
 import LanderEngine
-import LanderTransport
+import LanderModel
+import LanderStore
 
-/// `lander deploy -e ENV --version V`: plans and runs a deployment, showing its progress.
+/// `lander deploy -e ENV --version V`: plans and runs a deployment, showing its progress and recording it.
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
         abstract: "Deploy a release to an environment.",
         discussion: """
+            One deployment per project and environment runs at a time: a second waits its turn (--wait, the \
+            default) or stops at once (--no-wait). Everything is recorded in the state store (see `lander history`).
             Exit codes: 0 succeeded, 1 the deployment failed, 2 lander.yml or the plan is invalid (nothing ran), \
-            130 cancelled by Ctrl-C or SIGTERM (on_cancel and finally hooks ran, running commands were stopped).
+            3 the state store refused (an interrupted deployment waits for `lander resume` or `lander abandon`, \
+            the project is being deployed under --no-wait, or the store is unreadable; nothing ran), 130 cancelled \
+            by Ctrl-C or SIGTERM (on_cancel and finally hooks ran, running commands were stopped).
             """)
 
     @OptionGroup var project: ProjectOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(name: [.customShort("e"), .long], help: "The environment to deploy to.")
     var environment: String
 
     @Option(name: .long, help: "The release version to deploy.")
     var version: String
+
+    @Flag(inversion: .prefixedNo, help: "Wait while another deployment of the project and environment runs.")
+    var wait = true
 
     @Flag(help: "One JSON event per line on standard output.")
     var json = false
@@ -34,26 +43,22 @@ struct DeployCommand: AsyncParsableCommand {
         let loaded = try project.load()
         let scripts = project.scripts(for: loaded)
         let plan = try await project.plan(loaded, environment: environment, version: version, scripts: scripts)
+        let state = try store.open(projectDirectory: project.directory)
         let style: Reporter.Style = json ? .json : (plain || isatty(1) == 0) ? .plain : .live
         let reporter = Reporter(style: style, verbose: verbose)
-        let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment)
-        let deployment = Deployment(
-            plan: plan, scripts: scripts,
-            connect: { connections.connection(target: $0.name, transport: $0.transport, root: $0.root) },
-            disconnect: { await connections.closeAll() },
-            events: { reporter.handle($0) })
-        let running = Task { await deployment.run() }
-        let trap = SignalTrap { signal in
-            reporter.note("received \(signal); stopping running commands, then running on_cancel and finally hooks")
-            running.cancel()
-        }
-        let report = await running.value
-        trap.release()
-        reporter.finish(report)
-        switch report.outcome {
-        case .succeeded: return
-        case .failed: throw ExitCode(ExitCodes.failed)
-        case .cancelled: throw ExitCode(ExitCodes.cancelled)
-        }
+        let id = Deployment.newID()
+        let new = NewDeployment(
+            id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
+            variables: plan.recordedVariables, projectFile: project.absoluteFile,
+            pluginPath: project.plugins.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        try await RecordedRun(plan: plan, scripts: scripts, store: state, id: id, wait: wait, reporter: reporter)
+            .run { () throws(StoreError) in try state.begin(new) }
+    }
+}
+
+extension Plan {
+    /// The project's and environment's variables as the store keeps them: secret values masked.
+    var recordedVariables: [String: ConfigValue] {
+        variables.mapValues { $0.masked(by: secrets) }
     }
 }

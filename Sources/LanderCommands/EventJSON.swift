@@ -11,9 +11,10 @@ enum EventJSON {
         var tasks: [String]?, detached: [String]?
         var line: String?, stream: String?, level: String?, message: String?
         var outcome: String?, error: String?, reason: String?
-        var attempt: Int?, delaySeconds: Double?, durationSeconds: Double?
+        var attempt: Int?, delaySeconds: Double?, durationSeconds: Double?, exitCode: Int32?
         var steps: Int?, targets: Int?
         var point: String?, hook: String?, critical: Bool?
+        var lock: String?, holders: String?, session: String?, pid: Int32?
     }
 
     static func line(_ event: DeploymentEvent) -> String {
@@ -38,8 +39,9 @@ enum EventJSON {
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             (record.event, record.step, record.task, record.target) = ("retrying", step, task, target)
             (record.attempt, record.error, record.delaySeconds) = (attempt, error, seconds(delay))
-        case .targetFinished(let step, let task, let target, let outcome, let duration):
+        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode):
             (record.event, record.step, record.task, record.target) = ("target_finished", step, task, target)
+            record.exitCode = exitCode
             record.outcome = outcome.word
             record.durationSeconds = seconds(duration)
             if case .failed(let message) = outcome { record.error = message }
@@ -47,6 +49,13 @@ enum EventJSON {
         case .stepFinished(let step, let succeeded, let duration):
             (record.event, record.step, record.outcome) = ("step_finished", step, succeeded ? "succeeded" : "failed")
             record.durationSeconds = seconds(duration)
+        case .sessionOpened(let target, let name, let pid):
+            (record.event, record.target, record.session, record.pid) = ("session_opened", target, name, pid)
+        case .sessionClosed(let target, let name):
+            (record.event, record.target, record.session) = ("session_closed", target, name)
+        case .waitingForLock(let name, let holders, let step, let task):
+            (record.event, record.lock, record.holders) = ("waiting_for_lock", name, holders)
+            (record.step, record.task) = (step, task)
         case .hookStarted(let point, let hook):
             (record.event, record.point, record.hook) = ("hook_started", point.rawValue, hook)
         case .hookFinished(let point, let hook, let error, let critical):

@@ -6,7 +6,11 @@ public struct LanderCommand: AsyncParsableCommand {
         commandName: "lander",
         abstract: "Deploy projects to many machines: steps in order, tasks in parallel, extended in Lua.",
         version: landerVersion,
-        subcommands: [ValidateCommand.self, PlanCommand.self, DeployCommand.self, LuaCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, DeployCommand.self, HistoryCommand.self, ShowCommand.self,
+            LogsCommand.self, StatusCommand.self, ResumeCommand.self, AbandonCommand.self, RollbackCommand.self,
+            LuaCommand.self,
+        ]
     )
 
     public init() {}

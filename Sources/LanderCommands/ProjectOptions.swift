@@ -13,6 +13,9 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: .customLong("plugins"), help: "A plugin directory searched before the project's (repeatable).")
     var plugins: [String] = []
 
+    /// The project file, absolute.
+    var absoluteFile: String { URL(fileURLWithPath: file).standardizedFileURL.path }
+
     /// The directory holding the project file, absolute.
     var directory: String {
         URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
@@ -36,10 +39,14 @@ struct ProjectOptions: ParsableArguments {
     }
 
     /// Plans a release to an environment or prints every problem and exits 2.
-    func plan(_ project: Project, environment: String, version: String, scripts: LuaScriptHost) async throws -> Plan {
-        let planner = Planner(
+    func plan(
+        _ project: Project, environment: String, version: String, scripts: LuaScriptHost,
+        overrides: [String: ConfigValue] = [:]
+    ) async throws -> Plan {
+        var planner = Planner(
             project: project, projectDirectory: directory, processEnvironment: ProcessInfo.processInfo.environment,
             scripts: scripts)
+        planner.variableOverrides = overrides
         do {
             return try await planner.plan(environment: environment, release: Release(version: version))
         } catch {
@@ -58,6 +65,9 @@ enum ExitCodes {
     static let failed: Int32 = 1
     /// lander.yml, a template or the plan is invalid; nothing ran.
     static let invalidProject: Int32 = 2
+    /// The state store refused: it is unreadable or newer, an interrupted deployment waits to be resumed or
+    /// abandoned, or a lock was busy under `--no-wait`. Nothing ran.
+    static let refused: Int32 = 3
     /// The deployment was cancelled (Ctrl-C, SIGTERM); cleanup hooks ran.
     static let cancelled: Int32 = 130
 }

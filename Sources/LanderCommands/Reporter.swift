@@ -72,13 +72,20 @@ final class Reporter: Sendable {
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             return
                 "  \(target)  \(label(step, task))  attempt \(attempt) failed (\(error)); retrying in \(delay.formatted)"
-        case .targetFinished(let step, let task, let target, let outcome, let duration):
+        case .targetFinished(let step, let task, let target, let outcome, let duration, _):
             var line = "  \(target)  \(label(step, task))  \(outcome.word) (\(duration.formatted))"
             if case .failed(let message) = outcome { line += ": \(message)" }
             if case .tolerated(let message) = outcome { line += ": \(message)" }
             return line
         case .stepFinished(let step, let succeeded, let duration):
             return "step \(step): \(succeeded ? "finished" : "failed") (\(duration.formatted))"
+        case .sessionOpened(let target, let name, let pid):
+            return verbose ? "  \(target)  session \(name) opened (pid \(pid))" : nil
+        case .sessionClosed(let target, let name):
+            return verbose ? "  \(target)  session \(name) closed" : nil
+        case .waitingForLock(let name, let holders, let step, let task):
+            let who = task.map { label(step, $0) } ?? "step \(step)"
+            return "\(who): waiting for lock '\(name)' (held by \(holders))"
         case .hookStarted:
             return nil
         case .hookFinished(let point, let hook, let error, let critical):
@@ -102,11 +109,11 @@ final class Reporter: Sendable {
                 board.set(
                     target, task: label(step, task), state: "retrying (\(attempt)) in \(delay.formatted)",
                     finished: false)
-            case .targetFinished(let step, let task, let target, let outcome, let duration):
+            case .targetFinished(let step, let task, let target, let outcome, let duration, _):
                 var state = "\(outcome.word) \(duration.formatted)"
                 if case .failed(let message) = outcome { state += ": \(message)" }
                 board.set(target, task: label(step, task), state: state, finished: true)
-            case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log, .stepStarted:
+            case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log, .stepStarted, .waitingForLock:
                 if let line = plainLine(event) { board.commit(line) }
                 return
             default:

@@ -47,7 +47,8 @@ extension Deployment {
         return HookContext(
             point: point, project: plan.project, projectDirectory: plan.projectDirectory,
             environment: plan.environment, variables: plan.variables, release: plan.release, deployment: id,
-            step: step, outcome: outcome, error: error, summary: plan.secrets.mask(summary), events: events)
+            step: step, outcome: outcome, error: error, summary: plan.secrets.mask(summary), events: events,
+            locks: locks)
     }
 }
 
@@ -63,9 +64,14 @@ extension DeploymentEvent {
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             return .retrying(
                 step: step, task: task, target: target, attempt: attempt, error: masker.mask(error), delay: delay)
-        case .targetFinished(let step, let task, let target, .failed(let message), let duration):
+        case .targetFinished(let step, let task, let target, .failed(let message), let duration, let code):
             return .targetFinished(
-                step: step, task: task, target: target, outcome: .failed(masker.mask(message)), duration: duration)
+                step: step, task: task, target: target, outcome: .failed(masker.mask(message)), duration: duration,
+                exitCode: code)
+        case .targetFinished(let step, let task, let target, .tolerated(let message), let duration, let code):
+            return .targetFinished(
+                step: step, task: task, target: target, outcome: .tolerated(masker.mask(message)), duration: duration,
+                exitCode: code)
         case .hookFinished(let point, let hook, let error?, let critical):
             return .hookFinished(point: point, hook: hook, error: masker.mask(error), critical: critical)
         case .deploymentFinished(let outcome, let duration, let error?):

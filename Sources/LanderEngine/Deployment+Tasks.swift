@@ -6,12 +6,36 @@ import LanderTransport
 struct AttemptFailure: Error {
     var message: String
     var cancelled = false
+    /// The command's exit code when it ran and failed.
+    var exitCode: Int32?
 }
 
 extension Deployment {
     /// Runs a task on every target of its role, at most `parallelism` at once; after a failure no new
     /// targets start (unless the task tolerates failures), and `halt_on_error` cancels the rest at once.
     func runTask(_ task: PlannedTask, step: String) async {
+        var lease: (any LockLease)?
+        if let lock = task.options.lock {
+            guard let taken = await take(lock, step: step, task: task.name) else {
+                let now = ContinuousClock.now
+                for target in task.targets {
+                    record(
+                        TargetRecord(
+                            step: step, task: task.name, target: target.name, outcome: .cancelled, started: now,
+                            finished: now, attempts: 0))
+                    events(
+                        .targetFinished(
+                            step: step, task: task.name, target: target.name, outcome: .cancelled, duration: .zero))
+                }
+                return
+            }
+            lease = taken
+        }
+        await runTargets(task, step: step)
+        await lease?.release()
+    }
+
+    private func runTargets(_ task: PlannedTask, step: String) async {
         let cap = max(1, task.options.parallelism ?? task.targets.count)
         var pending = task.targets[...]
         var stopped = false
@@ -43,18 +67,45 @@ extension Deployment {
 
     /// Runs a task on one target with its retries; returns false when it failed and the failure counts.
     private func runTarget(_ task: PlannedTask, _ target: PlannedTarget, step: String) async -> Bool {
+        let key = TargetStepKey(step: step, task: task.name, target: target.name)
+        if let done = resume.finished[key] {
+            // Finished before the interruption: its outputs stand, it does not run again.
+            outputs.set(done.outputs, step: step, target: target.name)
+            let now = ContinuousClock.now
+            record(
+                TargetRecord(
+                    step: step, task: task.name, target: target.name, outcome: done.outcome, started: now,
+                    finished: now,
+                    attempts: 0))
+            events(
+                .targetFinished(
+                    step: step, task: task.name, target: target.name, outcome: done.outcome, duration: .zero))
+            return true
+        }
         events(.targetStarted(step: step, task: task.name, target: target.name))
         let started = ContinuousClock.now
+        // Nothing touches the target before the record says it is about to.
+        guard await durable() else {
+            record(
+                TargetRecord(
+                    step: step, task: task.name, target: target.name, outcome: .cancelled, started: started,
+                    finished: started, attempts: 0))
+            return false
+        }
         var attempts = 0
         var outcome: TargetOutcome
+        var exitCode: Int32?
         while true {
             attempts += 1
             do {
                 let values = try await attempt(task, target, step: step)
                 outputs.set(values, step: step, target: target.name)
+                journal?.recordOutputs(values.mapValues { $0.masked(by: plan.secrets) }, for: key)
+                if case .int(let code)? = values["exit_code"] { exitCode = Int32(clamping: code) }
                 outcome = .succeeded
                 break
             } catch {
+                exitCode = error.exitCode
                 if error.cancelled || _Concurrency.Task.isCancelled {
                     outcome = .cancelled
                     break
@@ -85,7 +136,9 @@ extension Deployment {
                 finished: finished, attempts: attempts))
         events(
             .targetFinished(
-                step: step, task: task.name, target: target.name, outcome: outcome, duration: finished - started))
+                step: step, task: task.name, target: target.name, outcome: outcome, duration: finished - started,
+                exitCode: exitCode))
+        _ = await durable()
         if case .failed(let message) = outcome {
             fail("step '\(step)', task '\(task.name)' on \(target.name): \(message)", step: step)
             if task.options.haltOnError { halt() }
@@ -158,7 +211,7 @@ extension Deployment {
         }
         guard result.exitCode == 0 else {
             let detail = result.stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
-            throw AttemptFailure(message: "`\(command)` exited \(result.exitCode)\(detail)")
+            throw AttemptFailure(message: "`\(command)` exited \(result.exitCode)\(detail)", exitCode: result.exitCode)
         }
         var stdout = result.stdout
         while stdout.last?.isNewline == true { stdout.removeLast() }
@@ -178,7 +231,7 @@ extension Deployment {
             project: plan.project, step: step, task: task.name, target: target, release: plan.release,
             environment: plan.environment, environmentVariables: plan.variables, outputs: earlier,
             connection: connection, sessions: sessions, timeout: task.options.timeout,
-            projectDirectory: plan.projectDirectory, events: events, masker: plan.secrets)
+            projectDirectory: plan.projectDirectory, events: events, masker: plan.secrets, locks: locks)
         do {
             return try await scripts.runTemplate(name, parameters: parameters, context: context)
         } catch {

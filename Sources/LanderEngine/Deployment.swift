@@ -14,6 +14,9 @@ public final class Deployment: Sendable {
     let connect: @Sendable (PlannedTarget) -> any TargetConnection
     let disconnect: @Sendable () async -> Void
     let events: EventSink
+    let journal: (any DeploymentJournal)?
+    let resume: ResumePoint
+    let locks: (any LockService)?
     let outputs = OutputStore()
     let sessions: SessionStore
     let state = Mutex(RunState())
@@ -30,12 +33,16 @@ public final class Deployment: Sendable {
         var skippedSteps: [String: String] = [:]
     }
 
-    /// Prepares a deployment; `connect` gives the connection to each target, `disconnect` closes them all at the end.
+    /// Prepares a deployment; `connect` gives the connection to each target, `disconnect` closes them all at
+    /// the end. With a `journal` every event is recorded, and durably so before a target is acted on; `resume`
+    /// names what an interrupted run already finished; `locks` serves `lock:` on steps and tasks.
     public init(
         plan: Plan, id: String = Deployment.newID(), scripts: (any ScriptHost)?,
         sessionGrace: Duration = .seconds(3),
         connect: @escaping @Sendable (PlannedTarget) -> any TargetConnection,
         disconnect: @escaping @Sendable () async -> Void = {},
+        journal: (any DeploymentJournal)? = nil, resume: ResumePoint = ResumePoint(),
+        locks: (any LockService)? = nil,
         events: @escaping EventSink
     ) {
         self.disconnect = disconnect
@@ -43,9 +50,17 @@ public final class Deployment: Sendable {
         self.id = id
         self.scripts = scripts
         self.connect = connect
-        self.sessions = SessionStore(grace: sessionGrace)
+        self.journal = journal
+        self.resume = resume
+        self.locks = locks
         let masker = plan.secrets
-        self.events = { event in events(event.masked(by: masker)) }
+        let sink: EventSink = { event in
+            let masked = event.masked(by: masker)
+            journal?.record(masked)
+            events(masked)
+        }
+        self.events = sink
+        self.sessions = SessionStore(grace: sessionGrace, events: sink)
     }
 
     /// A new deployment id: the time and a random suffix, e.g. `20261122-101500-3f9a`.
@@ -83,7 +98,39 @@ public final class Deployment: Sendable {
                 duration: ContinuousClock.now - started)
         }
         events(.deploymentFinished(outcome: report.outcome, duration: report.duration, error: report.error))
+        _ = await durable()
         return report
+    }
+
+    /// Waits until the journal holds everything so far; when it cannot, the deployment fails and halts, so
+    /// nothing further happens unrecorded.
+    func durable() async -> Bool {
+        guard let journal else { return true }
+        do {
+            try await journal.flush()
+            return true
+        } catch {
+            fail("the state store could not record the deployment (\(error)); stopped so nothing happens unrecorded")
+            halt()
+            return false
+        }
+    }
+
+    /// Takes a lock for a step or task, reporting the wait; nil when there is no lock service or the wait
+    /// was cancelled or failed (the failure is recorded).
+    func take(_ lock: LockRequest, step: String, task: String?) async -> (any LockLease)?? {
+        guard let locks else { return .some(nil) }
+        let events = self.events
+        do {
+            return try await locks.acquire(lock.name, limit: lock.limit) { holders in
+                events(.waitingForLock(name: lock.name, holders: holders, step: step, task: task))
+            }
+        } catch {
+            if !_Concurrency.Task.isCancelled {
+                fail("step '\(step)' could not take lock '\(lock.name)': \(error)", step: step)
+            }
+            return nil
+        }
     }
 
     /// Marks the deployment failed; the first error is kept.
@@ -105,6 +152,7 @@ public final class Deployment: Sendable {
     }
 
     private func runSteps() async {
+        await stopLeftoverSessions()
         for point in [HookPoint.preAcquire, .preUpload, .postUpload] {
             guard await runHooks(point) else { return }
         }
@@ -134,12 +182,29 @@ public final class Deployment: Sendable {
                         step: step.name, tasks: runnable.map(\.name),
                         detached: runnable.filter { !$0.options.waitForFinish }.map(\.name)))
                 let started = ContinuousClock.now
+                // A step's lock is held until all its tasks end, detached ones included.
+                var lease: (any LockLease)?
+                if let lock = step.lock {
+                    guard let taken = await take(lock, step: step.name, task: nil) else {
+                        events(
+                            .stepFinished(step: step.name, succeeded: false, duration: ContinuousClock.now - started))
+                        continue
+                    }
+                    lease = taken
+                }
+                let release = LeaseCountdown(lease, count: runnable.count)
                 await withTaskGroup(of: Void.self) { group in
                     for task in runnable {
                         if task.options.waitForFinish {
-                            group.addTask { await self.runTask(task, step: step.name) }
+                            group.addTask {
+                                await self.runTask(task, step: step.name)
+                                await release.done()
+                            }
                         } else {
-                            detached.addTask { await self.runTask(task, step: step.name) }
+                            detached.addTask {
+                                await self.runTask(task, step: step.name)
+                                await release.done()
+                            }
                         }
                     }
                 }
@@ -179,5 +244,58 @@ extension RunCondition {
         case .failure: failedSoFar
         case .always: true
         }
+    }
+}
+
+extension Deployment {
+    /// Stops the sessions an interrupted run of this deployment left open: each process group whose
+    /// leader still carries this deployment's id in its environment (so a reused pid is never hit).
+    func stopLeftoverSessions() async {
+        guard !resume.sessions.isEmpty else { return }
+        let script = #"""
+            p=$1; id=$2
+            [ -r /proc/$p/environ ] || exit 0
+            tr '\0' '\n' < /proc/$p/environ | grep -qx "LANDER_DEPLOYMENT=$id" || exit 0
+            kill -TERM -- -$p 2>/dev/null || kill -TERM $p 2>/dev/null
+            i=0; while { kill -0 -- -$p || kill -0 $p; } 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done
+            kill -KILL -- -$p 2>/dev/null; kill -KILL $p 2>/dev/null; echo stopped
+            """#
+        let targets = Dictionary(plan.targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        await withTaskGroup(of: Void.self) { group in
+            for session in resume.sessions {
+                guard let target = targets[session.target] else { continue }
+                group.addTask {
+                    let command = Command(["sh", "-c", script, "-", String(session.pid), self.id])
+                    let result = try? await self.connect(target).run(
+                        command, options: RunOptions(timeout: .seconds(30)))
+                    if result?.stdout.contains("stopped") == true {
+                        self.events(
+                            .log(
+                                level: "warn",
+                                message:
+                                    "stopped session '\(session.name)' (pid \(session.pid)) the interrupted run left open",
+                                target: target.name))
+                    }
+                    self.events(.sessionClosed(target: session.target, name: session.name))
+                }
+            }
+        }
+    }
+}
+
+/// Releases a lease once every task holding it has ended.
+final class LeaseCountdown: Sendable {
+    private let state: Mutex<(lease: (any LockLease)?, count: Int)>
+
+    init(_ lease: (any LockLease)?, count: Int) { state = Mutex((lease, count)) }
+
+    func done() async {
+        let lease = state.withLock { state -> (any LockLease)? in
+            state.count -= 1
+            guard state.count <= 0 else { return nil }
+            defer { state.lease = nil }
+            return state.lease
+        }
+        await lease?.release()
     }
 }

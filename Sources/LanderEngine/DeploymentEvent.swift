@@ -16,10 +16,17 @@ public enum DeploymentEvent: Sendable {
     case log(level: String, message: String, target: String?)
     /// An attempt failed and another follows after `delay`.
     case retrying(step: String, task: String, target: String, attempt: Int, error: String, delay: Duration)
-    /// A task finished on a target.
-    case targetFinished(step: String, task: String, target: String, outcome: TargetOutcome, duration: Duration)
+    /// A task finished on a target; `exitCode` is its command's when it ran one.
+    case targetFinished(
+        step: String, task: String, target: String, outcome: TargetOutcome, duration: Duration, exitCode: Int32? = nil)
     /// A step finished (its detached tasks may still run).
     case stepFinished(step: String, succeeded: Bool, duration: Duration)
+    /// A session (`ctx.target:spawn`) started on a target; `pid` leads its process group there.
+    case sessionOpened(target: String, name: String, pid: Int32)
+    /// A session ended (closed by a script or at the end of the deployment).
+    case sessionClosed(target: String, name: String)
+    /// A lock or semaphore is busy; the step or task waits for it.
+    case waitingForLock(name: String, holders: String, step: String, task: String?)
     /// A hook began.
     case hookStarted(point: HookPoint, hook: String)
     /// A hook finished; `error` is set when it failed.

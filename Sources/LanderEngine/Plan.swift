@@ -41,6 +41,8 @@ public struct PlannedStep: Sendable {
     public var name: String
     /// Its tasks, started together.
     public var tasks: [PlannedTask]
+    /// The lock it holds while its tasks run.
+    public var lock: LockRequest? = nil
     /// Where it is declared.
     public var location: SourceLocation?
 }

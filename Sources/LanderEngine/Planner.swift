@@ -23,6 +23,9 @@ public struct Planner: Sendable {
     public var requireSources = true
     /// When false (`lander validate` without `-e`), a role without targets in the environment is not a problem.
     public var requireRoles = true
+    /// Values that replace the project's and environment's variables of the same name (a rollback's
+    /// recorded snapshot); a value holding a masked secret is ignored, the secret is read again.
+    public var variableOverrides: [String: ConfigValue] = [:]
 
     /// Creates a planner.
     public init(
@@ -51,7 +54,12 @@ public struct Planner: Sendable {
         }
         var secrets: [String] = []
         let projectVariables = sourced(project.variables, &problems, &secrets, at: nil)
-        let environmentVariables = sourced(environment.variables, &problems, &secrets, at: environment.location)
+        var environmentVariables = sourced(environment.variables, &problems, &secrets, at: environment.location)
+        for (name, value) in variableOverrides where !value.holdsMask {
+            if project.variables[name] != nil || environment.variables[name] != nil {
+                environmentVariables[name] = value
+            }
+        }
         var roleVariables: [String: [String: ConfigValue]] = [:]
         for (role, variables) in environment.roleVariables {
             roleVariables[role] = sourced(variables, &problems, &secrets, at: environment.location)
@@ -99,7 +107,7 @@ public struct Planner: Sendable {
                         name: task.name, role: task.role, action: task.action, options: task.options, targets: planned,
                         location: task.location))
             }
-            steps.append(PlannedStep(name: step.name, tasks: tasks, location: step.location))
+            steps.append(PlannedStep(name: step.name, tasks: tasks, lock: step.lock, location: step.location))
         }
         let hooks = await hooks(&problems)
         guard problems.diagnostics.isEmpty else { throw PlanError(diagnostics: problems.sorted) }
@@ -311,6 +319,28 @@ struct Problems {
     var sorted: [Diagnostic] {
         diagnostics.sorted {
             ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0)
+        }
+    }
+}
+
+extension ConfigValue {
+    /// The value with every secret in its strings masked.
+    public func masked(by masker: Masker) -> ConfigValue {
+        switch self {
+        case .string(let text): .string(masker.mask(text))
+        case .list(let items): .list(items.map { $0.masked(by: masker) })
+        case .map(let entries): .map(entries.mapValues { $0.masked(by: masker) })
+        default: self
+        }
+    }
+
+    /// Whether a masked secret (`••••••`) is somewhere in it.
+    public var holdsMask: Bool {
+        switch self {
+        case .string(let text): text.contains("••••••")
+        case .list(let items): items.contains { $0.holdsMask }
+        case .map(let entries): entries.values.contains { $0.holdsMask }
+        default: false
         }
     }
 }

@@ -112,6 +112,8 @@ public struct TaskContext: Sendable {
     public var events: EventSink
     /// Masks secrets in what it logs.
     public var masker: Masker
+    /// Serves `lander.lock` (nil without a state store).
+    public var locks: (any LockService)? = nil
 }
 
 /// What a hook sees: the deployment and how it is going.
@@ -136,4 +138,6 @@ public struct HookContext: Sendable {
     public var summary: String
     /// Receives log lines.
     public var events: EventSink
+    /// Serves `lander.lock` (nil without a state store).
+    public var locks: (any LockService)? = nil
 }

@@ -13,8 +13,9 @@ public enum ProjectLoader {
         "parallelism",
     ]
     static let actionKeys = ["on", "run", "template", "with"]
-    static let stepKeys = ["name", "step", "tasks", "variables"] + actionKeys + optionKeys
-    static let taskKeys = ["name"] + actionKeys + optionKeys
+    static let lockKeys = ["lock", "semaphore"]
+    static let stepKeys = ["name", "step", "tasks", "variables"] + actionKeys + optionKeys + lockKeys
+    static let taskKeys = ["name"] + actionKeys + optionKeys + lockKeys
     static let shellHint = "commands are argv lists, never shell strings: write run: [echo, hello]"
 
     /// Loads a project file from disk.
@@ -321,6 +322,7 @@ public enum ProjectLoader {
         }
         var step = Step(name: name, tasks: [], location: reader.location(node))
         if let variables = fields["variables"] { step.variables = reader.variables(variables, in: "step '\(name)'") }
+        step.lock = lock(fields, node: node, in: "step '\(name)'", &reader)
         let defaults = options(fields, in: "step '\(name)'", base: TaskOptions(), &reader)
         if let tasks = fields["tasks"] {
             if fields["run"] != nil || fields["template"] != nil {
@@ -367,8 +369,41 @@ public enum ProjectLoader {
         var fields = Dictionary(pairs.map { ($0.key, $0.node) }, uniquingKeysWith: { first, _ in first })
         if fields["on"] == nil, let role = inherited["on"] { fields["on"] = role }
         let name = fields["name"].flatMap { reader.string($0, "name of \(context)") } ?? "\(step)#\(position + 1)"
-        let options = options(fields, in: context, base: defaults, &reader)
+        var options = options(fields, in: context, base: defaults, &reader)
+        options.lock = lock(fields, node: node, in: context, &reader)
         return action(fields, node: node, name: name, context: context, options: options, &reader)
+    }
+
+    /// `lock: NAME` or `semaphore: {name: NAME, limit: N}`.
+    private static func lock(_ fields: [String: Node], node: Node, in context: String, _ reader: inout NodeReader)
+        -> LockRequest?
+    {
+        switch (fields["lock"], fields["semaphore"]) {
+        case (let lock?, nil):
+            return reader.string(lock, "lock of \(context)").map { LockRequest(name: $0) }
+        case (nil, let semaphore?):
+            guard let pairs = reader.mapping(semaphore, in: "semaphore of \(context)", allowed: ["name", "limit"])
+            else { return nil }
+            let fields = Dictionary(pairs.map { ($0.key, $0.node) }, uniquingKeysWith: { first, _ in first })
+            guard let name = fields["name"].flatMap({ reader.string($0, "name of the semaphore of \(context)") }),
+                let limit = fields["limit"].flatMap({
+                    reader.integer($0, "limit of the semaphore of \(context)", atLeast: 1)
+                })
+            else {
+                reader.report(
+                    "the semaphore of \(context) needs a name and a limit", at: semaphore,
+                    hint: "write semaphore: { name: api-pool, limit: 2 }")
+                return nil
+            }
+            return LockRequest(name: name, limit: limit)
+        case (.some, .some):
+            reader.report(
+                "\(context) has both lock: and semaphore:", at: node,
+                hint: "a lock is a semaphore with limit 1; keep one")
+            return nil
+        case (nil, nil):
+            return nil
+        }
     }
 
     private static func action(

@@ -98,6 +98,26 @@ let preludeSource = #"""
     }
     S.api.sleep = host.sleep
 
+    -- lander.lock(name, [opts], fn): runs fn holding a named lock shared by every project using the same
+    -- state store; { limit = N } makes it a semaphore. The lock is let go however fn ends.
+    S.api.lock = function(name, opts, fn)
+      if type(opts) == "function" and fn == nil then opts, fn = nil, opts end
+      if type(name) ~= "string" or name == "" then error("bad argument #1 to 'lander.lock' (lock name expected)", 2) end
+      if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'lander.lock' (table expected)", 2) end
+      if type(fn) ~= "function" then error("bad argument #3 to 'lander.lock' (function expected)", 2) end
+      local limit = opts and opts.limit or 1
+      if math.type(limit) ~= "integer" or limit < 1 then
+        error("bad argument #2 to 'lander.lock' (limit must be a whole number of at least 1)", 2)
+      end
+      local acquire = S.internal.lock_acquire
+      if acquire == nil then error("lander.lock works in templates and hooks of a deployment with a state store", 2) end
+      local lease = acquire(name, limit)
+      local results = table.pack(pcall(fn))
+      S.internal.lock_release(lease)
+      if not results[1] then error(results[2], 0) end
+      return table.unpack(results, 2, results.n)
+    end
+
     -- lander.template { params = {...}, run = function(ctx, p) ... end }: a step template's declaration.
     S.api.template = function(spec)
       if type(spec) ~= "table" then error("lander.template expects a table { params = {...}, run = function(ctx, p) }", 2) end

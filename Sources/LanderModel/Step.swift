@@ -6,6 +6,8 @@ public struct Step: Sendable {
     public var tasks: [Task]
     /// Variables for this step (the highest scope).
     public var variables: [String: ConfigValue]
+    /// A lock or semaphore held from the step's start until all its tasks end.
+    public var lock: LockRequest?
     /// Where the step is declared.
     public var location: SourceLocation?
 
@@ -72,9 +74,25 @@ public struct TaskOptions: Sendable, Hashable {
     public var env: [String: String] = [:]
     /// At most this many targets at once (nil: all of them).
     public var parallelism: Int?
+    /// A lock or semaphore the task holds while it runs on its targets.
+    public var lock: LockRequest?
 
     /// Default options.
     public init() {}
+}
+
+/// A named lock (`limit` 1) or counted semaphore, shared by every project using the same state store.
+public struct LockRequest: Sendable, Hashable {
+    /// The lock's name.
+    public var name: String
+    /// How many may hold it at once.
+    public var limit: Int
+
+    /// Creates a request.
+    public init(name: String, limit: Int = 1) {
+        self.name = name
+        self.limit = limit
+    }
 }
 
 /// When a task runs.

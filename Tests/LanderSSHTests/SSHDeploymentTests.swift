@@ -114,19 +114,18 @@ import Testing
             \(Self.targetsYAML(targets, roles: [:]))
             steps:
               - { name: first, on: a, run: ["true"] }
-              - { name: long, on: a, run: [sh, -c, "sleep 3; echo done > long.txt"] }
+              - { name: long, on: a, run: [sh, -c, "touch started.txt; sleep 3; echo done > long.txt"] }
               - { name: later, on: a, run: [touch, later.txt] }
             """
         let (report, _) = try await Self.deploy(
             yaml, targets: targets,
             whileRunning: { _ in
                 // Once t2 is busy in 'long', its sshd goes silent (as a crashed machine or a cut cable would).
-                let marker = targets.targets[1].root
-                for _ in 0..<500 {
-                    if targets.connectionsAccepted("t2") == 1, FileManager.default.fileExists(atPath: marker) { break }
+                let marker = targets.targets[1].root + "/started.txt"
+                for _ in 0..<1000 where !FileManager.default.fileExists(atPath: marker) {
                     try? await Task.sleep(for: .milliseconds(10))
                 }
-                try? await Task.sleep(for: .milliseconds(1500))
+                try? await Task.sleep(for: .milliseconds(300))
                 for pid in targets.sshdProcesses("t2") { kill(pid, SIGKILL) }
             })
         #expect(report.outcome == .failed)

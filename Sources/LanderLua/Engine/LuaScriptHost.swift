@@ -93,9 +93,12 @@ public struct LuaScriptHost: ScriptHost {
         if let timeout = context.timeout { limits.deadline = timeout }
         let runtime = try makeRuntime(limits: limits, events: context.events, target: context.target.name)
         TargetAPI(context: context).install(in: runtime)
+        let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
+        lockAPI?.install(in: runtime, step: context.step)
         let declared = try await load(template: name, in: runtime)
         let output: LuaValue
         do {
+            defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }
             let builder = try await contextBuilder(in: runtime)
             let data = LuaValue.map([
                 "target": .map([
@@ -130,6 +133,9 @@ public struct LuaScriptHost: ScriptHost {
     public func runHook(_ binding: HookBinding, context: HookContext) async throws(ScriptError) {
         let runtime = try makeRuntime(limits: limits, events: context.events, target: nil)
         FileAPI(directory: context.projectDirectory).install(in: runtime)
+        let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
+        lockAPI?.install(in: runtime, step: context.step ?? context.point.rawValue)
+        defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }
         let (module, function) = Self.split(binding.reference)
         do {
             let value = try await runtime.require(module)

@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+import LanderEngine
+import LanderStore
+
+/// `lander history`: recorded deployments, newest first.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "List recorded deployments, newest first.")
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(name: [.customShort("e"), .long], help: "Only this environment.")
+    var environment: String?
+
+    @Option(name: .long, help: "Only this project.")
+    var project: String?
+
+    @Option(name: .long, help: "At most this many.")
+    var limit = 50
+
+    func run() async throws {
+        let store = try location.store.open(projectDirectory: location.directory)
+        let records: [DeploymentRecord]
+        do {
+            records = try store.deployments(project: project, environment: environment, limit: limit)
+        } catch {
+            throw refuse(error)
+        }
+        if location.json { return printOutput(jsonText(records)) }
+        if records.isEmpty { return printOutput("no deployments recorded in \(store.path)") }
+        for record in records {
+            let ended = record.finishedAt.map { " in " + seconds($0.timeIntervalSince(record.startedAt)) } ?? ""
+            var line =
+                "\(record.id)  \(shortTime(record.startedAt))  \(record.project) \(record.version) → "
+                + "\(record.environment)  \(record.status)\(ended)  by \(record.user)"
+            if record.kind != "deploy" { line += "  (\(record.kind))" }
+            printOutput(line)
+        }
+    }
+}
+
+/// `lander show ID`: one deployment, its steps × targets with outcomes and durations.
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a recorded deployment: every task on every target.")
+
+    @Argument(help: "The deployment's id (or a unique prefix).")
+    var id: String
+
+    @OptionGroup var location: StoreLocation
+
+    private struct Shown: Encodable {
+        var deployment: DeploymentRecord
+        var targetSteps: [TargetStepRecord]
+    }
+
+    func run() async throws {
+        let store = try location.store.open(projectDirectory: location.directory)
+        let record: DeploymentRecord
+        let steps: [TargetStepRecord]
+        do {
+            record = try store.deployment(id)
+            steps = try store.targetSteps(of: record.id)
+        } catch {
+            throw refuse(error)
+        }
+        if location.json { return printOutput(jsonText(Shown(deployment: record, targetSteps: steps))) }
+        printOutput(
+            "deployment \(record.id): \(record.project) \(record.version) → \(record.environment), \(record.kind)")
+        printOutput("  status   \(record.status)" + (record.error.map { ": \($0)" } ?? ""))
+        printOutput("  by       \(record.user) on \(record.host) (pid \(record.pid))")
+        printOutput("  started  \(shortTime(record.startedAt))")
+        if let finished = record.finishedAt {
+            printOutput("  ended    \(shortTime(finished)) (\(seconds(finished.timeIntervalSince(record.startedAt))))")
+        }
+        if let note = record.note { printOutput("  note     \(note)") }
+        var current = ""
+        for step in steps {
+            let label = step.step == step.task ? step.step : "\(step.step)/\(step.task)"
+            if label != current {
+                printOutput("step \(label)")
+                current = label
+            }
+            var line = "  \(step.target)  \(step.status)"
+            if let duration = step.durationSeconds { line += " (\(seconds(duration)))" }
+            if let code = step.exitCode { line += " exit \(code)" }
+            if let message = step.message { line += ": \(message)" }
+            printOutput(line)
+        }
+    }
+}
+
+/// `lander logs ID`: what a deployment's commands printed, and its scripts' log lines.
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs", abstract: "Print a recorded deployment's output (secrets masked).")
+
+    @Argument(help: "The deployment's id (or a unique prefix).")
+    var id: String
+
+    @Option(name: .long, help: "Only this target.")
+    var target: String?
+
+    @Option(name: .long, help: "Only this step.")
+    var step: String?
+
+    @OptionGroup var location: StoreLocation
+
+    func run() async throws {
+        let store = try location.store.open(projectDirectory: location.directory)
+        let lines: [LogRecord]
+        do {
+            let record = try store.deployment(id)
+            lines = try store.logs(of: record.id, target: target, step: step)
+        } catch {
+            throw refuse(error)
+        }
+        if location.json { return printOutput(jsonText(lines)) }
+        for line in lines {
+            let stream = line.stream == "stderr" ? "!" : line.stream == "log" ? "*" : "|"
+            printOutput("\(line.target ?? "lander")  \(line.step ?? "-")  \(stream) \(line.line)")
+        }
+    }
+}
+
+/// `lander status`: running and interrupted deployments, and the holders and waiters of every lock.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show running and interrupted deployments and held locks.")
+
+    @OptionGroup var location: StoreLocation
+
+    private struct Status: Encodable {
+        var running: [DeploymentRecord]
+        var interrupted: [DeploymentRecord]
+        var locks: [LockClaim]
+    }
+
+    func run() async throws {
+        let store = try location.store.open(projectDirectory: location.directory)
+        let status: Status
+        do {
+            let open = try store.deployments(limit: 10_000).filter {
+                $0.status == "running" || $0.status == "interrupted"
+            }
+            status = Status(
+                running: open.filter { $0.status == "running" },
+                interrupted: open.filter { $0.status == "interrupted" },
+                locks: try store.lockClaims())
+        } catch {
+            throw refuse(error)
+        }
+        if location.json { return printOutput(jsonText(status)) }
+        printOutput("state store \(store.path)")
+        if status.running.isEmpty && status.interrupted.isEmpty { printOutput("no deployment running") }
+        for record in status.running {
+            printOutput(
+                "running      \(record.id)  \(record.project) \(record.version) → \(record.environment)  since "
+                    + "\(shortTime(record.startedAt))  pid \(record.pid) on \(record.host)")
+        }
+        for record in status.interrupted {
+            printOutput(
+                "interrupted  \(record.id)  \(record.project) \(record.version) → \(record.environment)  "
+                    + "(lander resume \(record.id) | lander abandon \(record.id) --reason …)")
+        }
+        for claim in status.locks {
+            let role = claim.holding ? "held by" : "wanted by"
+            let kind = claim.limit == 1 ? "lock" : "semaphore (limit \(claim.limit))"
+            printOutput(
+                "\(kind) \(claim.name)  \(role) \(claim.owner), pid \(claim.pid) on \(claim.host) since "
+                    + shortTime(claim.since))
+        }
+    }
+}
+
+/// `lander abandon ID --reason …`: gives up an interrupted deployment so the project can be deployed again.
+struct AbandonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abandon", abstract: "Give up an interrupted deployment (its targets stay as they are).")
+
+    @Argument(help: "The deployment's id (or a unique prefix).")
+    var id: String
+
+    @Option(name: .long, help: "Why; recorded with it.")
+    var reason: String
+
+    @OptionGroup var location: StoreLocation
+
+    func run() async throws {
+        let store = try location.store.open(projectDirectory: location.directory)
+        do {
+            let record = try store.abandon(id, reason: reason)
+            if location.json { return printOutput(jsonText(record)) }
+            printOutput("deployment \(record.id) abandoned: \(reason)")
+        } catch {
+            throw refuse(error)
+        }
+    }
+}

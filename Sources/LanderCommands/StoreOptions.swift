@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import LanderStore
+
+/// Where the state store is: `--state`, else `LANDER_STATE`, else `.lander/state.db` beside the project file.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .customLong("state"),
+        help: ArgumentHelp(
+            "The state store (an SQLite file); share one between projects to share locks and history.",
+            valueName: "path"))
+    var path: String?
+
+    /// The store's path for a project in `directory`.
+    func resolvedPath(projectDirectory directory: String) -> String {
+        if let path { return path }
+        if let path = ProcessInfo.processInfo.environment["LANDER_STATE"], !path.isEmpty { return path }
+        return directory + "/.lander/state.db"
+    }
+
+    /// Opens the store, or prints why not and exits 3.
+    func open(projectDirectory directory: String) throws -> StateStore {
+        let lease =
+            ProcessInfo.processInfo.environment["LANDER_LEASE_SECONDS"].flatMap(Double.init)
+            .map { Duration.milliseconds(Int64($0 * 1000)) } ?? .seconds(15)
+        do {
+            return try StateStore.open(at: resolvedPath(projectDirectory: directory), lease: lease)
+        } catch {
+            printError("lander: \(error)")
+            throw ExitCode(ExitCodes.refused)
+        }
+    }
+}
+
+/// Prints a store error and exits 3.
+func refuse(_ error: any Error) -> ExitCode {
+    printError("lander: \(error)")
+    return ExitCode(ExitCodes.refused)
+}

@@ -1,0 +1,346 @@
+public import Foundation
+import GRDB
+public import LanderEngine
+public import LanderModel
+
+/// A deployment as the store records it.
+public struct DeploymentRecord: Sendable, Codable {
+    public var id: String
+    /// `deploy` or `rollback`.
+    public var kind: String
+    public var project: String
+    public var environment: String
+    public var version: String
+    /// Exact package versions of the release.
+    public var packages: [String: String]
+    /// The environment's variables when it was deployed (secrets as references, never values).
+    public var variables: [String: ConfigValue]
+    /// The lander.yml and plugin path it was planned from (a resume plans it again from them).
+    public var projectFile: String
+    public var pluginPath: [String]
+    public var user: String
+    public var host: String
+    public var pid: Int64
+    public var startedAt: Date
+    public var finishedAt: Date?
+    /// running, succeeded, failed, cancelled, interrupted (running, but its process is gone) or abandoned.
+    public var status: String
+    public var error: String?
+    /// Why it was abandoned, or what it rolled back.
+    public var note: String?
+}
+
+/// One task on one target within a deployment.
+public struct TargetStepRecord: Sendable, Codable {
+    public var step: String
+    public var task: String
+    public var target: String
+    /// running, succeeded, failed, tolerated, cancelled or skipped.
+    public var status: String
+    public var exitCode: Int32?
+    public var message: String?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var durationSeconds: Double?
+}
+
+/// A line of a deployment's log.
+public struct LogRecord: Sendable, Codable {
+    public var at: Date
+    public var step: String?
+    public var task: String?
+    public var target: String?
+    /// stdout, stderr or log.
+    public var stream: String
+    public var line: String
+}
+
+/// What a new deployment records before it starts.
+public struct NewDeployment: Sendable {
+    public var id: String
+    public var kind: String
+    public var project: String
+    public var environment: String
+    public var version: String
+    public var packages: [String: String]
+    public var variables: [String: ConfigValue]
+    public var projectFile: String
+    public var pluginPath: [String]
+    public var note: String?
+
+    /// Creates the description of a deployment about to start.
+    public init(
+        id: String, kind: String = "deploy", project: String, environment: String, version: String,
+        packages: [String: String] = [:], variables: [String: ConfigValue], projectFile: String, pluginPath: [String],
+        note: String? = nil
+    ) {
+        self.note = note
+        self.id = id
+        self.kind = kind
+        self.project = project
+        self.environment = environment
+        self.version = version
+        self.packages = packages
+        self.variables = variables
+        self.projectFile = projectFile
+        self.pluginPath = pluginPath
+    }
+}
+
+extension StateStore {
+    /// Records a deployment as running, with its release. Refuses while an interrupted deployment of the
+    /// same project and environment waits to be resumed or abandoned.
+    public func begin(_ new: NewDeployment) throws(StoreError) {
+        if let stuck = try unfinished(project: new.project, environment: new.environment).first {
+            throw StoreError(
+                "deployment \(stuck.id) of \(new.project) to \(new.environment) was interrupted (its lander stopped "
+                    + "at \(stuck.startedAt.formatted(.iso8601))); run `lander resume \(stuck.id)` to finish it, or "
+                    + "`lander abandon \(stuck.id) --reason …` before deploying again")
+        }
+        let now = Self.now
+        let pid = Int64(getpid())
+        let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        let packages = json(new.packages)
+        let variables = json(new.variables)
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO release (project, version, packages, variables, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [new.project, new.version, packages, variables, now])
+            let release = db.lastInsertedRowID
+            try db.execute(
+                sql: """
+                    INSERT INTO deployment (id, kind, project, environment, release_id, version, project_file,
+                      plugin_path, user, host, pid, started_at, heartbeat_at, status, note)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)
+                    """,
+                arguments: [
+                    new.id, new.kind, new.project, new.environment, release, new.version, new.projectFile,
+                    json(new.pluginPath), user, host, pid, now, now, new.note,
+                ])
+            try db.execute(
+                sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'recorded', ?)",
+                arguments: [
+                    new.id, now, "\(new.kind) of \(new.project) \(new.version) to \(new.environment) by \(user)",
+                ])
+        }
+    }
+
+    /// Deployments of a project and environment that were running when their lander stopped.
+    public func unfinished(project: String, environment: String) throws(StoreError) -> [DeploymentRecord] {
+        try deployments(project: project, environment: environment, limit: 1000).filter { $0.status == "interrupted" }
+    }
+
+    /// Deployments, newest first.
+    public func deployments(project: String? = nil, environment: String? = nil, limit: Int = 50) throws(StoreError)
+        -> [DeploymentRecord]
+    {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let project {
+            conditions.append("d.project = ?")
+            arguments.append(project)
+        }
+        if let environment {
+            conditions.append("d.environment = ?")
+            arguments.append(environment)
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(limit)
+        let rows = try read { db in
+            try Row.fetchAll(
+                db, sql: Self.deploymentSelect + " \(filter) ORDER BY d.started_at DESC, d.rowid DESC LIMIT ?",
+                arguments: StatementArguments(arguments))
+        }
+        return rows.map(record)
+    }
+
+    /// One deployment, by id or a unique prefix of it.
+    public func deployment(_ id: String) throws(StoreError) -> DeploymentRecord {
+        let rows = try read { db in
+            try Row.fetchAll(
+                db, sql: Self.deploymentSelect + " WHERE d.id = ? OR d.id LIKE ? ESCAPE '\\' LIMIT 2",
+                arguments: [id, Self.likePrefix(id)])
+        }
+        if let exact = rows.first(where: { ($0["id"] as String) == id }) { return record(exact) }
+        guard rows.count == 1, let row = rows.first else {
+            throw StoreError(
+                rows.isEmpty
+                    ? "no deployment \(id) in \(path); `lander history` lists them"
+                    : "\(id) names more than one deployment; give more of the id")
+        }
+        return record(row)
+    }
+
+    /// Its task runs on targets, in the order they started.
+    public func targetSteps(of id: String) throws(StoreError) -> [TargetStepRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT step, task, target, status, exit_code, message, started_at, finished_at, duration
+                    FROM target_step WHERE deployment_id = ? ORDER BY started_at, rowid
+                    """, arguments: [id])
+        }.map { row in
+            TargetStepRecord(
+                step: row["step"], task: row["task"], target: row["target"], status: row["status"],
+                exitCode: row["exit_code"], message: row["message"],
+                startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                durationSeconds: row["duration"])
+        }
+    }
+
+    /// Its log, optionally of one target or step.
+    public func logs(of id: String, target: String? = nil, step: String? = nil) throws(StoreError) -> [LogRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
+                      AND (? IS NULL OR target = ?) AND (? IS NULL OR step = ?) ORDER BY id
+                    """, arguments: [id, target, target, step, step])
+        }.map { row in
+            LogRecord(
+                at: Date(timeIntervalSince1970: row["at"]), step: row["step"], task: row["task"], target: row["target"],
+                stream: row["stream"], line: row["line"])
+        }
+    }
+
+    /// What an interrupted deployment already finished: succeeded, tolerated and skipped target-steps with
+    /// their outputs. Failed, cancelled and running ones run again, and so do those whose outputs held a
+    /// secret (the store keeps it masked, so only running them again gives later steps the real value).
+    public func resumePoint(of id: String) throws(StoreError) -> ResumePoint {
+        let rows = try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT step, task, target, status, message, outputs FROM target_step
+                    WHERE deployment_id = ? AND status IN ('succeeded', 'tolerated', 'skipped')
+                    """, arguments: [id])
+        }
+        var point = ResumePoint()
+        for row in rows {
+            let outcome: TargetOutcome =
+                switch row["status"] as String {
+                case "succeeded": .succeeded
+                case "tolerated": .tolerated(row["message"] ?? "")
+                default: .skipped
+                }
+            let outputs = (row["outputs"] as String?).flatMap { try? decode([String: ConfigValue].self, $0) } ?? [:]
+            if outputs.values.contains(where: \.holdsMask) { continue }
+            point.finished[TargetStepKey(step: row["step"], task: row["task"], target: row["target"])] = (
+                outcome, outputs
+            )
+        }
+        point.sessions = try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT target, name, pid FROM session WHERE deployment_id = ? AND closed_at IS NULL",
+                arguments: [id])
+        }.map { (target: $0["target"], name: $0["name"], pid: $0["pid"]) }
+        return point
+    }
+
+    /// Takes over an interrupted deployment for this process (its record says so before anything runs).
+    public func claimForResume(_ id: String) throws(StoreError) -> DeploymentRecord {
+        let record = try deployment(id)
+        guard record.status == "interrupted" else {
+            throw StoreError(
+                record.status == "running"
+                    ? "deployment \(record.id) is still running (pid \(record.pid) on \(record.host)); it cannot be resumed"
+                    : "deployment \(record.id) \(record.status); only an interrupted deployment can be resumed")
+        }
+        let now = Self.now
+        try write { db in
+            try db.execute(
+                sql: "UPDATE deployment SET pid = ?, host = ?, heartbeat_at = ? WHERE id = ?",
+                arguments: [Int64(getpid()), host, now, record.id])
+            try db.execute(
+                sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'resumed', ?)",
+                arguments: [record.id, now, "resumed by pid \(getpid()) on \(host)"])
+        }
+        return try deployment(record.id)
+    }
+
+    /// Gives up an interrupted deployment, with the reason; a new deployment may then start.
+    public func abandon(_ id: String, reason: String) throws(StoreError) -> DeploymentRecord {
+        let record = try deployment(id)
+        guard record.status == "interrupted" else {
+            throw StoreError(
+                "deployment \(record.id) is \(record.status); only an interrupted deployment can be abandoned")
+        }
+        let now = Self.now
+        try write { db in
+            try db.execute(
+                sql: "UPDATE deployment SET status = 'abandoned', finished_at = ?, note = ? WHERE id = ?",
+                arguments: [now, reason, record.id])
+            try db.execute(
+                sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'abandoned', ?)",
+                arguments: [record.id, now, reason])
+        }
+        return try deployment(record.id)
+    }
+
+    /// The newest successful deployment of a project and environment other than `excluding` version, or of
+    /// `version` when given: what a rollback deploys again.
+    public func rollbackTarget(project: String, environment: String, version: String?) throws(StoreError)
+        -> DeploymentRecord?
+    {
+        let done = try deployments(project: project, environment: environment, limit: 10_000)
+            .filter { $0.status == "succeeded" }
+        if let version { return done.first { $0.version == version } }
+        guard let current = done.first else { return nil }
+        return done.first { $0.version != current.version }
+    }
+
+    /// Renews a running deployment's heartbeat.
+    func heartbeat(_ id: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE deployment SET heartbeat_at = ? WHERE id = ?", arguments: [Self.now, id])
+        }
+    }
+
+    // MARK: Rows
+
+    static let deploymentSelect = """
+        SELECT d.id, d.kind, d.project, d.environment, d.version, r.packages, r.variables, d.project_file,
+          d.plugin_path, d.user, d.host, d.pid, d.started_at, d.heartbeat_at, d.finished_at, d.status, d.error, d.note
+        FROM deployment d JOIN release r ON r.id = d.release_id
+        """
+
+    private func record(_ row: Row) -> DeploymentRecord {
+        var status: String = row["status"]
+        if status == "running" {
+            let stale = Self.now - (row["heartbeat_at"] as Double) > leaseSeconds
+            if stale || isGone(pid: row["pid"], host: row["host"]) { status = "interrupted" }
+        }
+        return DeploymentRecord(
+            id: row["id"], kind: row["kind"], project: row["project"], environment: row["environment"],
+            version: row["version"],
+            packages: (try? decode([String: String].self, row["packages"])) ?? [:],
+            variables: (try? decode([String: ConfigValue].self, row["variables"])) ?? [:],
+            projectFile: row["project_file"],
+            pluginPath: (try? decode([String].self, row["plugin_path"])) ?? [],
+            user: row["user"], host: row["host"], pid: row["pid"],
+            startedAt: Date(timeIntervalSince1970: row["started_at"]),
+            finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            status: status, error: row["error"], note: row["note"])
+    }
+
+    static func likePrefix(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+    }
+}
+
+/// Compact JSON text of a value.
+func json<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { return "null" }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Decodes JSON text.
+func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    try JSONDecoder().decode(type, from: Data(text.utf8))
+}

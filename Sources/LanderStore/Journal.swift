@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+public import LanderEngine
+public import LanderModel
+import Synchronization
+
+/// Records one deployment's events in the store. Events queue without waiting; a writer thread commits
+/// whatever has queued in one transaction (group commit), and `flush` returns once everything queued
+/// before it is on disk. A heartbeat keeps the deployment from looking interrupted while it runs.
+public final class StoreJournal: DeploymentJournal, Sendable {
+    /// The deployment it records.
+    public let deploymentID: String
+    private let store: StateStore
+    private let queue = DispatchQueue(label: "lander.journal")
+    private let state = Mutex(State())
+    private let heartbeat = Mutex<_Concurrency.Task<Void, Never>?>(nil)
+
+    private struct State {
+        var pending: [Entry] = []
+        var queued = 0
+        var written = 0
+        var writing = false
+        var failure: StoreError?
+        var waiters: [(upTo: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    }
+
+    private enum Entry {
+        case event(DeploymentEvent, at: Double)
+        case outputs([String: ConfigValue], TargetStepKey)
+    }
+
+    /// A journal for a deployment the store has already begun; renews its heartbeat until `close`.
+    public init(store: StateStore, deploymentID: String) {
+        self.store = store
+        self.deploymentID = deploymentID
+        let interval = store.lease / 3
+        heartbeat.withLock {
+            $0 = _Concurrency.Task.detached { [store] in
+                while !_Concurrency.Task.isCancelled {
+                    try? await _Concurrency.Task.sleep(for: interval)
+                    try? store.heartbeat(deploymentID)
+                }
+            }
+        }
+    }
+
+    /// Stops the heartbeat (after the last flush).
+    public func close() {
+        heartbeat.withLock { $0?.cancel() }
+    }
+
+    public func record(_ event: DeploymentEvent) {
+        enqueue(.event(event, at: StateStore.now))
+    }
+
+    public func recordOutputs(_ outputs: [String: ConfigValue], for key: TargetStepKey) {
+        enqueue(.outputs(outputs, key))
+    }
+
+    public func flush() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { state -> Result<Void, StoreError>? in
+                if let failure = state.failure { return .failure(failure) }
+                if state.written >= state.queued { return .success(()) }
+                state.waiters.append((state.queued, continuation))
+                return nil
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+
+    private func enqueue(_ entry: Entry) {
+        let start = state.withLock { state -> Bool in
+            state.pending.append(entry)
+            state.queued += 1
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        if start { queue.async { self.drain() } }
+    }
+
+    /// Writes batches until nothing is queued.
+    private func drain() {
+        while true {
+            let batch = state.withLock { state -> [Entry] in
+                defer { state.pending = [] }
+                if state.pending.isEmpty { state.writing = false }
+                return state.pending
+            }
+            if batch.isEmpty { return }
+            var failure: StoreError?
+            do {
+                try store.write { db in for entry in batch { try write(entry, db) } }
+            } catch {
+                failure = error
+            }
+            let ready = state.withLock { state -> [(CheckedContinuation<Void, any Error>, StoreError?)] in
+                state.written += batch.count
+                if let failure, state.failure == nil { state.failure = failure }
+                let (done, waiting) = state.waiters.partitioned { $0.upTo <= state.written || state.failure != nil }
+                state.waiters = waiting
+                return done.map { ($0.continuation, state.failure) }
+            }
+            for (continuation, failure) in ready {
+                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+            }
+        }
+    }
+
+    private func write(_ entry: Entry, _ db: Database) throws {
+        let id = deploymentID
+        switch entry {
+        case .outputs(let outputs, let key):
+            try db.execute(
+                sql:
+                    "UPDATE target_step SET outputs = ? WHERE deployment_id = ? AND step = ? AND task = ? AND target = ?",
+                arguments: [json(outputs), id, key.step, key.task, key.target])
+        case .event(let event, let at):
+            try write(event, at: at, db)
+        }
+    }
+
+    private func write(_ event: DeploymentEvent, at: Double, _ db: Database) throws {
+        let id = deploymentID
+        func log(_ kind: String, step: String? = nil, task: String? = nil, target: String? = nil, _ detail: String?)
+            throws
+        {
+            try db.execute(
+                sql:
+                    "INSERT INTO event (deployment_id, at, kind, step, task, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [id, at, kind, step, task, target, detail])
+        }
+        switch event {
+        case .output(let step, let task, let target, let line, let isError):
+            try db.execute(
+                sql:
+                    "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [id, at, step, task, target, isError ? "stderr" : "stdout", line])
+        case .log(let level, let message, let target):
+            try db.execute(
+                sql: "INSERT INTO log_line (deployment_id, at, target, stream, line) VALUES (?, ?, ?, 'log', ?)",
+                arguments: [id, at, target, "[\(level)] \(message)"])
+        case .deploymentStarted(_, _, _, _, let steps, let targets):
+            try log("started", "\(steps) steps on \(targets) targets")
+        case .stepStarted(let step, let tasks, _):
+            try log("step_started", step: step, tasks.joined(separator: ", "))
+        case .stepSkipped(let step, let reason):
+            try log("step_skipped", step: step, reason)
+        case .stepFinished(let step, let succeeded, _):
+            try log("step_finished", step: step, succeeded ? "succeeded" : "failed")
+        case .targetStarted(let step, let task, let target):
+            try db.execute(
+                sql: """
+                    INSERT INTO target_step (deployment_id, step, task, target, status, started_at)
+                    VALUES (?, ?, ?, ?, 'running', ?)
+                    ON CONFLICT (deployment_id, step, task, target) DO UPDATE SET status = 'running',
+                      started_at = excluded.started_at, finished_at = NULL, exit_code = NULL, message = NULL
+                    """, arguments: [id, step, task, target, at])
+            try log("target_started", step: step, task: task, target: target, nil)
+        case .retrying(let step, let task, let target, let attempt, let error, _):
+            try log("retrying", step: step, task: task, target: target, "attempt \(attempt) failed: \(error)")
+        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode):
+            let status =
+                switch outcome {
+                case .succeeded: "succeeded"
+                case .failed: "failed"
+                case .tolerated: "tolerated"
+                case .cancelled: "cancelled"
+                case .skipped: "skipped"
+                }
+            let message: String? =
+                switch outcome {
+                case .failed(let message), .tolerated(let message): message
+                default: nil
+                }
+            // A resumed run reports what the interrupted one finished with no duration: the first record stands.
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            try db.execute(
+                sql: """
+                    INSERT INTO target_step (deployment_id, step, task, target, status, exit_code, message,
+                      started_at, finished_at, duration)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (deployment_id, step, task, target) DO UPDATE SET status = excluded.status,
+                      exit_code = excluded.exit_code, message = excluded.message, finished_at = excluded.finished_at,
+                      duration = excluded.duration
+                    WHERE NOT (excluded.duration = 0 AND target_step.status = excluded.status)
+                    """,
+                arguments: [id, step, task, target, status, exitCode, message, at - seconds, at, seconds])
+            try log(
+                "target_finished", step: step, task: task, target: target, status + (message.map { ": \($0)" } ?? ""))
+        case .sessionOpened(let target, let name, let pid):
+            try db.execute(
+                sql: "INSERT INTO session (deployment_id, target, name, pid, opened_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, target, name, pid, at])
+            try log("session_opened", target: target, "\(name) (pid \(pid))")
+        case .sessionClosed(let target, let name):
+            try db.execute(
+                sql: """
+                    UPDATE session SET closed_at = ? WHERE deployment_id = ? AND target = ? AND name = ?
+                      AND closed_at IS NULL
+                    """, arguments: [at, id, target, name])
+            try log("session_closed", target: target, name)
+        case .waitingForLock(let name, let holders, let step, let task):
+            try log("waiting_for_lock", step: step, task: task, "\(name) held by \(holders)")
+        case .hookStarted(let point, let hook):
+            try log("hook_started", "\(point.rawValue) \(hook)")
+        case .hookFinished(let point, let hook, let error, _):
+            try log("hook_finished", "\(point.rawValue) \(hook): \(error ?? "ok")")
+        case .deploymentFinished(let outcome, _, let error):
+            try db.execute(
+                sql: "UPDATE deployment SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
+                arguments: [outcome.rawValue, error, at, at, id])
+            try log("finished", outcome.rawValue + (error.map { ": \($0)" } ?? ""))
+        }
+    }
+}
+
+extension Array {
+    /// The elements that match, and those that do not, each in order.
+    func partitioned(_ matches: (Element) -> Bool) -> (matching: [Element], rest: [Element]) {
+        var matching: [Element] = []
+        var rest: [Element] = []
+        for element in self {
+            if matches(element) { matching.append(element) } else { rest.append(element) }
+        }
+        return (matching, rest)
+    }
+}

@@ -1,0 +1,100 @@
+import GRDB
+
+/// The store's tables, as versioned migrations: a store is only ever moved forward, and a store that a
+/// newer Lander moved further is refused rather than touched.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1-deployments-and-locks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE release (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      project TEXT NOT NULL,
+                      version TEXT NOT NULL,
+                      packages TEXT NOT NULL,
+                      variables TEXT NOT NULL,
+                      created_at REAL NOT NULL
+                    );
+                    CREATE TABLE deployment (
+                      id TEXT PRIMARY KEY,
+                      kind TEXT NOT NULL,
+                      project TEXT NOT NULL,
+                      environment TEXT NOT NULL,
+                      release_id INTEGER NOT NULL REFERENCES release(id),
+                      version TEXT NOT NULL,
+                      project_file TEXT NOT NULL,
+                      plugin_path TEXT NOT NULL,
+                      user TEXT NOT NULL,
+                      host TEXT NOT NULL,
+                      pid INTEGER NOT NULL,
+                      started_at REAL NOT NULL,
+                      heartbeat_at REAL NOT NULL,
+                      finished_at REAL,
+                      status TEXT NOT NULL,
+                      error TEXT,
+                      note TEXT
+                    );
+                    CREATE INDEX deployment_by_project ON deployment(project, environment, started_at);
+                    CREATE TABLE target_step (
+                      deployment_id TEXT NOT NULL REFERENCES deployment(id),
+                      step TEXT NOT NULL,
+                      task TEXT NOT NULL,
+                      target TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      exit_code INTEGER,
+                      message TEXT,
+                      started_at REAL,
+                      finished_at REAL,
+                      duration REAL,
+                      outputs TEXT,
+                      PRIMARY KEY (deployment_id, step, task, target)
+                    );
+                    CREATE TABLE log_line (
+                      id INTEGER PRIMARY KEY,
+                      deployment_id TEXT NOT NULL,
+                      at REAL NOT NULL,
+                      step TEXT,
+                      task TEXT,
+                      target TEXT,
+                      stream TEXT NOT NULL,
+                      line TEXT NOT NULL
+                    );
+                    CREATE INDEX log_line_by_deployment ON log_line(deployment_id, id);
+                    CREATE TABLE event (
+                      id INTEGER PRIMARY KEY,
+                      deployment_id TEXT NOT NULL,
+                      at REAL NOT NULL,
+                      kind TEXT NOT NULL,
+                      step TEXT,
+                      task TEXT,
+                      target TEXT,
+                      detail TEXT
+                    );
+                    CREATE INDEX event_by_deployment ON event(deployment_id, id);
+                    CREATE TABLE session (
+                      deployment_id TEXT NOT NULL,
+                      target TEXT NOT NULL,
+                      name TEXT NOT NULL,
+                      pid INTEGER NOT NULL,
+                      opened_at REAL NOT NULL,
+                      closed_at REAL
+                    );
+                    CREATE INDEX session_by_deployment ON session(deployment_id, target, name);
+                    CREATE TABLE lock_claim (
+                      ticket INTEGER PRIMARY KEY AUTOINCREMENT,
+                      name TEXT NOT NULL,
+                      lim INTEGER NOT NULL,
+                      holding INTEGER NOT NULL,
+                      owner TEXT NOT NULL,
+                      pid INTEGER NOT NULL,
+                      host TEXT NOT NULL,
+                      since REAL NOT NULL,
+                      expires_at REAL NOT NULL
+                    );
+                    CREATE INDEX lock_claim_by_name ON lock_claim(name, ticket);
+                    """)
+        }
+        return migrator
+    }
+}
