@@ -108,14 +108,19 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         }
     }
 
+    /// Runs one statement, compiled once per connection and reused.
+    private func execute(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     private func write(_ entry: Entry, _ db: Database) throws {
         let id = deploymentID
         switch entry {
         case .outputs(let outputs, let key):
-            try db.execute(
-                sql:
-                    "UPDATE target_step SET outputs = ? WHERE deployment_id = ? AND step = ? AND task = ? AND target = ?",
-                arguments: [json(outputs), id, key.step, key.task, key.target])
+            try execute(
+                db,
+                "UPDATE target_step SET outputs = ? WHERE deployment_id = ? AND step = ? AND task = ? AND target = ?",
+                [json(outputs), id, key.step, key.task, key.target])
         case .event(let event, let at):
             try write(event, at: at, db)
         }
@@ -126,21 +131,21 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         func log(_ kind: String, step: String? = nil, task: String? = nil, target: String? = nil, _ detail: String?)
             throws
         {
-            try db.execute(
-                sql:
-                    "INSERT INTO event (deployment_id, at, kind, step, task, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [id, at, kind, step, task, target, detail])
+            try execute(
+                db,
+                "INSERT INTO event (deployment_id, at, kind, step, task, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [id, at, kind, step, task, target, detail])
         }
         switch event {
         case .output(let step, let task, let target, let line, let isError):
-            try db.execute(
-                sql:
-                    "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [id, at, step, task, target, isError ? "stderr" : "stdout", line])
+            try execute(
+                db,
+                "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [id, at, step, task, target, isError ? "stderr" : "stdout", line])
         case .log(let level, let message, let target):
-            try db.execute(
-                sql: "INSERT INTO log_line (deployment_id, at, target, stream, line) VALUES (?, ?, ?, 'log', ?)",
-                arguments: [id, at, target, "[\(level)] \(message)"])
+            try execute(
+                db, "INSERT INTO log_line (deployment_id, at, target, stream, line) VALUES (?, ?, ?, 'log', ?)",
+                [id, at, target, "[\(level)] \(message)"])
         case .deploymentStarted(_, _, _, _, let steps, let targets):
             try log("started", "\(steps) steps on \(targets) targets")
         case .stepStarted(let step, let tasks, _):
@@ -150,13 +155,14 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         case .stepFinished(let step, let succeeded, _):
             try log("step_finished", step: step, succeeded ? "succeeded" : "failed")
         case .targetStarted(let step, let task, let target):
-            try db.execute(
-                sql: """
-                    INSERT INTO target_step (deployment_id, step, task, target, status, started_at)
-                    VALUES (?, ?, ?, ?, 'running', ?)
-                    ON CONFLICT (deployment_id, step, task, target) DO UPDATE SET status = 'running',
-                      started_at = excluded.started_at, finished_at = NULL, exit_code = NULL, message = NULL
-                    """, arguments: [id, step, task, target, at])
+            try execute(
+                db,
+                """
+                INSERT INTO target_step (deployment_id, step, task, target, status, started_at)
+                VALUES (?, ?, ?, ?, 'running', ?)
+                ON CONFLICT (deployment_id, step, task, target) DO UPDATE SET status = 'running',
+                  started_at = excluded.started_at, finished_at = NULL, exit_code = NULL, message = NULL
+                """, [id, step, task, target, at])
             try log("target_started", step: step, task: task, target: target, nil)
         case .retrying(let step, let task, let target, let attempt, let error, _):
             try log("retrying", step: step, task: task, target: target, "attempt \(attempt) failed: \(error)")
@@ -176,30 +182,31 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 }
             // A resumed run reports what the interrupted one finished with no duration: the first record stands.
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            try db.execute(
-                sql: """
-                    INSERT INTO target_step (deployment_id, step, task, target, status, exit_code, message,
-                      started_at, finished_at, duration)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (deployment_id, step, task, target) DO UPDATE SET status = excluded.status,
-                      exit_code = excluded.exit_code, message = excluded.message, finished_at = excluded.finished_at,
-                      duration = excluded.duration
-                    WHERE NOT (excluded.duration = 0 AND target_step.status = excluded.status)
-                    """,
-                arguments: [id, step, task, target, status, exitCode, message, at - seconds, at, seconds])
+            try execute(
+                db,
+                """
+                INSERT INTO target_step (deployment_id, step, task, target, status, exit_code, message,
+                  started_at, finished_at, duration)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (deployment_id, step, task, target) DO UPDATE SET status = excluded.status,
+                  exit_code = excluded.exit_code, message = excluded.message, finished_at = excluded.finished_at,
+                  duration = excluded.duration
+                WHERE NOT (excluded.duration = 0 AND target_step.status = excluded.status)
+                """, [id, step, task, target, status, exitCode, message, at - seconds, at, seconds])
             try log(
                 "target_finished", step: step, task: task, target: target, status + (message.map { ": \($0)" } ?? ""))
         case .sessionOpened(let target, let name, let pid):
-            try db.execute(
-                sql: "INSERT INTO session (deployment_id, target, name, pid, opened_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, target, name, pid, at])
+            try execute(
+                db, "INSERT INTO session (deployment_id, target, name, pid, opened_at) VALUES (?, ?, ?, ?, ?)",
+                [id, target, name, pid, at])
             try log("session_opened", target: target, "\(name) (pid \(pid))")
         case .sessionClosed(let target, let name):
-            try db.execute(
-                sql: """
-                    UPDATE session SET closed_at = ? WHERE deployment_id = ? AND target = ? AND name = ?
-                      AND closed_at IS NULL
-                    """, arguments: [at, id, target, name])
+            try execute(
+                db,
+                """
+                UPDATE session SET closed_at = ? WHERE deployment_id = ? AND target = ? AND name = ?
+                  AND closed_at IS NULL
+                """, [at, id, target, name])
             try log("session_closed", target: target, name)
         case .waitingForLock(let name, let holders, let step, let task):
             try log("waiting_for_lock", step: step, task: task, "\(name) held by \(holders)")
@@ -208,9 +215,9 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         case .hookFinished(let point, let hook, let error, _):
             try log("hook_finished", "\(point.rawValue) \(hook): \(error ?? "ok")")
         case .deploymentFinished(let outcome, _, let error):
-            try db.execute(
-                sql: "UPDATE deployment SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
-                arguments: [outcome.rawValue, error, at, at, id])
+            try execute(
+                db, "UPDATE deployment SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
+                [outcome.rawValue, error, at, at, id])
             try log("finished", outcome.rawValue + (error.map { ": \($0)" } ?? ""))
         }
     }
