@@ -357,6 +357,13 @@ public enum ProjectLoader {
         {
             step.tasks.append(task)
         }
+        if let lock = step.lock {
+            for task in step.tasks where task.options.lock?.name == lock.name {
+                reader.report(
+                    "task '\(task.name)' takes lock '\(lock.name)', which its step already holds: it would wait for "
+                        + "itself", at: node, hint: "drop the task's lock:, or the step's")
+            }
+        }
         return step
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import LanderLua
@@ -62,11 +63,18 @@ import Testing
     }
 
     @Test func cancellationStopsABusyScript() async throws {
+        let started = StartFlag()
         let task = Task { () -> LuaError? in
             let runtime = try LuaRuntime.testing(limits: .unlimited)
-            return await luaError { _ = try await runtime.eval("while true do end") }
+            runtime.register("started") { _ in
+                started.value.store(true, ordering: .relaxed)
+                return []
+            }
+            return await luaError { _ = try await runtime.eval("lander.started() while true do end") }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // Cancelled once the loop runs (a loaded machine may take a while to start it).
+        for _ in 0..<1000 where !started.value.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(20))
         task.cancel()
         let error = try #require(try await task.value)
         #expect(error.kind == .cancelled)
@@ -94,4 +102,9 @@ import Testing
                 try await runtime.eval("local n = 0; for i = 1, 200000 do n = n + i end; return n") == [20_000_100_000])
         }
     }
+}
+
+/// Set once a script reaches a point.
+final class StartFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
