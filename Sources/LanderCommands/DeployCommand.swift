@@ -30,22 +30,14 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Wait while another deployment of the project and environment runs.")
     var wait = true
 
-    @Flag(help: "One JSON event per line on standard output.")
-    var json = false
-
-    @Flag(help: "Plain lines even on a terminal.")
-    var plain = false
-
-    @Flag(name: .shortAndLong, help: "Also show every line commands print (plain output).")
-    var verbose = false
+    @OptionGroup var output: RunOutputOptions
 
     func run() async throws {
         let loaded = try project.load()
         let scripts = project.scripts(for: loaded)
         let plan = try await project.plan(loaded, environment: environment, version: version, scripts: scripts)
         let state = try store.open(projectDirectory: project.directory)
-        let style: Reporter.Style = json ? .json : (plain || isatty(1) == 0) ? .plain : .live
-        let reporter = Reporter(style: style, verbose: verbose)
+        let reporter = output.reporter
         let id = Deployment.newID()
         let new = NewDeployment(
             id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
