@@ -14,7 +14,7 @@ enum EventJSON {
         var attempt: Int?, delaySeconds: Double?, durationSeconds: Double?, exitCode: Int32?
         var steps: Int?, targets: Int?
         var point: String?, hook: String?, critical: Bool?
-        var lock: String?, holders: String?, session: String?, pid: Int32?
+        var lock: String?, holders: String?, session: String?, pid: Int32?, state: String?
     }
 
     static func line(_ event: DeploymentEvent) -> String {
@@ -49,6 +49,9 @@ enum EventJSON {
         case .stepFinished(let step, let succeeded, let duration):
             (record.event, record.step, record.outcome) = ("step_finished", step, succeeded ? "succeeded" : "failed")
             record.durationSeconds = seconds(duration)
+        case .targetState(let step, let target, let state, let detail):
+            (record.event, record.step, record.target) = ("target_state", step, target)
+            (record.state, record.message) = (state, detail)
         case .sessionOpened(let target, let name, let pid):
             (record.event, record.target, record.session, record.pid) = ("session_opened", target, name, pid)
         case .sessionClosed(let target, let name):

@@ -79,6 +79,8 @@ final class Reporter: Sendable {
             return line
         case .stepFinished(let step, let succeeded, let duration):
             return "step \(step): \(succeeded ? "finished" : "failed") (\(duration.formatted))"
+        case .targetState(let step, let target, let state, let detail):
+            return "  \(target)  \(step)  rolling: \(state)" + (detail.map { " (\($0))" } ?? "")
         case .sessionOpened(let target, let name, let pid):
             return verbose ? "  \(target)  session \(name) opened (pid \(pid))" : nil
         case .sessionClosed(let target, let name):

@@ -192,6 +192,14 @@ public final class Deployment: Sendable {
                     }
                     lease = taken
                 }
+                if let policy = step.rolling {
+                    await runRolling(step, tasks: runnable, policy: policy)
+                    await LeaseCountdown(lease, count: 1).done()
+                    let failed = state.withLock { $0.failedSteps.contains(step.name) }
+                    events(.stepFinished(step: step.name, succeeded: !failed, duration: ContinuousClock.now - started))
+                    _ = await runHooks(.postStep, step: step.name)
+                    continue
+                }
                 let release = LeaseCountdown(lease, count: runnable.count)
                 await withTaskGroup(of: Void.self) { group in
                     for task in runnable {

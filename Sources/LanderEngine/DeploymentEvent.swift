@@ -25,6 +25,8 @@ public enum DeploymentEvent: Sendable {
     case sessionOpened(target: String, name: String, pid: Int32)
     /// A session ended (closed by a script or at the end of the deployment).
     case sessionClosed(target: String, name: String)
+    /// A target moved in a rollout (`in_pool`, `draining`, `deploying`, `verifying`, `left_out`, …).
+    case targetState(step: String, target: String, state: String, detail: String?)
     /// A lock or semaphore is busy; the step or task waits for it.
     case waitingForLock(name: String, holders: String, step: String, task: String?)
     /// A hook began.

@@ -43,6 +43,8 @@ public struct PlannedStep: Sendable {
     public var tasks: [PlannedTask]
     /// The lock it holds while its tasks run.
     public var lock: LockRequest? = nil
+    /// How it rolls through its targets, when it does.
+    public var rolling: RollingPolicy? = nil
     /// Where it is declared.
     public var location: SourceLocation?
 }

@@ -107,7 +107,9 @@ public struct Planner: Sendable {
                         name: task.name, role: task.role, action: task.action, options: task.options, targets: planned,
                         location: task.location))
             }
-            steps.append(PlannedStep(name: step.name, tasks: tasks, lock: step.lock, location: step.location))
+            steps.append(
+                PlannedStep(
+                    name: step.name, tasks: tasks, lock: step.lock, rolling: step.rolling, location: step.location))
         }
         let hooks = await hooks(&problems)
         guard problems.diagnostics.isEmpty else { throw PlanError(diagnostics: problems.sorted) }

@@ -16,6 +16,10 @@ public protocol ScriptHost: Sendable {
         -> [String: ConfigValue]
     /// Runs one hook function.
     func runHook(_ binding: HookBinding, context: HookContext) async throws(ScriptError)
+    /// Runs a rolling point's function of a plugin for one target (`ctx` as a template's) and returns what
+    /// it returned.
+    func runRollingHook(_ point: RollingPoint, _ binding: RollingBinding, context: TaskContext)
+        async throws(ScriptError) -> ConfigValue
 }
 
 /// A failure in a template or hook: names the plugin file and line when Lua knows them.

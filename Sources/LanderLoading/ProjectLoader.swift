@@ -14,7 +14,7 @@ public enum ProjectLoader {
     ]
     static let actionKeys = ["on", "run", "template", "with"]
     static let lockKeys = ["lock", "semaphore"]
-    static let stepKeys = ["name", "step", "tasks", "variables"] + actionKeys + optionKeys + lockKeys
+    static let stepKeys = ["name", "step", "tasks", "variables", "rolling"] + actionKeys + optionKeys + lockKeys
     static let taskKeys = ["name"] + actionKeys + optionKeys + lockKeys
     static let shellHint = "commands are argv lists, never shell strings: write run: [echo, hello]"
 
@@ -323,6 +323,9 @@ public enum ProjectLoader {
         var step = Step(name: name, tasks: [], location: reader.location(node))
         if let variables = fields["variables"] { step.variables = reader.variables(variables, in: "step '\(name)'") }
         step.lock = lock(fields, node: node, in: "step '\(name)'", &reader)
+        if let rolling = fields["rolling"] {
+            step.rolling = RollingLoader.policy(rolling, in: "step '\(name)'", &reader)
+        }
         let defaults = options(fields, in: "step '\(name)'", base: TaskOptions(), &reader)
         if let tasks = fields["tasks"] {
             if fields["run"] != nil || fields["template"] != nil {

@@ -8,6 +8,8 @@ public struct Step: Sendable {
     public var variables: [String: ConfigValue]
     /// A lock or semaphore held from the step's start until all its tasks end.
     public var lock: LockRequest?
+    /// Rolls the step through its targets in batches behind a load balancer.
+    public var rolling: RollingPolicy?
     /// Where the step is declared.
     public var location: SourceLocation?
 

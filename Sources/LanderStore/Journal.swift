@@ -195,6 +195,8 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 """, [id, step, task, target, status, exitCode, message, at - seconds, at, seconds])
             try log(
                 "target_finished", step: step, task: task, target: target, status + (message.map { ": \($0)" } ?? ""))
+        case .targetState(let step, let target, let state, let detail):
+            try log("target_state", step: step, target: target, state + (detail.map { ": \($0)" } ?? ""))
         case .sessionOpened(let target, let name, let pid):
             try execute(
                 db, "INSERT INTO session (deployment_id, target, name, pid, opened_at) VALUES (?, ?, ?, ?, ?)",

@@ -27,6 +27,14 @@ let contextSource = #"""
       return ctx.output
     end
 
+    function M.rolling(fn, opts, data)
+      local ctx = {
+        target = target_of(data), release = data.release, environment = data.environment,
+        outputs = data.outputs, step = data.step, project = data.project,
+      }
+      return fn(ctx, opts)
+    end
+
     function M.hook(fn, opts, data)
       local summary = data.summary
       local ctx = data

@@ -100,21 +100,10 @@ public struct LuaScriptHost: ScriptHost {
         do {
             defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }
             let builder = try await contextBuilder(in: runtime)
-            let data = LuaValue.map([
-                "target": .map([
-                    "name": .string(context.target.name), "root": .string(context.target.root),
-                    "roles": .array(context.target.roles.map(LuaValue.string)),
-                    "variables": .table(context.target.variables),
-                ]),
-                "release": .map(["version": .string(context.release.version)]),
-                "environment": .map([
-                    "name": .string(context.environment), "variables": .table(context.environmentVariables),
-                ]),
-                "outputs": .map(context.outputs.mapValues { .table($0) }),
-                "step": .string(context.step), "task": .string(context.task), "project": .string(context.project),
-            ])
             output =
-                try await runtime.call(builder.task, [.function(declared.run), .table(parameters), data]).first ?? .nil
+                try await runtime.call(
+                    builder.task, [.function(declared.run), .table(parameters), Self.taskData(context)]
+                ).first ?? .nil
         } catch {
             throw scriptError(error, what: "template '\(name)'")
         }
@@ -128,6 +117,60 @@ public struct LuaScriptHost: ScriptHost {
             }
         }
         return values
+    }
+
+    /// What a template's (or rolling function's) `ctx` is built from.
+    static func taskData(_ context: TaskContext) -> LuaValue {
+        .map([
+            "target": .map([
+                "name": .string(context.target.name), "root": .string(context.target.root),
+                "roles": .array(context.target.roles.map(LuaValue.string)),
+                "variables": .table(context.target.variables),
+            ]),
+            "release": .map(["version": .string(context.release.version)]),
+            "environment": .map([
+                "name": .string(context.environment), "variables": .table(context.environmentVariables),
+            ]),
+            "outputs": .map(context.outputs.mapValues { .table($0) }),
+            "step": .string(context.step), "task": .string(context.task), "project": .string(context.project),
+        ])
+    }
+
+    public func runRollingHook(_ point: RollingPoint, _ binding: RollingBinding, context: TaskContext)
+        async throws(ScriptError) -> ConfigValue
+    {
+        var limits = self.limits
+        if let timeout = context.timeout { limits.deadline = timeout }
+        let runtime = try makeRuntime(limits: limits, events: context.events, target: context.target.name)
+        TargetAPI(context: context).install(in: runtime)
+        let (module, function) = Self.split(binding.reference)
+        let what = "\(point.rawValue) \(binding.reference) on \(context.target.name)"
+        do {
+            let value = try await runtime.require(module)
+            guard let hook = Self.hookFunction(value, function: function ?? point.rawValue, point: point.rawValue)
+            else {
+                throw ScriptError(
+                    "\(point.rawValue): plugin '\(module)' has no function '\(function ?? point.rawValue)'; return it "
+                        + "from the module or from lander.plugin { hooks = { \(point.rawValue) = … } }")
+            }
+            let builder = try await contextBuilder(in: runtime)
+            let result =
+                try await runtime.call(
+                    builder.rolling, [.function(hook), .table(binding.with), Self.taskData(context)]
+                )
+                .first ?? .nil
+            do {
+                return try ConfigValue(lua: result, at: "the result of \(point.rawValue)")
+            } catch {
+                throw ScriptError("\(what): \(error.message)")
+            }
+        } catch let error as ScriptError {
+            throw error
+        } catch let error as LuaError {
+            throw scriptError(error, what: what)
+        } catch {
+            throw ScriptError("\(what): \(error)")
+        }
     }
 
     public func runHook(_ binding: HookBinding, context: HookContext) async throws(ScriptError) {
@@ -235,16 +278,17 @@ public struct LuaScriptHost: ScriptHost {
     private struct Builder {
         var task: LuaFunctionRef
         var hook: LuaFunctionRef
+        var rolling: LuaFunctionRef
     }
 
     private func contextBuilder(in runtime: LuaRuntime) async throws(LuaError) -> Builder {
         let module = try await runtime.run(source: contextSource, chunk: "<lander>/context.lua", plugin: "<lander>")
         guard case .map(let fields)? = module.first, case .function(let task)? = fields["task"],
-            case .function(let hook)? = fields["hook"]
+            case .function(let hook)? = fields["hook"], case .function(let rolling)? = fields["rolling"]
         else {
             throw LuaError(.runtime, message: "Lander's context builder is broken (a bug in Lander)")
         }
-        return Builder(task: task, hook: hook)
+        return Builder(task: task, hook: hook, rolling: rolling)
     }
 
     private func makeRuntime(limits: LuaLimits, events: @escaping EventSink, target: String?) throws(ScriptError)
@@ -256,6 +300,7 @@ public struct LuaScriptHost: ScriptHost {
                 output: { line in events(.log(level: "info", message: line, target: target)) },
                 log: { level, message in events(.log(level: level.rawValue, message: message, target: target)) })
             HTTPAPI().install(in: runtime)
+            NetAPI().install(in: runtime)
             return runtime
         } catch {
             throw ScriptError(error.description)

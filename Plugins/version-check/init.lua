@@ -1,0 +1,25 @@
+-- version-check: the default verify_fleet of a rolling step. Returns the version a target serves, from
+--   with: { url = "http://…/_version" } or { path = "/_version" } (after the target variable base_url),
+--         or the target variable version_url; the body's first word is the version
+--   with: { file = "current/VERSION" }  a file on the target (relative to its root)
+local M = {}
+
+function M.version(ctx, opts)
+  local vars = ctx.target.variables or {}
+  if opts.file then
+    local result = ctx.target:run { "cat", opts.file }
+    return (result.stdout:gsub("%s+$", ""))
+  end
+  local url = opts.url or (opts.path and vars.base_url and vars.base_url .. opts.path) or vars.version_url
+  if not url then
+    error("version-check: give with: { url = … }, { path = … } with the target variable base_url, or { file = … }", 0)
+  end
+  local response = lander.http.get(url, { timeout = opts.timeout or 5 })
+  return response.body:match("(%S+)%s*$") or ""
+end
+
+return lander.plugin {
+  name = "version-check",
+  version = M.version,
+  hooks = { verify_fleet = M.version },
+}

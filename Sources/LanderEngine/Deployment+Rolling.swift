@@ -1,0 +1,275 @@
+import Foundation
+import LanderModel
+import LanderTransport
+import Synchronization
+
+/// Where a target is in a rollout.
+public enum RolloutState: String, Sendable {
+    case inPool = "in_pool"
+    case prechecking, draining, deploying, settling, verifying
+    case leftOut = "left_out"
+    case skipped, stopped
+}
+
+extension Deployment {
+    /// Runs a step batch by batch: per target precheck (a failure skips it), drain, the step's tasks,
+    /// settle, verify (a failure leaves it out of the pool and halts the rollout after the batch), undrain;
+    /// then `verify_fleet` over every target, stopping those serving the wrong version.
+    func runRolling(_ step: PlannedStep, tasks: [PlannedTask], policy: RollingPolicy) async {
+        var seen: Set<String> = []
+        let targets = tasks.flatMap(\.targets).filter { seen.insert($0.name).inserted }
+        var inPool: [PlannedTarget] = []
+        var leftOut: [(String, String)] = []
+        let batches = policy.split(targets)
+        for (number, batch) in batches.enumerated() {
+            if _Concurrency.Task.isCancelled || !leftOut.isEmpty {
+                let reason = leftOut.isEmpty ? "the deployment was cancelled" : "the rollout halted"
+                skipRest(batches[number...].flatMap { $0 }, tasks: tasks, step: step.name, reason: reason)
+                break
+            }
+            events(
+                .log(
+                    level: "info",
+                    message: "batch \(number + 1) of \(batches.count): "
+                        + batch.map(\.name).joined(separator: ", "), target: nil))
+            // Precheck: a target that fails is never drained or changed.
+            var ready: [PlannedTarget] = []
+            for (target, failure) in await each(
+                batch,
+                { target in
+                    self.state(step.name, target, .prechecking)
+                    try await self.rollingHook(.precheck, policy.precheck, target, step: step.name)
+                })
+            {
+                if let failure {
+                    state(step.name, target, .skipped, failure)
+                    skipTarget(target, tasks: tasks, step: step.name, reason: "precheck failed: \(failure)")
+                } else {
+                    ready.append(target)
+                }
+            }
+            // Drain.
+            var drained: [PlannedTarget] = []
+            let drain = policy.drain.map { binding in
+                var binding = binding
+                if binding.with["drain_timeout"] == nil {
+                    binding.with["drain_timeout"] = .double(Double(policy.drainTimeout.components.seconds))
+                }
+                return binding
+            }
+            for (target, failure) in await each(
+                ready,
+                { target in
+                    self.state(step.name, target, .draining)
+                    try await self.rollingHook(.drain, drain, target, step: step.name)
+                })
+            {
+                if let failure {
+                    leaveOut(target, "drain failed: \(failure)", policy: policy, step: step.name, &leftOut)
+                    skipTarget(target, tasks: tasks, step: step.name, reason: "drain failed")
+                } else {
+                    drained.append(target)
+                }
+            }
+            // The step's tasks on what was drained.
+            for target in drained { state(step.name, target, .deploying) }
+            let names = Set(drained.map(\.name))
+            await withTaskGroup(of: Void.self) { group in
+                for task in tasks {
+                    var part = task
+                    part.targets = task.targets.filter { names.contains($0.name) }
+                    guard !part.targets.isEmpty else { continue }
+                    group.addTask { await self.runTask(part, step: step.name) }
+                }
+            }
+            let failedTargets = state.withLock { state in
+                Set(
+                    state.records.filter { record in
+                        guard record.step == step.name, names.contains(record.target) else { return false }
+                        if case .failed = record.outcome { return true }
+                        return record.outcome == .cancelled
+                    }.map(\.target))
+            }
+            var changed: [PlannedTarget] = []
+            for target in drained {
+                if failedTargets.contains(target.name) {
+                    leaveOut(target, "its tasks failed", policy: policy, step: step.name, &leftOut)
+                } else {
+                    changed.append(target)
+                }
+            }
+            if policy.settle > .zero, !changed.isEmpty {
+                for target in changed { state(step.name, target, .settling) }
+                try? await _Concurrency.Task.sleep(for: policy.settle)
+            }
+            // Verify, then back into the pool.
+            for (target, failure) in await each(
+                changed,
+                { target in
+                    self.state(step.name, target, .verifying)
+                    try await self.rollingHook(.verify, policy.verify, target, step: step.name)
+                })
+            {
+                if let failure {
+                    leaveOut(target, "verify failed: \(failure)", policy: policy, step: step.name, &leftOut)
+                    continue
+                }
+                let undrain = policy.drain.map {
+                    RollingBinding(reference: Self.plugin($0.reference) + ".undrain", with: $0.with)
+                }
+                if let failure = await single(
+                    target, { _ = try await self.rollingHook(.undrain, undrain, target, step: step.name) })
+                {
+                    leaveOut(target, "undrain failed: \(failure)", policy: policy, step: step.name, &leftOut)
+                } else {
+                    state(step.name, target, .inPool)
+                    inPool.append(target)
+                }
+            }
+        }
+        if !leftOut.isEmpty {
+            let list = leftOut.map { "\($0.0) (\($0.1))" }.joined(separator: "; ")
+            fail(
+                "step '\(step.name)': the rollout halted; left out of the pool for inspection: \(list)", step: step.name
+            )
+            return
+        }
+        await verifyFleet(step, inPool, policy: policy)
+    }
+
+    /// Every target in the pool says what version it serves; those with another are stopped.
+    private func verifyFleet(_ step: PlannedStep, _ targets: [PlannedTarget], policy: RollingPolicy) async {
+        guard let binding = policy.verifyFleet, !_Concurrency.Task.isCancelled else { return }
+        let expected = plan.release.version
+        let versions = Mutex<[String: String]>([:])
+        let failures = await each(targets) { target in
+            let served = try await self.rollingHook(.verifyFleet, binding, target, step: step.name)
+            let text: String
+            switch served {
+            case .string(let value): text = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .int(let value): text = String(value)
+            case .double(let value): text = String(value)
+            default: text = "nothing"
+            }
+            versions.withLock { $0[target.name] = text }
+            if text != expected { throw AttemptFailure(message: "serves \(text), not \(expected)") }
+        }
+        var stopped: [String] = []
+        let stopBinding =
+            policy.stopTarget
+            ?? policy.drain.map { RollingBinding(reference: Self.plugin($0.reference) + ".stop_target", with: $0.with) }
+        for (target, failure) in failures {
+            guard let failure else { continue }
+            _ = await single(target) {
+                _ = try await self.rollingHook(.stopTarget, stopBinding, target, step: step.name)
+            }
+            state(step.name, target, .stopped, failure)
+            stopped.append("\(target.name) (\(failure))")
+        }
+        guard !stopped.isEmpty else { return }
+        let list = stopped.joined(separator: "; ")
+        if stopped.count > policy.maxStopped {
+            fail(
+                "step '\(step.name)': verify_fleet stopped \(stopped.count) targets, more than max_stopped "
+                    + "(\(policy.maxStopped)): \(list)", step: step.name)
+        } else {
+            events(
+                .log(level: "warn", message: "verify_fleet stopped \(stopped.count) target(s): \(list)", target: nil))
+        }
+    }
+
+    // MARK: Pieces
+
+    /// Runs `body` on each target at once; the error message of each that failed (nil: it succeeded).
+    private func each(
+        _ targets: [PlannedTarget], _ body: @escaping @Sendable (PlannedTarget) async throws -> Void
+    ) async -> [(PlannedTarget, String?)] {
+        await withTaskGroup(of: (Int, String?).self) { group in
+            for (index, target) in targets.enumerated() {
+                group.addTask { (index, await self.single(target, { try await body(target) })) }
+            }
+            var results = targets.map { ($0, String?.none) }
+            for await (index, failure) in group { results[index].1 = failure }
+            return results
+        }
+    }
+
+    private func single(_ target: PlannedTarget, _ body: () async throws -> Void) async -> String? {
+        do {
+            try await body()
+            return nil
+        } catch let error as AttemptFailure {
+            return error.message
+        } catch let error as ScriptError {
+            return plan.secrets.mask(error.message)
+        } catch {
+            return plan.secrets.mask("\(error)")
+        }
+    }
+
+    /// Runs a rolling point's plugin function for a target; false returned by precheck or verify fails it.
+    @discardableResult
+    func rollingHook(_ point: RollingPoint, _ binding: RollingBinding?, _ target: PlannedTarget, step: String)
+        async throws -> ConfigValue
+    {
+        guard let binding else { return .null }
+        guard let scripts else { throw AttemptFailure(message: "\(point.rawValue) needs the Lua host") }
+        var target = target
+        target.env = [
+            "LANDER_PROJECT": plan.project, "LANDER_ENVIRONMENT": plan.environment,
+            "LANDER_RELEASE": plan.release.version, "LANDER_TARGET": target.name, "LANDER_ROOT": target.root,
+            "LANDER_STEP": step, "LANDER_DEPLOYMENT": id,
+        ]
+        let context = TaskContext(
+            project: plan.project, step: step, task: point.rawValue, target: target, release: plan.release,
+            environment: plan.environment, environmentVariables: plan.variables,
+            outputs: outputs.all(on: target.name), connection: connect(target), sessions: sessions,
+            timeout: nil, projectDirectory: plan.projectDirectory, events: events,
+            masker: plan.secrets, locks: locks)
+        let result = try await scripts.runRollingHook(point, binding, context: context)
+        if result == .bool(false) {
+            throw AttemptFailure(message: "\(binding.reference) said no")
+        }
+        return result
+    }
+
+    private func state(_ step: String, _ target: PlannedTarget, _ state: RolloutState, _ detail: String? = nil) {
+        events(.targetState(step: step, target: target.name, state: state.rawValue, detail: detail))
+    }
+
+    private func leaveOut(
+        _ target: PlannedTarget, _ reason: String, policy: RollingPolicy, step: String,
+        _ leftOut: inout [(String, String)]
+    ) {
+        state(step, target, .leftOut, reason)
+        leftOut.append((target.name, reason))
+        let hook = policy.onTargetFailed
+        _Concurrency.Task { _ = try? await self.rollingHook(.onTargetFailed, hook, target, step: step) }
+    }
+
+    private func skipTarget(_ target: PlannedTarget, tasks: [PlannedTask], step: String, reason: String) {
+        let now = ContinuousClock.now
+        for task in tasks where task.targets.contains(where: { $0.name == target.name }) {
+            state.withLock {
+                $0.records.append(
+                    TargetRecord(
+                        step: step, task: task.name, target: target.name, outcome: .skipped, started: now,
+                        finished: now, attempts: 0))
+            }
+            events(
+                .targetFinished(step: step, task: task.name, target: target.name, outcome: .skipped, duration: .zero))
+        }
+    }
+
+    private func skipRest(_ targets: [PlannedTarget], tasks: [PlannedTask], step: String, reason: String) {
+        for target in targets {
+            state(step, target, .skipped, reason)
+            skipTarget(target, tasks: tasks, step: step, reason: reason)
+        }
+    }
+
+    /// `haproxy` of `haproxy` or `haproxy.drain`.
+    static func plugin(_ reference: String) -> String {
+        String(reference.split(separator: ".", maxSplits: 1).first ?? Substring(reference))
+    }
+}

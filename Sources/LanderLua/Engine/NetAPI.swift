@@ -1,0 +1,128 @@
+import Foundation
+
+/// `lander.net.request { unix = PATH | host = H, port = P, send = TEXT, timeout = SECONDS }`: connects,
+/// sends, and returns everything the other side writes until it closes the connection (a request-response
+/// exchange, e.g. HAProxy's runtime API). Raises on connection errors and timeouts.
+struct NetAPI {
+    func install(in runtime: LuaRuntime) {
+        runtime.register(
+            "net.request",
+            async: { arguments in
+                guard case .map(let options)? = arguments.first else {
+                    throw LuaArgumentError(
+                        position: 1, function: "lander.net.request",
+                        problem: "a table { unix = path } or { host = ..., port = ... } with send = text expected")
+                }
+                let send = options["send"]?.stringValue ?? ""
+                let timeout = options["timeout"]?.doubleValue ?? 10
+                let endpoint: Endpoint
+                if let path = options["unix"]?.stringValue {
+                    endpoint = .unix(path)
+                } else if let host = options["host"]?.stringValue, let port = options["port"]?.integerValue {
+                    endpoint = .tcp(host, UInt16(clamping: port))
+                } else {
+                    throw LuaArgumentError(
+                        position: 1, function: "lander.net.request", problem: "unix = path, or host and port, expected")
+                }
+                let reply = try await Self.exchange(endpoint, send: Array(send.utf8), timeout: timeout)
+                return [.string(String(decoding: reply, as: UTF8.self))]
+            })
+    }
+
+    enum Endpoint {
+        case unix(String)
+        case tcp(String, UInt16)
+    }
+
+    /// Runs the blocking exchange on a Dispatch thread, never on the cooperative pool.
+    static func exchange(_ endpoint: Endpoint, send: [UInt8], timeout: Double) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try blockingExchange(endpoint, send: send, timeout: timeout) })
+            }
+        }
+    }
+
+    private static func blockingExchange(_ endpoint: Endpoint, send: [UInt8], timeout: Double) throws -> [UInt8] {
+        let fd: Int32
+        let name: String
+        switch endpoint {
+        case .unix(let path):
+            name = path
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw HostFailure("\(name): socket: \(String(cString: strerror(errno)))") }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+                close(fd)
+                throw HostFailure("\(name): the socket path is too long")
+            }
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            }
+            try setTimeouts(fd, timeout)
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            guard result == 0 else {
+                let message = String(cString: strerror(errno))
+                close(fd)
+                throw HostFailure("\(name): cannot connect: \(message)")
+            }
+        case .tcp(let host, let port):
+            name = "\(host):\(port)"
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw HostFailure("\(name): socket: \(String(cString: strerror(errno)))") }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
+                close(fd)
+                throw HostFailure("\(name): give an IPv4 address")
+            }
+            try setTimeouts(fd, timeout)
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard result == 0 else {
+                let message = String(cString: strerror(errno))
+                close(fd)
+                throw HostFailure("\(name): cannot connect: \(message)")
+            }
+        }
+        defer { close(fd) }
+        var sent = 0
+        while sent < send.count {
+            let count = send[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw HostFailure("\(name): write failed: \(String(cString: strerror(errno)))") }
+            sent += count
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    throw HostFailure("\(name): no answer within \(timeout)s")
+                }
+                throw HostFailure("\(name): read failed: \(String(cString: strerror(errno)))")
+            }
+            reply += buffer[0..<count]
+        }
+        return reply
+    }
+
+    private static func setTimeouts(_ fd: Int32, _ seconds: Double) throws {
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+}
