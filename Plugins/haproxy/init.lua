@@ -6,7 +6,8 @@
 --         drain_timeout (seconds; Lander passes the step's), up_timeout = 30
 -- drain: `set server B/S state drain`, waits until the server has no current sessions, then `maint`.
 -- undrain: `set server B/S state ready`, waits until HAProxy's health check says UP.
--- stop_target: `set server B/S state maint` (a target serving the wrong version stays out).
+-- stop_target: drains like drain (in flight requests finish), then `maint`: a target serving the wrong
+--   version stays out of the pool.
 local M = {}
 
 local function endpoint(opts)
@@ -82,8 +83,18 @@ function M.undrain(ctx, opts)
 end
 
 function M.stop_target(ctx, opts)
+  -- Gracefully: no new requests, those in flight finish (up to drain_timeout), then maintenance.
   local backend, server = names(ctx, opts)
+  command(opts, string.format("set server %s/%s state drain", backend, server))
+  local drained = pcall(wait_until, opts.drain_timeout or 60, "", function()
+    return tonumber(stat(opts, backend, server).scur) == 0
+  end)
   command(opts, string.format("set server %s/%s state maint", backend, server))
+  if not drained then
+    lander.log.warn(string.format("%s/%s still had sessions after %ss; put in maintenance anyway", backend, server,
+      tostring(opts.drain_timeout or 60)))
+  end
+  lander.log.info(string.format("%s/%s stopped: in maintenance", backend, server))
 end
 
 --- The server's state as HAProxy reports it (`UP`, `MAINT`, `DRAIN`, …) and its current sessions.

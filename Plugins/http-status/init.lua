@@ -28,9 +28,9 @@ function M.check(ctx, opts)
     end
     local response, err = lander.http.try_get(url, { timeout = opts.timeout or 5 })
     if response and response.status == want then return true end
-    last = err or ("HTTP " .. tostring(response and response.status))
+    last = err or string.format("GET %s: HTTP %d", url, response.status)
   end
-  error(string.format("GET %s: %s after %d attempt(s) (expected %d)", url, last, retries + 1, want), 0)
+  error(string.format("%s after %d attempt(s) (expected %d)", last:gsub("%s+$", ""), retries + 1, want), 0)
 end
 
 return lander.plugin {

@@ -17,8 +17,11 @@ enum EventJSON {
         var lock: String?, holders: String?, session: String?, pid: Int32?, state: String?
     }
 
+    /// UTC with milliseconds: `2026-11-22T20:33:03.125Z`.
+    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     static func line(_ event: DeploymentEvent) -> String {
-        var record = Record(time: Date().formatted(.iso8601), event: "")
+        var record = Record(time: Date().formatted(timeStyle), event: "")
         switch event {
         case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
             record.event = "deployment_started"

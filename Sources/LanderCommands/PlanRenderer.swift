@@ -28,6 +28,7 @@ struct PlanRenderer {
         for (index, step) in plan.steps.enumerated() {
             lines.append("")
             lines.append("step \(index + 1): \(step.name)" + (step.tasks.count > 1 ? "  (tasks run in parallel)" : ""))
+            if let policy = step.rolling { lines += rolling(policy, step.tasks, indent: "  ") }
             for task in step.tasks {
                 let flags = flags(of: task.options)
                 lines.append(
@@ -39,6 +40,7 @@ struct PlanRenderer {
                         "      \(target.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(describe(target))"
                     )
                 }
+                if let policy = task.options.rolling { lines += rolling(policy, [task], indent: "    ") }
             }
         }
         if !plan.hooks.isEmpty {
@@ -60,6 +62,26 @@ struct PlanRenderer {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// The rollout's policy on one line, then its batches.
+    private func rolling(_ policy: RollingPolicy, _ tasks: [PlannedTask], indent: String) -> [String] {
+        var parts = ["precheck " + Self.name(policy.precheck)]
+        if let drain = policy.drain {
+            parts.append("drain \(Self.name(drain)) (at most \(policy.drainTimeout.formatted))")
+        }
+        parts.append("settle \(policy.settle.formatted)")
+        parts.append("verify " + Self.name(policy.verify))
+        if let fleet = policy.verifyFleet {
+            parts.append("verify_fleet \(Self.name(fleet)), at most \(policy.maxStopped) stopped")
+        }
+        var lines = ["\(indent)rolling: " + parts.joined(separator: " · ")]
+        for (number, batch) in policy.batches(of: tasks).enumerated() {
+            lines.append("\(indent)  batch \(number + 1): " + batch.map(\.name).joined(separator: ", "))
+        }
+        return lines
+    }
+
+    private static func name(_ binding: RollingBinding?) -> String { binding?.reference ?? "none" }
 
     private func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
@@ -98,13 +120,32 @@ struct PlanRenderer {
     }
     private struct StepDocument: Encodable {
         var name: String
+        var rolling: RollingDocument?
         var tasks: [TaskDocument]
+    }
+    private struct RollingDocument: Encodable {
+        var batches: [[String]]
+        var precheck: String?, drain: String?, verify: String?, verifyFleet: String?, stopTarget: String?
+        var drainTimeoutSeconds: Double, settleSeconds: Double, maxStopped: Int
+
+        init(_ policy: RollingPolicy, _ tasks: [PlannedTask]) {
+            batches = policy.batches(of: tasks).map { $0.map(\.name) }
+            precheck = policy.precheck?.reference
+            drain = policy.drain?.reference
+            verify = policy.verify?.reference
+            verifyFleet = policy.verifyFleet?.reference
+            stopTarget = policy.stopTarget?.reference
+            drainTimeoutSeconds = policy.drainTimeout.seconds
+            settleSeconds = policy.settle.seconds
+            maxStopped = policy.maxStopped
+        }
     }
     private struct TaskDocument: Encodable {
         var name: String, role: String
         var haltOnError: Bool, waitForFinish: Bool, continueOnError: Bool
         var when: String
         var timeoutSeconds: Double?, retries: Int, parallelism: Int?
+        var rolling: RollingDocument?
         var targets: [TargetDocument]
     }
     private struct TargetDocument: Encodable {
@@ -125,14 +166,15 @@ struct PlanRenderer {
             project: plan.project, environment: plan.environment, version: plan.release.version,
             steps: plan.steps.map { step in
                 StepDocument(
-                    name: step.name,
+                    name: step.name, rolling: step.rolling.map { RollingDocument($0, step.tasks) },
                     tasks: step.tasks.map { task in
                         TaskDocument(
                             name: task.name, role: task.role, haltOnError: task.options.haltOnError,
                             waitForFinish: task.options.waitForFinish, continueOnError: task.options.continueOnError,
                             when: task.options.when.rawValue,
-                            timeoutSeconds: task.options.timeout.map { Double($0.components.seconds) },
+                            timeoutSeconds: task.options.timeout?.seconds,
                             retries: task.options.retries, parallelism: task.options.parallelism,
+                            rolling: task.options.rolling.map { RollingDocument($0, [task]) },
                             targets: task.targets.map(targetDocument))
                     })
             },

@@ -44,6 +44,12 @@ final class Reporter: Sendable {
         var line =
             "deployment \(report.id) \(report.outcome.rawValue) in \(report.duration.formatted): \(runs) task runs"
         if !failed.isEmpty { line += ", \(failed.count) failed" }
+        let skipped = Set(report.records.filter { $0.outcome == .skipped }.map(\.target))
+        if !skipped.isEmpty {
+            line +=
+                ", skipped on \(skipped.count) target\(skipped.count == 1 ? "" : "s"): "
+                + skipped.sorted().joined(separator: ", ")
+        }
         printOutput(line)
         if let error = report.error { printError("lander: \(error)") }
         for hookError in report.hookErrors where hookError != report.error { printError("lander: also: \(hookError)") }

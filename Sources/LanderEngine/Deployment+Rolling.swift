@@ -1,5 +1,5 @@
 import Foundation
-import LanderModel
+public import LanderModel
 import LanderTransport
 import Synchronization
 
@@ -11,16 +11,31 @@ public enum RolloutState: String, Sendable {
     case skipped, stopped
 }
 
+extension RollingPolicy {
+    /// The batches a rollout of these tasks takes: each target once, in the order the tasks list them.
+    public func batches(of tasks: [PlannedTask]) -> [[PlannedTarget]] {
+        var seen: Set<String> = []
+        return split(tasks.flatMap(\.targets).filter { seen.insert($0.name).inserted })
+    }
+
+    /// A binding with the rollout's `drain_timeout` among its options (unless it sets its own).
+    func bounded(_ binding: RollingBinding?) -> RollingBinding? {
+        guard var binding else { return nil }
+        if binding.with["drain_timeout"] == nil {
+            binding.with["drain_timeout"] = .double(drainTimeout.seconds)
+        }
+        return binding
+    }
+}
+
 extension Deployment {
     /// Runs a step batch by batch: per target precheck (a failure skips it), drain, the step's tasks,
     /// settle, verify (a failure leaves it out of the pool and halts the rollout after the batch), undrain;
     /// then `verify_fleet` over every target, stopping those serving the wrong version.
     func runRolling(_ step: PlannedStep, tasks: [PlannedTask], policy: RollingPolicy) async {
-        var seen: Set<String> = []
-        let targets = tasks.flatMap(\.targets).filter { seen.insert($0.name).inserted }
         var inPool: [PlannedTarget] = []
         var leftOut: [(String, String)] = []
-        let batches = policy.split(targets)
+        let batches = policy.batches(of: tasks)
         for (number, batch) in batches.enumerated() {
             if _Concurrency.Task.isCancelled || !leftOut.isEmpty {
                 let reason = leftOut.isEmpty ? "the deployment was cancelled" : "the rollout halted"
@@ -37,12 +52,12 @@ extension Deployment {
             for (target, failure) in await each(
                 batch,
                 { target in
-                    self.state(step.name, target, .prechecking)
+                    if policy.precheck != nil { self.state(step.name, target, .prechecking) }
                     try await self.rollingHook(.precheck, policy.precheck, target, step: step.name)
                 })
             {
                 if let failure {
-                    state(step.name, target, .skipped, failure)
+                    state(step.name, target, .skipped, "precheck failed: \(failure)")
                     skipTarget(target, tasks: tasks, step: step.name, reason: "precheck failed: \(failure)")
                 } else {
                     ready.append(target)
@@ -50,22 +65,16 @@ extension Deployment {
             }
             // Drain.
             var drained: [PlannedTarget] = []
-            let drain = policy.drain.map { binding in
-                var binding = binding
-                if binding.with["drain_timeout"] == nil {
-                    binding.with["drain_timeout"] = .double(Double(policy.drainTimeout.components.seconds))
-                }
-                return binding
-            }
+            let drain = policy.bounded(policy.drain)
             for (target, failure) in await each(
                 ready,
                 { target in
-                    self.state(step.name, target, .draining)
+                    if policy.drain != nil { self.state(step.name, target, .draining) }
                     try await self.rollingHook(.drain, drain, target, step: step.name)
                 })
             {
                 if let failure {
-                    leaveOut(target, "drain failed: \(failure)", policy: policy, step: step.name, &leftOut)
+                    await leaveOut(target, "drain failed: \(failure)", policy: policy, step: step.name, &leftOut)
                     skipTarget(target, tasks: tasks, step: step.name, reason: "drain failed")
                 } else {
                     drained.append(target)
@@ -93,7 +102,7 @@ extension Deployment {
             var changed: [PlannedTarget] = []
             for target in drained {
                 if failedTargets.contains(target.name) {
-                    leaveOut(target, "its tasks failed", policy: policy, step: step.name, &leftOut)
+                    await leaveOut(target, "its tasks failed", policy: policy, step: step.name, &leftOut)
                 } else {
                     changed.append(target)
                 }
@@ -106,12 +115,12 @@ extension Deployment {
             for (target, failure) in await each(
                 changed,
                 { target in
-                    self.state(step.name, target, .verifying)
+                    if policy.verify != nil { self.state(step.name, target, .verifying) }
                     try await self.rollingHook(.verify, policy.verify, target, step: step.name)
                 })
             {
                 if let failure {
-                    leaveOut(target, "verify failed: \(failure)", policy: policy, step: step.name, &leftOut)
+                    await leaveOut(target, "verify failed: \(failure)", policy: policy, step: step.name, &leftOut)
                     continue
                 }
                 let undrain = policy.drain.map {
@@ -120,7 +129,7 @@ extension Deployment {
                 if let failure = await single(
                     target, { _ = try await self.rollingHook(.undrain, undrain, target, step: step.name) })
                 {
-                    leaveOut(target, "undrain failed: \(failure)", policy: policy, step: step.name, &leftOut)
+                    await leaveOut(target, "undrain failed: \(failure)", policy: policy, step: step.name, &leftOut)
                 } else {
                     state(step.name, target, .inPool)
                     inPool.append(target)
@@ -155,13 +164,22 @@ extension Deployment {
             if text != expected { throw AttemptFailure(message: "serves \(text), not \(expected)") }
         }
         var stopped: [String] = []
-        let stopBinding =
+        let stopBinding = policy.bounded(
             policy.stopTarget
-            ?? policy.drain.map { RollingBinding(reference: Self.plugin($0.reference) + ".stop_target", with: $0.with) }
+                ?? policy.drain.map {
+                    RollingBinding(reference: Self.plugin($0.reference) + ".stop_target", with: $0.with)
+                })
         for (target, failure) in failures {
             guard let failure else { continue }
-            _ = await single(target) {
-                _ = try await self.rollingHook(.stopTarget, stopBinding, target, step: step.name)
+            if stopBinding == nil {
+                events(
+                    .log(
+                        level: "warn", message: "\(failure); no stop_target hook (nor a drain plugin) can stop it",
+                        target: target.name))
+            } else if let stopFailure = await single(
+                target, { _ = try await self.rollingHook(.stopTarget, stopBinding, target, step: step.name) })
+            {
+                events(.log(level: "warn", message: "stop_target: \(stopFailure)", target: target.name))
             }
             state(step.name, target, .stopped, failure)
             stopped.append("\(target.name) (\(failure))")
@@ -212,8 +230,26 @@ extension Deployment {
     func rollingHook(_ point: RollingPoint, _ binding: RollingBinding?, _ target: PlannedTarget, step: String)
         async throws -> ConfigValue
     {
-        guard let binding else { return .null }
+        guard var binding else { return .null }
         guard let scripts else { throw AttemptFailure(message: "\(point.rawValue) needs the Lua host") }
+        // `{{…}}` in the options resolve per target, as a template's parameters do.
+        let scope = ExpressionScope(
+            values: target.variables.merging([
+                "release": .map(["version": .string(plan.release.version)]),
+                "environment": .map(["name": .string(plan.environment)]),
+                "project": .map(["name": .string(plan.project)]),
+                "target": .map([
+                    "name": .string(target.name), "root": .string(target.root),
+                    "roles": .list(target.roles.map(ConfigValue.string)),
+                ]),
+            ]) { _, builtin in builtin }, outputs: outputs.all(on: target.name))
+        do {
+            binding.with = try binding.with.mapValues { value throws(ExpressionError) in
+                try Expression.resolve(value, in: scope)
+            }
+        } catch {
+            throw AttemptFailure(message: "\(point.rawValue) \(binding.reference): with: \(error)")
+        }
         var target = target
         target.env = [
             "LANDER_PROJECT": plan.project, "LANDER_ENVIRONMENT": plan.environment,
@@ -237,14 +273,18 @@ extension Deployment {
         events(.targetState(step: step, target: target.name, state: state.rawValue, detail: detail))
     }
 
+    /// Leaves a target out of the pool for inspection and tells `on_target_failed` (its failure is logged).
     private func leaveOut(
         _ target: PlannedTarget, _ reason: String, policy: RollingPolicy, step: String,
         _ leftOut: inout [(String, String)]
-    ) {
+    ) async {
         state(step, target, .leftOut, reason)
         leftOut.append((target.name, reason))
-        let hook = policy.onTargetFailed
-        _Concurrency.Task { _ = try? await self.rollingHook(.onTargetFailed, hook, target, step: step) }
+        if let failure = await single(
+            target, { _ = try await self.rollingHook(.onTargetFailed, policy.onTargetFailed, target, step: step) })
+        {
+            events(.log(level: "warn", message: "on_target_failed: \(failure)", target: target.name))
+        }
     }
 
     private func skipTarget(_ target: PlannedTarget, tasks: [PlannedTask], step: String, reason: String) {

@@ -205,12 +205,12 @@ public final class Deployment: Sendable {
                     for task in runnable {
                         if task.options.waitForFinish {
                             group.addTask {
-                                await self.runTask(task, step: step.name)
+                                await self.runTaskOrRollout(task, step: step)
                                 await release.done()
                             }
                         } else {
                             detached.addTask {
-                                await self.runTask(task, step: step.name)
+                                await self.runTaskOrRollout(task, step: step)
                                 await release.done()
                             }
                         }
@@ -221,6 +221,15 @@ public final class Deployment: Sendable {
                 _ = await runHooks(.postStep, step: step.name)
             }
             await detached.waitForAll()
+        }
+    }
+
+    /// A task with its own `rolling:` rolls through its targets; others run on all of them at once.
+    private func runTaskOrRollout(_ task: PlannedTask, step: PlannedStep) async {
+        if let policy = task.options.rolling {
+            await runRolling(step, tasks: [task], policy: policy)
+        } else {
+            await runTask(task, step: step.name)
         }
     }
 

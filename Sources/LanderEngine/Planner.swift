@@ -107,6 +107,14 @@ public struct Planner: Sendable {
                         name: task.name, role: task.role, action: task.action, options: task.options, targets: planned,
                         location: task.location))
             }
+            if let policy = step.rolling {
+                await check(policy, of: "step '\(step.name)'", at: step.location, &problems)
+            }
+            for task in step.tasks {
+                if let policy = task.options.rolling {
+                    await check(policy, of: "task '\(task.name)'", at: task.location, &problems)
+                }
+            }
             steps.append(
                 PlannedStep(
                     name: step.name, tasks: tasks, lock: step.lock, rolling: step.rolling, location: step.location))
@@ -117,6 +125,29 @@ public struct Planner: Sendable {
             project: project.name, environment: name, release: release, projectDirectory: projectDirectory,
             steps: steps, hooks: hooks,
             variables: projectVariables.merging(environmentVariables) { _, new in new }, secrets: Masker(secrets))
+    }
+
+    /// Every plugin function a rolling policy names resolves (the drain plugin's `undrain` included).
+    private func check(
+        _ policy: RollingPolicy, of owner: String, at location: SourceLocation?, _ problems: inout Problems
+    ) async {
+        guard let scripts else { return }
+        var bindings: [(RollingPoint, RollingBinding?)] = [
+            (.precheck, policy.precheck), (.drain, policy.drain), (.verify, policy.verify),
+            (.verifyFleet, policy.verifyFleet), (.stopTarget, policy.stopTarget),
+            (.onTargetFailed, policy.onTargetFailed),
+        ]
+        if let drain = policy.drain {
+            bindings.append((.undrain, RollingBinding(reference: Deployment.plugin(drain.reference) + ".undrain")))
+        }
+        for case (let point, let binding?) in bindings {
+            guard let problem = await scripts.problem(withReference: binding.reference, point: point.rawValue) else {
+                continue
+            }
+            problems.add(
+                "rolling \(point.rawValue) of \(owner): \(binding.reference): \(problem)", at: location,
+                hint: "name a plugin on the plugin path (http-status, haproxy, version-check, …) or none")
+        }
     }
 
     /// The project's hooks, then those of plugins in `use:` at every point they declare.

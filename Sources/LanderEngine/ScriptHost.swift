@@ -9,6 +9,8 @@ public protocol ScriptHost: Sendable {
     func declaredHooks(ofPlugin name: String) async throws(ScriptError) -> [HookPoint]
     /// Why a hook binding cannot run (its module or function is missing or broken), or nil when it can.
     func problem(with hook: HookBinding) async -> String?
+    /// What is wrong with a `module` or `module.function` reference for a point (nil: it resolves).
+    func problem(withReference reference: String, point: String) async -> String?
     /// The step templates found on the plugin path (for "did you mean").
     func availableTemplates() -> [String]
     /// Runs a template on one target; returns the outputs it set (`ctx.output`).

@@ -15,7 +15,7 @@ public enum ProjectLoader {
     static let actionKeys = ["on", "run", "template", "with"]
     static let lockKeys = ["lock", "semaphore"]
     static let stepKeys = ["name", "step", "tasks", "variables", "rolling"] + actionKeys + optionKeys + lockKeys
-    static let taskKeys = ["name"] + actionKeys + optionKeys + lockKeys
+    static let taskKeys = ["name", "rolling"] + actionKeys + optionKeys + lockKeys
     static let shellHint = "commands are argv lists, never shell strings: write run: [echo, hello]"
 
     /// Loads a project file from disk.
@@ -381,6 +381,14 @@ public enum ProjectLoader {
         let name = fields["name"].flatMap { reader.string($0, "name of \(context)") } ?? "\(step)#\(position + 1)"
         var options = options(fields, in: context, base: defaults, &reader)
         options.lock = lock(fields, node: node, in: context, &reader)
+        if let rolling = fields["rolling"] {
+            if inherited["rolling"] != nil {
+                reader.report(
+                    "\(context) has rolling:, but its step already rolls all its tasks", at: rolling,
+                    hint: "keep rolling: on the step, or move it onto the tasks that roll")
+            }
+            options.rolling = RollingLoader.policy(rolling, in: context, &reader)
+        }
         return action(fields, node: node, name: name, context: context, options: options, &reader)
     }
 

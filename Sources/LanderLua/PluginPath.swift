@@ -9,7 +9,8 @@ public struct PluginPath: Sendable, Equatable {
     public init(_ directories: [String]) { self.directories = directories }
 
     /// The path in DESIGN order: `--plugins` flags, the project's `plugins:`, `LANDER_PLUGIN_PATH`,
-    /// the user's directory (`~/.lander/plugins`), then the installed one (`<prefix>/share/lander/plugins`).
+    /// the user's directory (`~/.lander/plugins`), then the installed one (`<prefix>/share/lander/plugins`, or
+    /// the repository's `Plugins/` for a binary run from its build tree).
     public static func standard(
         flags: [String] = [], project: [String] = [], environment: [String: String]? = nil,
         executable: String? = CommandLine.arguments.first
@@ -23,6 +24,10 @@ public struct PluginPath: Sendable, Equatable {
         if let executable {
             let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
             directories.append(binary.deletingLastPathComponent().appendingPathComponent("share/lander/plugins").path)
+            // A binary run from its SwiftPM build tree (`<repository>/.build/…/lander`) ships the repository's.
+            if let range = binary.path.range(of: "/.build/") {
+                directories.append(String(binary.path[..<range.lowerBound]) + "/Plugins")
+            }
         }
         var seen: Set<String> = []
         return PluginPath(directories.filter { seen.insert($0).inserted })

@@ -78,6 +78,8 @@ public struct TaskOptions: Sendable, Hashable {
     public var parallelism: Int?
     /// A lock or semaphore the task holds while it runs on its targets.
     public var lock: LockRequest?
+    /// Rolls this task through its targets in batches (a step's `rolling:` covers all its tasks instead).
+    public var rolling: RollingPolicy?
 
     /// Default options.
     public init() {}

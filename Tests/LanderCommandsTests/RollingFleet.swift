@@ -11,6 +11,8 @@ final class RollingFleet: @unchecked Sendable {
     let frontendPort: UInt16
     let backendPorts: [UInt16]
     let socket: String
+    /// The runtime API's TCP port (besides the unix socket).
+    let adminPort: UInt16
     private var haproxy: pid_t?
 
     /// Starts `count` backends serving `version` (each in its target directory) and HAProxy in front.
@@ -18,9 +20,10 @@ final class RollingFleet: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lander-rolling-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var ports: [UInt16] = []
-        for _ in 0...count { ports.append(try Self.freePort()) }
+        for _ in 0...(count + 1) { ports.append(try Self.freePort()) }
         frontendPort = ports[0]
-        backendPorts = Array(ports.dropFirst())
+        adminPort = ports[1]
+        backendPorts = Array(ports.dropFirst(2))
         socket = directory.appendingPathComponent("haproxy.sock").path
         for index in 0..<count {
             let root = target(index)
@@ -37,6 +40,7 @@ final class RollingFleet: @unchecked Sendable {
         let config = """
             global
                 stats socket \(socket) mode 600 level admin
+                stats socket ipv4@127.0.0.1:\(adminPort) level admin
                 maxconn 2048
             defaults
                 mode http

@@ -6,7 +6,9 @@ import Testing
     static let plugins = DeployCommandTests.repository.appendingPathComponent("Plugins").path
 
     /// A project whose `restart` step restarts each backend with the release's version.
-    static func project(_ fleet: RollingFleet, rolling: String) throws -> String {
+    static func project(_ fleet: RollingFleet, rolling: String, serves: String = "{{release.version}}") throws
+        -> String
+    {
         var targets = ""
         for (index, port) in fleet.backendPorts.enumerated() {
             targets += """
@@ -28,28 +30,45 @@ import Testing
               - name: restart
                 on: app
                 rolling: \(rolling)
-                run: [\(RollingFleet.fixtures.appendingPathComponent("restart.sh").path), "{{server}}", "{{port}}", "{{release.version}}"]
+                run: [\(RollingFleet.fixtures.appendingPathComponent("restart.sh").path), "{{server}}", "{{port}}", "\(serves)"]
             """
         let file = fleet.directory.appendingPathComponent("lander.yml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
         return file.path
     }
 
-    /// The times each target entered each rollout state, from `--json` events.
-    static func states(_ json: String) -> [String: [String: Date]] {
-        var result: [String: [String: Date]] = [:]
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
+    /// The HAProxy drain binding for the fleet.
+    static func drain(_ fleet: RollingFleet) -> String {
+        "{ hook: haproxy, with: { socket: \(fleet.socket), backend: be } }"
+    }
+
+    /// Each target's rollout states in order, from `--json` events.
+    static func transitions(_ json: String) -> [String: [String]] {
+        var result: [String: [String]] = [:]
         for line in json.split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                 object["event"] as? String == "target_state", let target = object["target"] as? String,
-                let state = object["state"] as? String, let time = object["time"] as? String,
-                let date = formatter.date(from: time) ?? plain.date(from: time)
+                let state = object["state"] as? String
             else { continue }
-            result[target, default: [:]][state] = date
+            result[target, default: []].append(state)
         }
         return result
+    }
+
+    /// The most targets out of the pool at once (between `draining` and `in_pool`/`left_out`), in event order.
+    static func mostOutAtOnce(_ json: String) -> Int {
+        var out: Set<String> = []
+        var most = 0
+        for line in json.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                object["event"] as? String == "target_state", let target = object["target"] as? String,
+                let state = object["state"] as? String
+            else { continue }
+            if state == "draining" { out.insert(target) }
+            if state == "in_pool" || state == "left_out" { out.remove(target) }
+            most = max(most, out.count)
+        }
+        return most
     }
 
     @Test func aRollingRestartBehindHAProxyDropsNoRequest() async throws {
@@ -74,15 +93,11 @@ import Testing
         for index in 0..<4 { #expect(await fleet.version(index) == "v2", "t\(index + 1)") }
         #expect(try await fleet.upServers() == 4)
         // Batches of one never overlapped: each target was back in the pool before the next was drained.
-        let states = Self.states(run.stdout)
-        let windows = states.values.compactMap { times -> (Date, Date)? in
-            guard let start = times["draining"], let end = times["in_pool"] else { return nil }
-            return (start, end)
-        }.sorted { $0.0 < $1.0 }
-        #expect(windows.count == 4)
-        for (earlier, later) in zip(windows, windows.dropFirst()) {
-            #expect(earlier.1 <= later.0, "two batches overlapped")
+        #expect(Self.mostOutAtOnce(run.stdout) == 1, "two batches overlapped")
+        for (target, states) in Self.transitions(run.stdout) {
+            #expect(states == ["prechecking", "draining", "deploying", "verifying", "in_pool"], "\(target)")
         }
+        #expect(Self.transitions(run.stdout).count == 4)
         print("rolling: \(served.ok) requests served, \(served.failed) failed")
     }
 
@@ -99,5 +114,79 @@ import Testing
         let served = await load.stop()
         #expect(run.status == 0, "\(run.stderr)")
         #expect(served.failed > 0, "the negative control dropped nothing, so the rolling test proves nothing")
+    }
+
+    @Test func aReleaseThatFailsVerifyHaltsAfterTheFirstBatchAndLeavesItOut() async throws {
+        let fleet = try await RollingFleet(count: 4, version: "v1")
+        defer { fleet.stop() }
+        let file = try Self.project(fleet, rolling: "{ batch: 1, drain: \(Self.drain(fleet)), settle: 2s }")
+        let load = LoadGenerator(port: fleet.frontendPort)
+        try await Task.sleep(for: .milliseconds(300))
+        // crash-2 answers its status once started, then dies a second later: settle and verify catch it.
+        let run = try await Lander.run(
+            ["deploy", "-f", file, "-e", "prod", "--version", "crash-2", "--json"], timeout: .seconds(120))
+        let served = await load.stop()
+        #expect(run.status == 1, "\(run.stderr)")
+        let transitions = Self.transitions(run.stdout)
+        let changed = transitions.filter { $0.value.contains("deploying") }.map(\.key)
+        #expect(changed.count == 1, "only the first batch ran: \(transitions)")
+        let first = try #require(changed.first)
+        #expect(transitions[first]?.last == "left_out")
+        #expect(run.stdout.contains("left out of the pool for inspection: \(first) (verify failed"), "\(run.stdout)")
+        let states = try await fleet.states()
+        for index in 0..<4 {
+            let name = "t\(index + 1)"
+            if name == first {
+                #expect(states["s\(index + 1)"] == "MAINT", "the failed target stays out of the pool")
+            } else {
+                #expect(states["s\(index + 1)"]?.hasPrefix("UP") == true, "\(name) untouched: \(states)")
+                #expect(await fleet.version(index) == "v1", "\(name) untouched")
+                #expect(transitions[name] == ["skipped"], "\(name): \(transitions[name] ?? [])")
+            }
+        }
+        #expect(served.failed == 0, "a bad release behind a drain costs no request: \(served.failures)")
+    }
+
+    @Test func aTargetWhosePrecheckFailsIsSkippedAndKeepsItsVersion() async throws {
+        let fleet = try await RollingFleet(count: 4, version: "v1")
+        defer { fleet.stop() }
+        _ = FileManager.default.createFile(
+            atPath: fleet.target(1).appendingPathComponent("unhealthy").path, contents: nil)
+        for _ in 0..<100 where try await fleet.states()["s2"]?.hasPrefix("DOWN") != true {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let file = try Self.project(fleet, rolling: "{ batch: 2, drain: \(Self.drain(fleet)), settle: 0s }")
+        let load = LoadGenerator(port: fleet.frontendPort)
+        try await Task.sleep(for: .milliseconds(300))
+        let run = try await Lander.run(
+            ["deploy", "-f", file, "-e", "prod", "--version", "v2", "--json"], timeout: .seconds(120))
+        let served = await load.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        let transitions = Self.transitions(run.stdout)
+        #expect(transitions["t2"] == ["prechecking", "skipped"], "never drained, never changed")
+        #expect(await fleet.version(1) == "v1")
+        for index in [0, 2, 3] { #expect(await fleet.version(index) == "v2", "t\(index + 1)") }
+        #expect(run.stdout.contains("precheck failed"), "the skip says why")
+        #expect(served.failed == 0, "\(served.failures)")
+    }
+
+    @Test func moreMismatchedTargetsThanMaxStoppedFailTheDeployment() async throws {
+        let fleet = try await RollingFleet(count: 4, version: "v1")
+        defer { fleet.stop() }
+        // The step restarts every backend on an old build: the fleet check finds four serving the wrong version.
+        let file = try Self.project(
+            fleet,
+            rolling: "{ batch: 2, drain: \(Self.drain(fleet)), settle: 0s, max_stopped: 3, "
+                + "verify_fleet: { hook: version-check, with: { path: /_version } } }",
+            serves: "v1-stale")
+        let run = try await Lander.run(
+            ["deploy", "-f", file, "-e", "prod", "--version", "v2", "--json"], timeout: .seconds(120))
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stdout.contains("more than max_stopped (3)"), "\(run.stdout)")
+        let states = try await fleet.states()
+        #expect(states.values.filter { $0 == "MAINT" }.count == 4, "every mismatched target stopped: \(states)")
+        for (target, states) in Self.transitions(run.stdout) { #expect(states.last == "stopped", "\(target)") }
+        let show = try await Lander.run(["history", "-f", file, "--json"])
+        #expect(show.stdout.contains("\"failed\""), "recorded as failed: \(show.stdout)")
     }
 }

@@ -7,10 +7,18 @@ final class HTTPListener: @unchecked Sendable {
     private let lock = NSLock()
     private var bodies: [String] = []
     private var requestLines: [String] = []
-    private let status: Int
+    private let statuses: [Int]
+    private let body: String
 
-    init(status: Int = 200) throws {
-        self.status = status
+    /// Answers every request with `status` and `body`.
+    convenience init(status: Int = 200, body: String = "ok") throws {
+        try self.init(statuses: [status], body: body)
+    }
+
+    /// Answers the n-th request with the n-th status (the last one repeats).
+    init(statuses: [Int], body: String = "ok") throws {
+        self.statuses = statuses
+        self.body = body
         let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -30,6 +38,11 @@ final class HTTPListener: @unchecked Sendable {
     }
 
     deinit { close(socket) }
+
+    /// Stops listening: later connections are refused.
+    func shutdown() {
+        _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
+    }
 
     /// Bodies received so far.
     var received: [String] { lock.withLock { bodies } }
@@ -71,7 +84,9 @@ final class HTTPListener: @unchecked Sendable {
                 bodies.append(String(text[end.upperBound...]))
             }
         }
-        let response = "HTTP/1.1 \(status) X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        let status = lock.withLock { statuses[max(0, min(requestLines.count - 1, statuses.count - 1))] }
+        let response =
+            "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         _ = response.withCString { write(client, $0, strlen($0)) }
     }
 }

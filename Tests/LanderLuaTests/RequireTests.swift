@@ -82,4 +82,13 @@ import Testing
                 "/flag", "/project", "/env1", "/env2", "/home/u/.lander/plugins", "/opt/lander/share/lander/plugins",
             ])
     }
+
+    @Test func aBinaryInItsBuildTreeFindsTheRepositoryPlugins() {
+        let path = PluginPath.standard(
+            environment: [:], executable: "/src/lander/.build/x86_64-unknown-linux-gnu/debug/lander")
+        #expect(
+            path.directories == [
+                "/src/lander/.build/x86_64-unknown-linux-gnu/share/lander/plugins", "/src/lander/Plugins",
+            ])
+    }
 }

@@ -30,7 +30,7 @@ let contextSource = #"""
     function M.rolling(fn, opts, data)
       local ctx = {
         target = target_of(data), release = data.release, environment = data.environment,
-        outputs = data.outputs, step = data.step, project = data.project,
+        outputs = data.outputs, step = data.step, project = data.project, point = data.task,
       }
       return fn(ctx, opts)
     end

@@ -54,7 +54,11 @@ public struct LuaScriptHost: ScriptHost {
     }
 
     public func problem(with hook: HookBinding) async -> String? {
-        let (module, function) = Self.split(hook.reference)
+        await problem(withReference: hook.reference, point: hook.point.rawValue)
+    }
+
+    public func problem(withReference reference: String, point: String) async -> String? {
+        let (module, function) = Self.split(reference)
         let value: LuaValue
         do {
             let runtime = try makeRuntime(limits: limits, events: { _ in }, target: nil)
@@ -65,8 +69,8 @@ public struct LuaScriptHost: ScriptHost {
         } catch {
             return "\(error)"
         }
-        if Self.hookFunction(value, function: function, point: hook.point.rawValue) == nil {
-            return "module '\(module)' has no function '\(function ?? hook.point.rawValue)'"
+        if Self.hookFunction(value, function: function, point: point) == nil {
+            return "module '\(module)' has no function '\(function ?? point)'"
         }
         return nil
     }
@@ -220,8 +224,8 @@ public struct LuaScriptHost: ScriptHost {
 
     static func hookFunction(_ module: LuaValue, function: String?, point: String) -> LuaFunctionRef? {
         guard case .map(let fields) = module else { return nil }
-        if let function, case .function(let ref)? = fields[function] { return ref }
         if case .map(let hooks)? = fields["hooks"], case .function(let ref)? = hooks[function ?? point] { return ref }
+        if case .function(let ref)? = fields[function ?? point] { return ref }
         return nil
     }
 
