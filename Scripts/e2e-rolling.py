@@ -218,7 +218,7 @@ steps:
         load = Load(frontend)
         time.sleep(0.5)
         settle = seconds(args.settle)
-        overheads, total_ok, total_failed = [], 0, 0
+        overheads, whole, total_ok, total_failed = [], [], 0, 0
         print(f"{args.targets} backends behind HAProxy, batch {args.batch}, settle {args.settle}, "
               f"8 client loops through HAProxy; lander {args.lander}")
         for run in range(args.runs):
@@ -243,11 +243,18 @@ steps:
             for number, (batch_wall, task, drain, settled, rest) in enumerate(rows, 1):
                 print(f"  {number:>5}   {batch_wall:5.2f} s  {task:5.2f} s  {drain:5.2f} s  {settled:5.2f} s  {rest:5.2f} s")
                 overheads.append(rest)
+            if rows:
+                beyond = wall - sum(task + drain + settled for _, task, drain, settled, _ in rows)
+                whole.append(beyond / len(rows))
+                print(f"  the whole command beyond tasks, drains and settles (start, plan, store, checks, "
+                      f"verify_fleet): {beyond:.2f} s = {beyond / len(rows):.2f} s per batch")
         print(f"\nall rollouts: requests served {total_ok}, failed {total_failed}"
               + (f" (first: {load.failures})" if load.failures else ""))
         if overheads:
             print(f"Lander's time per batch beyond the tasks, the drain and settle: median {statistics.median(overheads):.2f} s, "
                   f"max {max(overheads):.2f} s over {len(overheads)} batches (aim: under 1 s)")
+            print(f"the whole command's time beyond tasks, drains and settles, per batch: median "
+                  f"{statistics.median(whole):.2f} s over {len(whole)} rollouts")
     finally:
         if load:
             load.stop()

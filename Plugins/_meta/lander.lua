@@ -50,6 +50,17 @@ function lander.plugin(spec) end
 ---@field default any?
 ---@field required boolean?
 
+---Stream sockets: one request-response exchange per call.
+---@class lander.net
+lander.net = {}
+
+---Connects (a unix socket, or TCP host and port), sends `send`, and returns everything the other side
+---writes until it closes the connection (HAProxy's runtime API, a line protocol). Raises on connection
+---errors and on `timeout` (seconds, default 10).
+---@param request { unix: string?, host: string?, port: integer?, send: string?, timeout: number? }
+---@return string
+function lander.net.request(request) end
+
 ---HTTP requests; `get`/`post` raise on network errors and statuses ≥ 400, `try_*` return nil, err.
 ---@class lander.http
 lander.http = {}
@@ -167,6 +178,17 @@ function Target:close(name) end
 ---@field environment { name: string, variables: table }
 ---@field step string
 ---@field task string
+---@field project string
+
+---What a rolling point's function (`precheck`, `drain`, `undrain`, `verify`, `verify_fleet`,
+---`stop_target`, `on_target_failed`) gets: the target it is about, and the point.
+---@class lander.RollingContext
+---@field target lander.Target
+---@field outputs table<string, table> values earlier steps set on this target
+---@field release { version: string }
+---@field environment { name: string, variables: table }
+---@field step string
+---@field point string
 ---@field project string
 
 ---@class lander.HookContext

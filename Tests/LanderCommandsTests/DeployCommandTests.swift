@@ -172,9 +172,7 @@ import Testing
         }
         #expect(pids.count == 2)
         kill(process.processIdentifier, SIGINT)
-        for _ in 0..<1000 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 130)
+        #expect(await waitForExit(process, timeout: .seconds(10)) == 130)
         for pid in pids { #expect(await isGone(pid), "child \(pid) outlived the cancelled deployment") }
         let log = try String(
             contentsOf: scratch.url.appendingPathComponent(".lander/notifications.log"), encoding: .utf8)

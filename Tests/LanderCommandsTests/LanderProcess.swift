@@ -40,14 +40,36 @@ enum Lander {
         // Blocking reads go to Dispatch threads, never the cooperative pool the code under test needs.
         async let stdout = readToEnd(out.fileHandleForReading)
         async let stderr = readToEnd(err.fileHandleForReading)
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        var status = await waitForExit(process, timeout: timeout)
+        if status == nil {
+            kill(process.processIdentifier, SIGKILL)
+            status = await waitForExit(process, timeout: .seconds(10))
+        }
         return Run(
-            status: process.terminationStatus, stdout: String(decoding: await stdout, as: UTF8.self),
+            status: status ?? -1, stdout: String(decoding: await stdout, as: UTF8.self),
             stderr: String(decoding: await stderr, as: UTF8.self))
     }
+}
+
+/// Waits (bounded, without blocking a thread) for a child to end and reaps it here: Foundation's own
+/// wait can miss a child's end after an async hop and spin forever. Returns the exit status (128 + the
+/// signal for a signalled child), nil when it still runs at the deadline.
+func waitForExit(_ process: Process, timeout: Duration = .seconds(60)) async -> Int32? {
+    let pid = process.processIdentifier
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        if reaped == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+        if reaped < 0, errno == ECHILD {
+            // Foundation reaped it first; its bookkeeping follows shortly.
+            for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+            if process.isRunning { return nil }
+            return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+        }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return nil
 }
 
 /// Reads a pipe to its end on a Dispatch thread.

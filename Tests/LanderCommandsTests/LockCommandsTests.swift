@@ -169,8 +169,7 @@ import Testing
         #expect(queued, "the second deployment never queued for the project lock")
         try FileManager.default.removeItem(atPath: gate)
         let waited = try await second
-        first.waitUntilExit()
-        #expect(first.terminationStatus == 0)
+        #expect(await waitForExit(first) == 0)
         #expect(waited.status == 0, "\(waited.stderr)")
         #expect(waited.stderr.contains("waiting: shop → prod is being deployed by"), "\(waited.stderr)")
     }
@@ -198,7 +197,7 @@ import Testing
         let pidFile = scratch.url.appendingPathComponent("holder/target/pid").path
         try await StoreCommandsTests.waitFor(pidFile)
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = await waitForExit(process)
         if let pid = Int32(
             try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         {

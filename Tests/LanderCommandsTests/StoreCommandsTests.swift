@@ -114,7 +114,7 @@ import Testing
             try await Self.waitFor(targets.appendingPathComponent("\(target)/migrate.pid").path)
         }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = await waitForExit(process)
         // The orchestrator is gone; its commands are stopped by hand, as an operator (or a reboot) would.
         for target in ["t1", "t2"] {
             let text = try String(contentsOf: targets.appendingPathComponent("\(target)/migrate.pid"), encoding: .utf8)
@@ -185,7 +185,7 @@ import Testing
         let process = try Self.start(["deploy", "-f", file, "-e", "prod", "--version", "1", "--plain"])
         for target in ["t1", "t2"] { try await Self.waitFor(targets.appendingPathComponent("\(target)/wait.pid").path) }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = await waitForExit(process)
         var tunnels: [Int32] = []
         for target in ["t1", "t2"] {
             let text = try String(contentsOf: targets.appendingPathComponent("\(target)/tunnel.pid"), encoding: .utf8)
@@ -211,7 +211,7 @@ import Testing
         let pidFile = scratch.url.appendingPathComponent("shop/targets/t1/migrate.pid").path
         try await Self.waitFor(pidFile)
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = await waitForExit(process)
         try FileManager.default.removeItem(atPath: gate)
         let id = try #require(try Self.ids(try await Lander.run(["history", "-f", file, "--json"]).stdout).first?.id)
         let abandon = try await Lander.run(["abandon", id, "-f", file, "--reason", "fixed by hand"])
