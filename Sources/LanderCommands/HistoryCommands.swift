@@ -53,19 +53,24 @@ struct ShowCommand: AsyncParsableCommand {
     private struct Shown: Encodable {
         var deployment: DeploymentRecord
         var targetSteps: [TargetStepRecord]
+        var rollout: [RolloutRecord]
     }
 
     func run() async throws {
         let store = try location.store.open(projectDirectory: location.directory)
         let record: DeploymentRecord
         let steps: [TargetStepRecord]
+        let rollout: [RolloutRecord]
         do {
             record = try store.deployment(id)
             steps = try store.targetSteps(of: record.id)
+            rollout = try store.rollout(of: record.id)
         } catch {
             throw refuse(error)
         }
-        if location.json { return printOutput(jsonText(Shown(deployment: record, targetSteps: steps))) }
+        if location.json {
+            return printOutput(jsonText(Shown(deployment: record, targetSteps: steps, rollout: rollout)))
+        }
         printOutput(
             "deployment \(record.id): \(record.project) \(record.version) → \(record.environment), \(record.kind)")
         printOutput("  status   \(record.status)" + (record.error.map { ": \($0)" } ?? ""))
@@ -87,6 +92,12 @@ struct ShowCommand: AsyncParsableCommand {
             if let code = step.exitCode { line += " exit \(code)" }
             if let message = step.message { line += ": \(message)" }
             printOutput(line)
+            let moves = rollout.filter { $0.step == step.step && $0.target == step.target }
+            if let last = moves.last {
+                printOutput(
+                    "    rollout: " + moves.map(\.state).joined(separator: " → ")
+                        + (last.detail.map { " (\($0))" } ?? ""))
+            }
         }
     }
 }

@@ -151,6 +151,7 @@ extension Deployment {
         guard let binding = policy.verifyFleet, !_Concurrency.Task.isCancelled else { return }
         let expected = plan.release.version
         let versions = Mutex<[String: String]>([:])
+        let unchecked = Mutex<[String]>([])
         let failures = await each(targets) { target in
             let served = try await self.rollingHook(.verifyFleet, binding, target, step: step.name)
             let text: String
@@ -158,10 +159,23 @@ extension Deployment {
             case .string(let value): text = value.trimmingCharacters(in: .whitespacesAndNewlines)
             case .int(let value): text = String(value)
             case .double(let value): text = String(value)
+            case .null:
+                unchecked.withLock { $0.append(target.name) }
+                return
             default: text = "nothing"
             }
             versions.withLock { $0[target.name] = text }
             if text != expected { throw AttemptFailure(message: "serves \(text), not \(expected)") }
+        }
+        let notChecked = unchecked.withLock { $0 }.sorted()
+        if !notChecked.isEmpty {
+            events(
+                .log(
+                    level: "info",
+                    message: "verify_fleet: \(binding.reference) read no version on "
+                        + notChecked.joined(separator: ", ")
+                        + "; not checked (set the target variable version_url, or verify_fleet: with: { … })",
+                    target: nil))
         }
         var stopped: [String] = []
         let stopBinding = policy.bounded(

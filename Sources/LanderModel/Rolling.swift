@@ -14,8 +14,9 @@ public struct RollingPolicy: Sendable, Hashable {
     public var settle: Duration = .seconds(60)
     /// Checks a changed target; a target that fails is left out of the pool and the rollout halts.
     public var verify: RollingBinding? = RollingBinding(reference: "http-status")
-    /// After the last batch: what version each target serves; targets with the wrong one are stopped.
-    public var verifyFleet: RollingBinding?
+    /// After the last batch: what version each target serves; targets with the wrong one are stopped
+    /// (a target for which the hook returns nothing is not checked).
+    public var verifyFleet: RollingBinding? = RollingBinding(reference: "version-check")
     /// Stops a target whose version is wrong (default: the drain plugin's `stop_target`).
     public var stopTarget: RollingBinding?
     /// Called for a target that failed (left out of the pool).

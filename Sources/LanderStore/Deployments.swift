@@ -55,6 +55,17 @@ public struct LogRecord: Sendable, Codable {
     public var line: String
 }
 
+/// A target's move in a rolling step (in_pool → draining → deploying → verifying → in_pool, …).
+public struct RolloutRecord: Sendable, Codable {
+    public var at: Date
+    public var step: String
+    public var target: String
+    /// prechecking, draining, deploying, settling, verifying, in_pool, left_out, skipped or stopped.
+    public var state: String
+    /// Why, for left_out, skipped and stopped.
+    public var detail: String?
+}
+
 /// What a new deployment records before it starts.
 public struct NewDeployment: Sendable {
     public var id: String
@@ -187,6 +198,25 @@ extension StateStore {
                 startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                 finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                 durationSeconds: row["duration"])
+        }
+    }
+
+    /// Its rolling steps' transitions, in the order they happened.
+    public func rollout(of id: String) throws(StoreError) -> [RolloutRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, step, target, detail FROM event WHERE deployment_id = ? AND kind = 'target_state'
+                    ORDER BY id
+                    """, arguments: [id])
+        }.map { row in
+            let text: String = row["detail"] ?? ""
+            let parts = text.split(separator: ":", maxSplits: 1)
+            return RolloutRecord(
+                at: Date(timeIntervalSince1970: row["at"]), step: row["step"] ?? "", target: row["target"] ?? "",
+                state: parts.first.map(String.init) ?? "",
+                detail: parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil)
         }
     }
 

@@ -167,6 +167,14 @@ import Testing
         #expect(await fleet.version(1) == "v1")
         for index in [0, 2, 3] { #expect(await fleet.version(index) == "v2", "t\(index + 1)") }
         #expect(run.stdout.contains("precheck failed"), "the skip says why")
+        // The store keeps every transition: `lander show` lists them per target.
+        let history = try await Lander.run(["history", "-f", file, "--json"])
+        let records = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]]
+        let id = try #require(records?.first?["id"] as? String)
+        let show = try await Lander.run(["show", id, "-f", file])
+        #expect(show.stdout.contains("rollout: prechecking → skipped (precheck failed"), "\(show.stdout)")
+        #expect(
+            show.stdout.contains("rollout: prechecking → draining → deploying → verifying → in_pool"), "\(show.stdout)")
         #expect(served.failed == 0, "\(served.failures)")
     }
 

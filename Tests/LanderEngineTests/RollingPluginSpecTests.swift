@@ -171,6 +171,21 @@ import Testing
             "saying nothing was there to stop it: \(wrong.logs)")
     }
 
+    @Test func theDefaultFleetCheckReadsVersionURLAndLeavesTargetsWithoutOneUnchecked() async throws {
+        let listener = try HTTPListener(status: 200, body: "3.0.0\n")
+        let project = try Self.project(
+            rolling: "{ batch: 100%, precheck: none, verify: none, settle: 0s, max_stopped: 0 }",
+            targets: ["app-1": "{ version_url: \"http://127.0.0.1:\(listener.port)/v\" }", "app-2": "{}"])
+        let run = try await project.deploy(version: "3.0.0")
+        #expect(run.report.outcome == .succeeded, "\(run.report.error ?? "")")
+        #expect(listener.requests == ["GET /v HTTP/1.1"], "app-1 was checked")
+        #expect(
+            run.logs.contains { $0.hasPrefix("verify_fleet: version-check read no version on app-2; not checked") },
+            "\(run.logs)")
+        let wrong = try await project.deploy(version: "3.0.1")
+        #expect(wrong.report.outcome == .failed, "app-1 serves 3.0.0 and max_stopped is 0")
+    }
+
     // MARK: The policy's points as plugin hooks
 
     /// A load balancer of our own: every point logs what it did; `verify` fails for app-2.

@@ -52,7 +52,7 @@ import Testing
         let policy = try #require(project.steps[0].rolling)
         #expect(policy.batches == [.count(1)])
         #expect(policy.precheck?.reference == "http-status" && policy.verify?.reference == "http-status")
-        #expect(policy.drain == nil && policy.verifyFleet == nil)
+        #expect(policy.drain == nil && policy.verifyFleet?.reference == "version-check")
         #expect(policy.settle == .seconds(60) && policy.drainTimeout == .seconds(60) && policy.maxStopped == 3)
         #expect(project.steps[1].rolling == nil)
         #expect(project.steps[1].tasks[0].options.rolling?.batches == [.percent(50)])
