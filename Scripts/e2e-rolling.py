@@ -163,26 +163,9 @@ def main():
         servers = "\n".join(f"    server s{i + 1} 127.0.0.1:{port} check" for i, port in enumerate(ports))
         config = os.path.join(work, "haproxy.cfg")
         with open(config, "w") as f:
-            f.write(f"""global
-    stats socket {sock} mode 600 level admin
-    maxconn 2048
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 15s
-    timeout server 15s
-    retries 3
-    option redispatch
-frontend fe
-    bind 127.0.0.1:{frontend}
-    default_backend be
-backend be
-    balance roundrobin
-    option httpchk GET /_status
-    http-check expect status 200
-    default-server inter 100ms fall 2 rise 1
-{servers}
-""")
+            with open(os.path.join(FIXTURES, "haproxy.cfg")) as template:
+                f.write(template.read().replace("@SOCKET@", sock).replace("@ADMIN_PORT@", str(free_port()))
+                        .replace("@FRONTEND_PORT@", str(frontend)).replace("@SERVERS@", servers))
         haproxy = subprocess.Popen(["haproxy", "-db", "-f", config], stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         deadline = time.time() + 10

@@ -3,16 +3,18 @@ import Testing
 
 /// Spec tests of `Plugins/haproxy` against a real HAProxy (serialized with the other rolling tests).
 extension RollingTests {
-    /// A project rolling `restart` over the given targets (name → variables) of a one-or-more backend fleet.
-    static func haproxyProject(_ fleet: RollingFleet, rolling: String, targets: [(String, Int, String)]) throws
-        -> String
-    {
+    /// A project rolling `restart` over the given targets (name, backend index, more variables) of a fleet; the
+    /// step restarts each one's backend serving `serves`.
+    static func haproxyProject(
+        _ fleet: RollingFleet, rolling: String, targets: [(String, Int, String)],
+        serves: String = "{{release.version}}"
+    ) throws -> String {
         let list = targets.map { name, index, variables in
             "      \(name): { root: \(fleet.target(index).path), roles: [app], variables: "
                 + "{ port: \"\(fleet.backendPorts[index])\", server: s\(index + 1)\(variables) } }"
         }
         let yaml = """
-            project: spec
+            project: shop
             plugins: [\(plugins)]
             environments:
               prod:
@@ -22,7 +24,7 @@ extension RollingTests {
               - name: restart
                 on: app
                 rolling: \(rolling)
-                run: [\(RollingFleet.fixtures.appendingPathComponent("restart.sh").path), "{{server}}", "{{port}}", "{{release.version}}"]
+                run: [\(RollingFleet.fixtures.appendingPathComponent("restart.sh").path), "{{server}}", "{{port}}", "\(serves)"]
             """
         let file = fleet.directory.appendingPathComponent("lander.yml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)

@@ -25,6 +25,15 @@ final class RollingFleet: @unchecked Sendable {
         adminPort = ports[1]
         backendPorts = Array(ports.dropFirst(2))
         socket = directory.appendingPathComponent("haproxy.sock").path
+        do {
+            try await start(count: count, version: version)
+        } catch {
+            stop()  // nothing it started outlives a failed start
+            throw error
+        }
+    }
+
+    private func start(count: Int, version: String) async throws {
         for index in 0..<count {
             let root = target(index)
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -37,29 +46,11 @@ final class RollingFleet: @unchecked Sendable {
             guard status == 0 else { throw FleetError("backend s\(index + 1) did not start") }
         }
         let servers = backendPorts.enumerated().map { "    server s\($0.offset + 1) 127.0.0.1:\($0.element) check" }
-        let config = """
-            global
-                stats socket \(socket) mode 600 level admin
-                stats socket ipv4@127.0.0.1:\(adminPort) level admin
-                maxconn 2048
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 15s
-                timeout server 15s
-                retries 3
-                option redispatch
-            frontend fe
-                bind 127.0.0.1:\(frontendPort)
-                default_backend be
-            backend be
-                balance roundrobin
-                option httpchk GET /_status
-                http-check expect status 200
-                default-server inter 100ms fall 2 rise 1
-            \(servers.joined(separator: "\n"))
-
-            """
+        let config = try String(contentsOf: Self.fixtures.appendingPathComponent("haproxy.cfg"), encoding: .utf8)
+            .replacingOccurrences(of: "@SOCKET@", with: socket)
+            .replacingOccurrences(of: "@ADMIN_PORT@", with: "\(adminPort)")
+            .replacingOccurrences(of: "@FRONTEND_PORT@", with: "\(frontendPort)")
+            .replacingOccurrences(of: "@SERVERS@", with: servers.joined(separator: "\n"))
         let configPath = directory.appendingPathComponent("haproxy.cfg")
         try config.write(to: configPath, atomically: true, encoding: .utf8)
         haproxy = try Self.spawn([

@@ -5,36 +5,18 @@ import Testing
 @Suite(.serialized) struct RollingTests {
     static let plugins = DeployCommandTests.repository.appendingPathComponent("Plugins").path
 
-    /// A project whose `restart` step restarts each backend with the release's version.
+    /// A project whose `restart` step restarts each backend (target `tN` in front of server `sN`) with `serves`.
     static func project(_ fleet: RollingFleet, rolling: String, serves: String = "{{release.version}}") throws
         -> String
     {
-        var targets = ""
-        for (index, port) in fleet.backendPorts.enumerated() {
-            targets += """
-                      t\(index + 1):
-                        root: \(fleet.target(index).path)
-                        roles: [app]
-                        variables: { server: s\(index + 1), haproxy_server: s\(index + 1), port: "\(port)", base_url: "http://127.0.0.1:\(port)", status_url: "http://127.0.0.1:\(port)/_status" }
-
-                """
+        let targets = fleet.backendPorts.enumerated().map { index, port in
+            (
+                "t\(index + 1)", index,
+                ", haproxy_server: s\(index + 1), base_url: \"http://127.0.0.1:\(port)\", "
+                    + "status_url: \"http://127.0.0.1:\(port)/_status\""
+            )
         }
-        let yaml = """
-            project: shop
-            plugins: [\(plugins)]
-            environments:
-              prod:
-                targets:
-            \(targets)
-            steps:
-              - name: restart
-                on: app
-                rolling: \(rolling)
-                run: [\(RollingFleet.fixtures.appendingPathComponent("restart.sh").path), "{{server}}", "{{port}}", "\(serves)"]
-            """
-        let file = fleet.directory.appendingPathComponent("lander.yml")
-        try yaml.write(to: file, atomically: true, encoding: .utf8)
-        return file.path
+        return try haproxyProject(fleet, rolling: rolling, targets: targets, serves: serves)
     }
 
     /// The HAProxy drain binding for the fleet.
