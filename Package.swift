@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -51,9 +52,15 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            /** Packages: feeds (directory, HTTP), the content-addressed cache, hashes, archive checks. */
+            name: "LanderPackages",
+            dependencies: ["LanderModel", "LanderTransport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
+        .target(
             /** Planner and executor: steps in sequence, tasks in parallel, outputs, sessions, hooks, cancellation. */
             name: "LanderEngine",
-            dependencies: ["LanderModel", "LanderTransport"],
+            dependencies: ["LanderModel", "LanderTransport", "LanderPackages"],
             swiftSettings: settings
         ),
         .target(
@@ -74,6 +81,7 @@ let package = Package(
             dependencies: [
                 "LanderLua",
                 "LanderStore",
+                "LanderPackages",
                 "LanderEngine",
                 "LanderTransport",
                 "LanderLoading",
@@ -102,7 +110,9 @@ let package = Package(
         .testTarget(
             /** Tests of planning and running deployments: real processes, real Lua, real files. */
             name: "LanderEngineTests",
-            dependencies: ["LanderEngine", "LanderLua", "LanderLoading", "LanderModel", "LanderTransport"],
+            dependencies: [
+                "LanderEngine", "LanderLua", "LanderLoading", "LanderModel", "LanderTransport", "LanderPackages",
+            ],
             swiftSettings: settings
         ),
         .testTarget(

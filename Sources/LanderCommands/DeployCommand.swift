@@ -24,8 +24,13 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(name: [.customShort("e"), .long], help: "The environment to deploy to.")
     var environment: String
 
-    @Option(name: .long, help: "The release version to deploy.")
-    var version: String
+    @Option(name: .long, help: "The release version to deploy (its packages from --package, else this version).")
+    var version: String?
+
+    @Option(name: .long, help: "A release `lander release create` recorded: its version and exact packages.")
+    var release: String?
+
+    @OptionGroup var packages: PackageOptions
 
     @Flag(inversion: .prefixedNo, help: "Wait while another deployment of the project and environment runs.")
     var wait = true
@@ -35,13 +40,43 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try project.load()
         let scripts = project.scripts(for: loaded)
-        let plan = try await project.plan(loaded, environment: environment, version: version, scripts: scripts)
         let state = try store.open(projectDirectory: project.directory)
+        let version: String
+        let resolved: [ResolvedPackage]
+        switch (self.version, release) {
+        case (let given?, nil):
+            version = given
+            resolved = try await packages.resolve(
+                for: loaded, projectDirectory: project.directory, releaseVersion: given)
+        case (nil, let name?):
+            guard packages.packages.isEmpty else {
+                printError("lander: --release deploys the release's own packages; drop --package")
+                throw ExitCode(ExitCodes.invalidProject)
+            }
+            let recorded: [ResolvedPackage]?
+            do {
+                recorded = try state.release(project: loaded.name, version: name)
+            } catch {
+                throw refuse(error)
+            }
+            guard let recorded else {
+                printError(
+                    "lander: no release \(name) of \(loaded.name) is recorded; create it with "
+                        + "`lander release create \(name) --package ID=VERSION`")
+                throw ExitCode(ExitCodes.refused)
+            }
+            (version, resolved) = (name, recorded)
+        default:
+            printError("lander: give --version V, or --release V for a release `lander release create` recorded")
+            throw ExitCode(ExitCodes.invalidProject)
+        }
+        let plan = try await project.plan(
+            loaded, environment: environment, version: version, scripts: scripts, packages: resolved)
         let reporter = output.reporter
         let id = Deployment.newID()
         let new = NewDeployment(
             id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
-            variables: plan.recordedVariables, projectFile: project.absoluteFile,
+            packages: plan.release.packages, variables: plan.recordedVariables, projectFile: project.absoluteFile,
             pluginPath: project.plugins.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         try await RecordedRun(plan: plan, scripts: scripts, store: state, id: id, wait: wait, reporter: reporter)
             .run { () throws(StoreError) in try state.begin(new) }

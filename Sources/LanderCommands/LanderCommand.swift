@@ -7,7 +7,8 @@ public struct LanderCommand: AsyncParsableCommand {
         abstract: "Deploy projects to many machines: steps in order, tasks in parallel, extended in Lua.",
         version: landerVersion,
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, DeployCommand.self, HistoryCommand.self, ShowCommand.self,
+            ValidateCommand.self, PlanCommand.self, DeployCommand.self, ReleaseCommand.self, HistoryCommand.self,
+            ShowCommand.self,
             LogsCommand.self, StatusCommand.self, ResumeCommand.self, AbandonCommand.self, RollbackCommand.self,
             LuaCommand.self,
         ]

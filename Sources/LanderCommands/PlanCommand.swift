@@ -18,10 +18,15 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "text, json, mermaid or dot.")
     var format: PlanFormat = .text
 
+    @OptionGroup var packages: PackageOptions
+
     func run() async throws {
         let loaded = try project.load()
+        let resolved = try await packages.resolve(
+            for: loaded, projectDirectory: project.directory, releaseVersion: version)
         let plan = try await project.plan(
-            loaded, environment: environment, version: version, scripts: project.scripts(for: loaded))
+            loaded, environment: environment, version: version, scripts: project.scripts(for: loaded),
+            packages: resolved)
         printOutput(PlanRenderer(plan: plan).render(format))
     }
 }

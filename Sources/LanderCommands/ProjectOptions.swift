@@ -41,14 +41,15 @@ struct ProjectOptions: ParsableArguments {
     /// Plans a release to an environment or prints every problem and exits 2.
     func plan(
         _ project: Project, environment: String, version: String, scripts: LuaScriptHost,
-        overrides: [String: ConfigValue] = [:]
+        overrides: [String: ConfigValue] = [:], packages: [ResolvedPackage] = []
     ) async throws -> Plan {
         var planner = Planner(
             project: project, projectDirectory: directory, processEnvironment: ProcessInfo.processInfo.environment,
             scripts: scripts)
         planner.variableOverrides = overrides
         do {
-            return try await planner.plan(environment: environment, release: Release(version: version))
+            return try await planner.plan(
+                environment: environment, release: Release(version: version, packages: packages))
         } catch {
             for diagnostic in error.diagnostics { printError(diagnostic.description) }
             printError(

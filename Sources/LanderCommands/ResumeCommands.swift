@@ -65,7 +65,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let scripts = project.scripts(for: loaded)
         let plan = try await project.plan(
             loaded, environment: record.environment, version: record.version, scripts: scripts,
-            overrides: record.variables)
+            overrides: record.variables, packages: record.packages)
         let reporter = output.reporter
         reporter.note("resuming \(record.id): \(resume.finished.count) task run(s) finished before the interruption")
         let id = record.id
@@ -117,7 +117,8 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         let scripts = project.scripts(for: loaded)
         let plan = try await project.plan(
-            loaded, environment: environment, version: target.version, scripts: scripts, overrides: target.variables)
+            loaded, environment: environment, version: target.version, scripts: scripts, overrides: target.variables,
+            packages: target.packages)
         let reporter = output.reporter
         reporter.note("rolling back \(loaded.name) on \(environment) to \(target.version) (deployment \(target.id))")
         let id = Deployment.newID()

@@ -153,9 +153,18 @@ public final class Deployment: Sendable {
 
     private func runSteps() async {
         await stopLeftoverSessions()
-        for point in [HookPoint.preAcquire, .preUpload, .postUpload] {
-            guard await runHooks(point) else { return }
+        // Packages first: acquired once, then on every target, before any step runs.
+        guard await runHooks(.preAcquire) else { return }
+        guard let cached = await acquirePackages() else {
+            for step in plan.steps { skip(step.name, reason: "the packages could not be acquired") }
+            return
         }
+        guard await runHooks(.preUpload) else { return }
+        guard await distributePackages(cached) else {
+            for step in plan.steps { skip(step.name, reason: "the packages were not distributed") }
+            return
+        }
+        guard await runHooks(.postUpload) else { return }
         await withTaskGroup(of: Void.self) { detached in
             for step in plan.steps {
                 if _Concurrency.Task.isCancelled {

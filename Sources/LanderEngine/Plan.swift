@@ -18,6 +18,8 @@ public struct Plan: Sendable {
     public var variables: [String: ConfigValue]
     /// Secret values to mask wherever output shows them.
     public var secrets: Masker
+    /// Packages distributed before the steps run.
+    public var packages: [PlannedPackage] = []
 
     /// Every target that takes part, once, in environment order.
     public var targets: [PlannedTarget] {
@@ -30,9 +32,24 @@ public struct Plan: Sendable {
 public struct Release: Sendable, Hashable {
     /// The version, e.g. `1.4.2`.
     public var version: String
+    /// The exact package versions it deploys, with their hashes.
+    public var packages: [ResolvedPackage]
 
     /// Creates a release.
-    public init(version: String) { self.version = version }
+    public init(version: String, packages: [ResolvedPackage] = []) {
+        self.version = version
+        self.packages = packages
+    }
+}
+
+/// A package of the plan: its exact version, how it unpacks, and the targets that receive it.
+public struct PlannedPackage: Sendable {
+    /// The package at its exact version.
+    public var package: ResolvedPackage
+    /// How it unpacks and where it lands.
+    public var spec: PackageSpec
+    /// The targets that receive it (variables resolved for substitution, acquisition decided).
+    public var targets: [PlannedTarget]
 }
 
 /// A step of the plan.
@@ -81,6 +98,8 @@ public struct PlannedTarget: Sendable {
     public var work: Work
     /// The task's environment variables, resolved for this target.
     public var env: [String: String]
+    /// How it gets packages (its own setting over its environment's).
+    public var acquisition = AcquisitionPolicy()
 
     /// The work of one task on one target.
     public enum Work: Sendable {

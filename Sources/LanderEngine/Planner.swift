@@ -120,11 +120,38 @@ public struct Planner: Sendable {
                     name: step.name, tasks: tasks, lock: step.lock, rolling: step.rolling, location: step.location))
         }
         let hooks = await hooks(&problems)
+        var packages: [PlannedPackage] = []
+        for spec in project.packages {
+            guard let package = release.packages.first(where: { $0.id == spec.id }) else {
+                problems.add(
+                    "package '\(spec.id)' has no version in release \(release.version)", at: spec.location,
+                    hint: "pass --package \(spec.id)=VERSION, or create the release with it")
+                continue
+            }
+            let receivers = environment.targets.filter { target in
+                spec.roles.isEmpty || target.roles.contains { spec.roles.contains($0) }
+            }
+            let targets = receivers.map { target in
+                var variables = projectVariables.merging(environmentVariables) { _, new in new }
+                for role in target.roles { variables.merge(roleVariables[role] ?? [:]) { _, new in new } }
+                variables.merge(sourced(target.variables, &problems, &secrets, at: target.location)) { $1 }
+                let root = rootOf(target)
+                variables.merge(builtins(target: target, root: root, environment: name, release: release)) { $1 }
+                var planned = PlannedTarget(
+                    name: target.name, roles: target.roles, transport: target.transport, root: root,
+                    variables: variables, work: .run([]), env: [:])
+                planned.acquisition = target.acquisition.over(environment.acquisition)
+                return planned
+            }
+            packages.append(PlannedPackage(package: package, spec: spec, targets: targets))
+        }
         guard problems.diagnostics.isEmpty else { throw PlanError(diagnostics: problems.sorted) }
-        return Plan(
+        var plan = Plan(
             project: project.name, environment: name, release: release, projectDirectory: projectDirectory,
             steps: steps, hooks: hooks,
             variables: projectVariables.merging(environmentVariables) { _, new in new }, secrets: Masker(secrets))
+        plan.packages = packages
+        return plan
     }
 
     /// Every plugin function a rolling policy names resolves (the drain plugin's `undrain` included).

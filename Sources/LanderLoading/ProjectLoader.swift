@@ -4,9 +4,11 @@ import Yams
 
 /// Turns `lander.yml` into a `Project`, reporting every problem at once with file:line:column.
 public enum ProjectLoader {
-    static let projectKeys = ["project", "plugins", "use", "variables", "environments", "hooks", "steps"]
-    static let environmentKeys = ["variables", "roles", "targets", "ssh"]
-    static let targetKeys = ["transport", "root", "roles", "variables", "ssh"]
+    static let projectKeys = [
+        "project", "plugins", "use", "variables", "environments", "hooks", "steps", "packages",
+    ]
+    static let environmentKeys = ["variables", "roles", "targets", "ssh", "acquisition", "mirror"]
+    static let targetKeys = ["transport", "root", "roles", "variables", "ssh", "acquisition", "mirror"]
     static let sshKeys = ["host", "user", "port", "identity", "jump", "config", "options", "host_key_checking"]
     static let optionKeys = [
         "halt_on_error", "wait_for_finish", "continue_on_error", "timeout", "retries", "retry_backoff", "when", "env",
@@ -59,6 +61,7 @@ public enum ProjectLoader {
             case "hooks": project.hooks = hooks(node, &reader)
             case "use": project.uses = uses(node, &reader)
             case "steps": project.steps = steps(node, &reader)
+            case "packages": project.packages = PackageLoader.packages(node, &reader)
             default: break
             }
         }
@@ -102,6 +105,8 @@ public enum ProjectLoader {
             for (key, value, _) in pairs {
                 switch key {
                 case "variables": environment.variables = reader.variables(value, in: "environment '\(name)'")
+                case "acquisition", "mirror":
+                    PackageLoader.policy(key, value, in: "environment '\(name)'", &environment.acquisition, &reader)
                 case "roles":
                     for (role, roleNode, _) in reader.named(value, in: "roles of environment '\(name)'") {
                         for (roleKey, variables, _) in reader.mapping(
@@ -132,8 +137,11 @@ public enum ProjectLoader {
         var transport: String?
         var variables: [String: ConfigValue] = [:]
         var endpoint: SSHEndpoint?
+        var acquisition = AcquisitionPolicy()
         for (key, value, _) in reader.mapping(node, in: "target '\(pattern)'", allowed: targetKeys) ?? [] {
             switch key {
+            case "acquisition", "mirror":
+                PackageLoader.policy(key, value, in: "target '\(pattern)'", &acquisition, &reader)
             case "ssh": endpoint = ssh(value, defaults: defaults, context: "ssh of target '\(pattern)'", &reader)
             case "roles": roles = reader.strings(value, "roles of target '\(pattern)'") ?? []
             case "root": root = reader.string(value, "root of target '\(pattern)'")
@@ -167,7 +175,10 @@ public enum ProjectLoader {
             } else {
                 transport = .local(root: fill(root ?? ".lander/targets/\(environment)/{name}"))
             }
-            return Target(name: name, transport: transport, roles: roles, variables: variables, location: location)
+            var target = Target(
+                name: name, transport: transport, roles: roles, variables: variables, location: location)
+            target.acquisition = acquisition
+            return target
         }
     }
 

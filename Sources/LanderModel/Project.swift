@@ -14,6 +14,8 @@ public struct Project: Sendable {
     public var uses: [PluginUse] = []
     /// Steps, run in order.
     public var steps: [Step]
+    /// Packages distributed to the targets before the steps run.
+    public var packages: [PackageSpec] = []
 
     /// Creates a project.
     public init(
@@ -45,6 +47,8 @@ public struct Environment: Sendable {
     public var roleVariables: [String: [String: ConfigValue]]
     /// The targets, in file order.
     public var targets: [Target]
+    /// How its targets get packages (a target may override).
+    public var acquisition = AcquisitionPolicy()
     /// Where the environment is declared.
     public var location: SourceLocation?
 
@@ -77,6 +81,8 @@ public struct Target: Sendable, Hashable {
     public var roles: [String]
     /// Variables for this target (above role scope).
     public var variables: [String: ConfigValue]
+    /// How it gets packages (unset parts come from its environment).
+    public var acquisition = AcquisitionPolicy()
     /// Where the target is declared.
     public var location: SourceLocation?
 

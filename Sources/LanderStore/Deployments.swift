@@ -11,8 +11,8 @@ public struct DeploymentRecord: Sendable, Codable {
     public var project: String
     public var environment: String
     public var version: String
-    /// Exact package versions of the release.
-    public var packages: [String: String]
+    /// Exact package versions (and hashes) of the release.
+    public var packages: [ResolvedPackage]
     /// The environment's variables when it was deployed (secrets as references, never values).
     public var variables: [String: ConfigValue]
     /// The lander.yml and plugin path it was planned from (a resume plans it again from them).
@@ -73,7 +73,7 @@ public struct NewDeployment: Sendable {
     public var project: String
     public var environment: String
     public var version: String
-    public var packages: [String: String]
+    public var packages: [ResolvedPackage]
     public var variables: [String: ConfigValue]
     public var projectFile: String
     public var pluginPath: [String]
@@ -82,7 +82,7 @@ public struct NewDeployment: Sendable {
     /// Creates the description of a deployment about to start.
     public init(
         id: String, kind: String = "deploy", project: String, environment: String, version: String,
-        packages: [String: String] = [:], variables: [String: ConfigValue], projectFile: String, pluginPath: [String],
+        packages: [ResolvedPackage] = [], variables: [String: ConfigValue], projectFile: String, pluginPath: [String],
         note: String? = nil
     ) {
         self.note = note
@@ -199,6 +199,38 @@ extension StateStore {
                 finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                 durationSeconds: row["duration"])
         }
+    }
+
+    /// Records a release: a version and its exact packages, deployable later with `deploy --release`.
+    /// Refuses a version the project already has.
+    public func createRelease(project: String, version: String, packages: [ResolvedPackage]) throws(StoreError) {
+        try write { db in
+            let existing = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM release WHERE project = ? AND version = ? AND created_by IS NOT NULL",
+                arguments: [project, version])
+            guard existing == 0 else {
+                throw StoreError(
+                    "release \(version) of \(project) already exists; releases never change — create a new version")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO release (project, version, packages, variables, created_at, created_by)
+                    VALUES (?, ?, ?, '{}', ?, ?)
+                    """,
+                arguments: [project, version, json(packages), Date().timeIntervalSince1970, NSUserName()])
+        }
+    }
+
+    /// The packages of a release `lander release create` recorded (nil: no such release).
+    public func release(project: String, version: String) throws(StoreError) -> [ResolvedPackage]? {
+        try read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT packages FROM release WHERE project = ? AND version = ? AND created_by IS NOT NULL
+                    ORDER BY id DESC LIMIT 1
+                    """, arguments: [project, version])
+        }.map { (try? decode([ResolvedPackage].self, $0)) ?? [] }
     }
 
     /// Its rolling steps' transitions, in the order they happened.
@@ -346,7 +378,7 @@ extension StateStore {
         return DeploymentRecord(
             id: row["id"], kind: row["kind"], project: row["project"], environment: row["environment"],
             version: row["version"],
-            packages: (try? decode([String: String].self, row["packages"])) ?? [:],
+            packages: (try? decode([ResolvedPackage].self, row["packages"])) ?? [],
             variables: (try? decode([String: ConfigValue].self, row["variables"])) ?? [:],
             projectFile: row["project_file"],
             pluginPath: (try? decode([String].self, row["plugin_path"])) ?? [],

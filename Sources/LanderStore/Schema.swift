@@ -95,6 +95,10 @@ enum Schema {
                     CREATE INDEX lock_claim_by_name ON lock_claim(name, ticket);
                     """)
         }
+        migrator.registerMigration("2-created-releases") { db in
+            // Releases `lander release create` records carry who created them; a deployment's own row has none.
+            try db.execute(sql: "ALTER TABLE release ADD COLUMN created_by TEXT")
+        }
         return migrator
     }
 }

@@ -55,21 +55,24 @@ struct TestProject {
         try ProjectLoader.load(file: path("lander.yml"))
     }
 
-    func plan(_ environment: String = "test", version: String = "1.0.0", env: [String: String] = [:]) async throws
-        -> Plan
-    {
+    func plan(
+        _ environment: String = "test", version: String = "1.0.0", env: [String: String] = [:],
+        packages: [ResolvedPackage] = []
+    ) async throws -> Plan {
         let planner = Planner(
             project: try load(), projectDirectory: directory.standardizedFileURL.path,
             processEnvironment: ProcessInfo.processInfo.environment.merging(env) { $1 }, scripts: scripts)
-        return try await planner.plan(environment: environment, release: Release(version: version))
+        return try await planner.plan(
+            environment: environment, release: Release(version: version, packages: packages))
     }
 
     /// Plans and runs a deployment; `whileRunning` gets the task to cancel it.
     func deploy(
         _ environment: String = "test", version: String = "1.0.0", env: [String: String] = [:],
+        packages: [ResolvedPackage] = [],
         whileRunning: (@Sendable (_Concurrency.Task<DeploymentReport, Never>) async -> Void)? = nil
     ) async throws -> Run {
-        let plan = try await plan(environment, version: version, env: env)
+        let plan = try await plan(environment, version: version, env: env, packages: packages)
         let events = Events()
         let base = ProcessInfo.processInfo.environment.merging(env) { $1 }
         let deployment = Deployment(

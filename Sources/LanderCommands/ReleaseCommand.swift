@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import LanderModel
+import LanderStore
+
+/// `lander release create VERSION --package app=1.4.2`: records a release's exact packages.
+struct ReleaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release",
+        abstract: "Record releases: a version and the exact packages (with hashes) it deploys.",
+        subcommands: [ReleaseCreateCommand.self])
+}
+
+/// `lander release create VERSION`.
+struct ReleaseCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Resolve each package of lander.yml to an exact version and hash, and record the release.",
+        discussion: """
+            `latest` resolves once, here: deploying the release later always deploys the same files. \
+            A release version is recorded once; create a new version rather than changing one.
+            """)
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The release's version.")
+    var version: String
+
+    @OptionGroup var packages: PackageOptions
+
+    func run() async throws {
+        let loaded = try project.load()
+        let resolved = try await packages.resolve(
+            for: loaded, projectDirectory: project.directory, releaseVersion: version)
+        let state = try store.open(projectDirectory: project.directory)
+        do {
+            try state.createRelease(project: loaded.name, version: version, packages: resolved)
+        } catch {
+            throw refuse(error)
+        }
+        printOutput("release \(loaded.name) \(version)")
+        for package in resolved {
+            printOutput("  \(package.id) \(package.version)  \(package.file)  sha256 \(package.sha256)")
+        }
+    }
+}
