@@ -2,6 +2,7 @@ import Foundation
 import LanderEngine
 import LanderLoading
 import LanderLua
+import LanderModel
 import LanderTransport
 import Synchronization
 import Testing
@@ -13,9 +14,10 @@ import Testing
     /// Writes lander.yml (with `TARGETS` replaced by the sshd targets) into a fresh directory and deploys it.
     static func deploy(
         _ yaml: String, targets: SSHTargets, plugins: [String: String] = [:], version: String = "1.0.0",
-        whileRunning: (@Sendable (Task<DeploymentReport, Never>) async -> Void)? = nil
+        packages: [ResolvedPackage] = [], directory: URL? = nil,
+        whileRunning: (@Sendable (_Concurrency.Task<DeploymentReport, Never>) async -> Void)? = nil
     ) async throws -> (DeploymentReport, URL) {
-        let directory = targets.directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
+        let directory = directory ?? targets.directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("lander.yml")
         try yaml.replacingOccurrences(of: "CONFIG", with: targets.config).write(
@@ -34,13 +36,13 @@ import Testing
         let plan = try await Planner(
             project: project, projectDirectory: directory.path, processEnvironment: ProcessInfo.processInfo.environment,
             scripts: scripts
-        ).plan(environment: "test", release: Release(version: version))
+        ).plan(environment: "test", release: Release(version: version, packages: packages))
         let pool = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: .milliseconds(500))
         let deployment = Deployment(
             plan: plan, scripts: scripts, sessionGrace: .milliseconds(500),
             connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
             disconnect: { await pool.closeAll() }, events: { _ in })
-        let task = Task { await deployment.run() }
+        let task = _Concurrency.Task { await deployment.run() }
         if let whileRunning { await whileRunning(task) }
         return (await task.value, directory)
     }
@@ -123,9 +125,9 @@ import Testing
                 // Once t2 is busy in 'long', its sshd goes silent (as a crashed machine or a cut cable would).
                 let marker = targets.targets[1].root + "/started.txt"
                 for _ in 0..<1000 where !FileManager.default.fileExists(atPath: marker) {
-                    try? await Task.sleep(for: .milliseconds(10))
+                    try? await _Concurrency.Task.sleep(for: .milliseconds(10))
                 }
-                try? await Task.sleep(for: .milliseconds(300))
+                try? await _Concurrency.Task.sleep(for: .milliseconds(300))
                 for pid in targets.sshdProcesses("t2") { kill(pid, SIGKILL) }
             })
         #expect(report.outcome == .failed)
@@ -165,7 +167,7 @@ import Testing
                             found.withLock { $0.append(pid) }
                             break
                         }
-                        try? await Task.sleep(for: .milliseconds(10))
+                        try? await _Concurrency.Task.sleep(for: .milliseconds(10))
                     }
                 }
                 task.cancel()
@@ -174,7 +176,7 @@ import Testing
         #expect(report.outcome == .cancelled)
         #expect(pids.count == 2)
         for pid in pids {
-            for _ in 0..<200 where runs(pid) { try await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<200 where runs(pid) { try await _Concurrency.Task.sleep(for: .milliseconds(10)) }
             #expect(!runs(pid), "remote child \(pid) survived the cancellation")
         }
     }

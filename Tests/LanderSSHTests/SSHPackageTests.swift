@@ -1,0 +1,71 @@
+import Foundation
+import LanderEngine
+import LanderModel
+import Testing
+
+/// Packages pushed over SSH: through each target's one connection, before any step, and not again.
+@Suite struct SSHPackageTests {
+    @Test func aPackageIsPushedOverSSHOnceAndNotAgain() async throws {
+        let targets = try await SSHTargets.start(3)
+        let directory = targets.directory.appendingPathComponent("project")
+        let version = directory.appendingPathComponent("feed/app/1.0.0")
+        try FileManager.default.createDirectory(at: version, withIntermediateDirectories: true)
+        let source = directory.appendingPathComponent("src")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        try "over ssh\n".write(to: source.appendingPathComponent("README"), atomically: true, encoding: .utf8)
+        let archive = version.appendingPathComponent("app-1.0.0.tar.gz").path
+        #expect(await SSHTargets.run(["/usr/bin/tar", "-czf", archive, "-C", source.path, "."]) == 0)
+        let hash = try PackageCacheHash.of(archive)
+        let package = ResolvedPackage(
+            id: "app", version: "1.0.0", file: "app-1.0.0.tar.gz", sha256: hash,
+            feed: directory.appendingPathComponent("feed").path)
+        let yaml = """
+            project: shop
+            packages:
+              - { id: app, feed: feed }
+            environments:
+              test:
+                ssh: { config: CONFIG }
+                targets:
+            \(SSHDeploymentTests.targetsYAML(targets, roles: [:]))
+            steps:
+              - { name: read, on: a, run: [sh, -c, "cat packages/app/README > seen"] }
+            """
+        let (report, _) = try await SSHDeploymentTests.deploy(
+            yaml, targets: targets, packages: [package], directory: directory)
+        #expect(report.outcome == .succeeded, "\(report.error ?? "")")
+        for target in targets.targets {
+            #expect(
+                (try? String(contentsOfFile: target.root + "/seen", encoding: .utf8)) == "over ssh\n", "\(target.name)")
+            #expect(
+                (try? String(contentsOfFile: target.root + "/.lander/packages/app.sha256", encoding: .utf8))
+                    == hash + "\n")
+        }
+        // The second time the targets already hold it: nothing is sent or unpacked again (unpacking replaces
+        // the directory whole, which would drop this file).
+        for target in targets.targets {
+            try "mine\n".write(toFile: target.root + "/packages/app/sentinel", atomically: true, encoding: .utf8)
+        }
+        let (again, _) = try await SSHDeploymentTests.deploy(
+            yaml, targets: targets, packages: [package], directory: directory)
+        #expect(again.outcome == .succeeded)
+        for target in targets.targets {
+            #expect(FileManager.default.fileExists(atPath: target.root + "/packages/app/sentinel"), "\(target.name)")
+        }
+    }
+}
+
+/// The SHA-256 of a file, through `sha256sum` (as a user would check it).
+enum PackageCacheHash {
+    static func of(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+    }
+}
