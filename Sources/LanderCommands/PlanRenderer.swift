@@ -25,6 +25,23 @@ struct PlanRenderer {
             "\(plan.project) \(plan.release.version) → \(plan.environment): \(plural(plan.steps.count, "step")) on "
                 + plural(plan.targets.count, "target")
         ]
+        if !plan.packages.isEmpty {
+            lines.append("")
+            lines.append("packages (on every target before step 1):")
+            for planned in plan.packages {
+                let package = planned.package
+                let pulling = planned.targets.filter { $0.acquisition.mode == .pull }.map(\.name)
+                var how = "push"
+                if !pulling.isEmpty {
+                    how =
+                        pulling.count == planned.targets.count
+                        ? "pull" : "push, pull on " + pulling.joined(separator: ", ")
+                }
+                lines.append(
+                    "  \(package.id) \(package.version)  \(package.file)  sha256 \(package.sha256.prefix(12))…  → "
+                        + "\(planned.spec.destination) on \(plural(planned.targets.count, "target")) (\(how))")
+            }
+        }
         for (index, step) in plan.steps.enumerated() {
             lines.append("")
             lines.append("step \(index + 1): \(step.name)" + (step.tasks.count > 1 ? "  (tasks run in parallel)" : ""))
