@@ -61,6 +61,31 @@ lander.net = {}
 ---@return string
 function lander.net.request(request) end
 
+---Whether a connection opens (nothing is sent): true, or false and why.
+---@param request { unix: string?, host: string?, port: integer?, timeout: number? }
+---@return boolean, string?
+function lander.net.probe(request) end
+
+---Programs a hook leaves running on the orchestrator for a later hook (hooks only).
+---@class lander.process
+lander.process = {}
+
+---Starts `argv` (in the project's directory, its own process group) under `name`; returns its pid.
+---@param name string
+---@param argv string[]
+---@return integer
+function lander.process.start(name, argv) end
+
+---Whether the named process runs.
+---@param name string
+---@return boolean
+function lander.process.running(name) end
+
+---Stops it (SIGTERM to its group, SIGKILL after 3 s); nil if none runs under that name.
+---@param name string
+---@return { exit_code: integer, stdout: string, stderr: string }?
+function lander.process.stop(name) end
+
 ---HTTP requests; `get`/`post` raise on network errors and statuses ≥ 400, `try_*` return nil, err.
 ---@class lander.http
 lander.http = {}

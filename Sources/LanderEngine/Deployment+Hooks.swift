@@ -48,7 +48,7 @@ extension Deployment {
             point: point, project: plan.project, projectDirectory: plan.projectDirectory,
             environment: plan.environment, variables: plan.variables, release: plan.release, deployment: id,
             step: step, outcome: outcome, error: error, summary: plan.secrets.mask(summary), events: events,
-            locks: locks)
+            locks: locks, processes: hookProcesses)
     }
 }
 

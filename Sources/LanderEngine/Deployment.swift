@@ -19,6 +19,7 @@ public final class Deployment: Sendable {
     let locks: (any LockService)?
     let outputs = OutputStore()
     let sessions: SessionStore
+    let hookProcesses: HookProcesses
     let state = Mutex(RunState())
 
     struct RunState {
@@ -53,6 +54,7 @@ public final class Deployment: Sendable {
         self.journal = journal
         self.resume = resume
         self.locks = locks
+        self.hookProcesses = HookProcesses(directory: plan.projectDirectory)
         let masker = plan.secrets
         let sink: EventSink = { event in
             let masked = event.masked(by: masker)
@@ -257,6 +259,10 @@ public final class Deployment: Sendable {
             _ = await runHooks(.postDeploy)
         }
         _ = await runHooks(.finally)
+        for name in await hookProcesses.stopAll() {
+            events(
+                .log(level: "warn", message: "stopped '\(name)', which a hook started and left running", target: nil))
+        }
         await sessions.closeAll()
         await disconnect()
     }

@@ -120,6 +120,8 @@ public struct TaskContext: Sendable {
     public var masker: Masker
     /// Serves `lander.lock` (nil without a state store).
     public var locks: (any LockService)? = nil
+    /// Serves `lander.process`: programs left running from one hook to a later one.
+    public var processes: HookProcesses? = nil
 }
 
 /// What a hook sees: the deployment and how it is going.
@@ -146,4 +148,6 @@ public struct HookContext: Sendable {
     public var events: EventSink
     /// Serves `lander.lock` (nil without a state store).
     public var locks: (any LockService)? = nil
+    /// Serves `lander.process`: programs left running from one hook to a later one.
+    public var processes: HookProcesses? = nil
 }

@@ -5,20 +5,27 @@ import Testing
 
 /// Packages pushed over SSH: through each target's one connection, before any step, and not again.
 @Suite struct SSHPackageTests {
-    @Test func aPackageIsPushedOverSSHOnceAndNotAgain() async throws {
-        let targets = try await SSHTargets.start(3)
-        let directory = targets.directory.appendingPathComponent("project")
+    /// `feed/app/1.0.0/app-1.0.0.tar.gz` (a README saying `readme`) under `directory`, resolved.
+    static func feed(in directory: URL, readme: String) async throws -> ResolvedPackage {
         let version = directory.appendingPathComponent("feed/app/1.0.0")
         try FileManager.default.createDirectory(at: version, withIntermediateDirectories: true)
         let source = directory.appendingPathComponent("src")
         try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
-        try "over ssh\n".write(to: source.appendingPathComponent("README"), atomically: true, encoding: .utf8)
+        try readme.write(to: source.appendingPathComponent("README"), atomically: true, encoding: .utf8)
         let archive = version.appendingPathComponent("app-1.0.0.tar.gz").path
-        #expect(await SSHTargets.run(["/usr/bin/tar", "-czf", archive, "-C", source.path, "."]) == 0)
-        let hash = try PackageCacheHash.of(archive)
-        let package = ResolvedPackage(
-            id: "app", version: "1.0.0", file: "app-1.0.0.tar.gz", sha256: hash,
+        guard await SSHTargets.run(["/usr/bin/tar", "-czf", archive, "-C", source.path, "."]) == 0 else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        return ResolvedPackage(
+            id: "app", version: "1.0.0", file: "app-1.0.0.tar.gz", sha256: try PackageCacheHash.of(archive),
             feed: directory.appendingPathComponent("feed").path)
+    }
+
+    @Test func aPackageIsPushedOverSSHOnceAndNotAgain() async throws {
+        let targets = try await SSHTargets.start(3)
+        let directory = targets.directory.appendingPathComponent("project")
+        let package = try await Self.feed(in: directory, readme: "over ssh\n")
+        let hash = package.sha256
         let yaml = """
             project: shop
             packages:

@@ -180,6 +180,7 @@ public struct LuaScriptHost: ScriptHost {
     public func runHook(_ binding: HookBinding, context: HookContext) async throws(ScriptError) {
         let runtime = try makeRuntime(limits: limits, events: context.events, target: nil)
         FileAPI(directory: context.projectDirectory).install(in: runtime)
+        if let processes = context.processes { ProcessAPI(processes: processes).install(in: runtime) }
         let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
         lockAPI?.install(in: runtime, step: context.step ?? context.point.rawValue)
         defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }

@@ -2,31 +2,45 @@ import Foundation
 
 /// `lander.net.request { unix = PATH | host = H, port = P, send = TEXT, timeout = SECONDS }`: connects,
 /// sends, and returns everything the other side writes until it closes the connection (a request-response
-/// exchange, e.g. HAProxy's runtime API). Raises on connection errors and timeouts.
+/// exchange, e.g. HAProxy's runtime API). Raises on connection errors and timeouts. `lander.net.probe`
+/// says whether a connection opens at all (true, or false and why).
 struct NetAPI {
     func install(in runtime: LuaRuntime) {
         runtime.register(
             "net.request",
             async: { arguments in
-                guard case .map(let options)? = arguments.first else {
-                    throw LuaArgumentError(
-                        position: 1, function: "lander.net.request",
-                        problem: "a table { unix = path } or { host = ..., port = ... } with send = text expected")
-                }
+                let (endpoint, options) = try Self.endpoint(arguments, function: "lander.net.request")
                 let send = options["send"]?.stringValue ?? ""
                 let timeout = options["timeout"]?.doubleValue ?? 10
-                let endpoint: Endpoint
-                if let path = options["unix"]?.stringValue {
-                    endpoint = .unix(path)
-                } else if let host = options["host"]?.stringValue, let port = options["port"]?.integerValue {
-                    endpoint = .tcp(host, UInt16(clamping: port))
-                } else {
-                    throw LuaArgumentError(
-                        position: 1, function: "lander.net.request", problem: "unix = path, or host and port, expected")
-                }
                 let reply = try await Self.exchange(endpoint, send: Array(send.utf8), timeout: timeout)
                 return [.string(String(decoding: reply, as: UTF8.self))]
             })
+        // lander.net.probe { host = H, port = P | unix = PATH, timeout = S }: whether a connection opens.
+        runtime.register(
+            "net.probe",
+            async: { arguments in
+                let (endpoint, options) = try Self.endpoint(arguments, function: "lander.net.probe")
+                let timeout = options["timeout"]?.doubleValue ?? 2
+                do {
+                    _ = try await Self.exchange(endpoint, send: [], timeout: timeout, probeOnly: true)
+                    return [.boolean(true)]
+                } catch {
+                    return [.boolean(false), .string("\(error)")]
+                }
+            })
+    }
+
+    private static func endpoint(_ arguments: [LuaValue], function: String) throws -> (Endpoint, [String: LuaValue]) {
+        guard case .map(let options)? = arguments.first else {
+            throw LuaArgumentError(
+                position: 1, function: function,
+                problem: "a table { unix = path } or { host = ..., port = ... } expected")
+        }
+        if let path = options["unix"]?.stringValue { return (.unix(path), options) }
+        if let host = options["host"]?.stringValue, let port = options["port"]?.integerValue {
+            return (.tcp(host, UInt16(clamping: port)), options)
+        }
+        throw LuaArgumentError(position: 1, function: function, problem: "unix = path, or host and port, expected")
     }
 
     enum Endpoint {
@@ -35,15 +49,22 @@ struct NetAPI {
     }
 
     /// Runs the blocking exchange on a Dispatch thread, never on the cooperative pool.
-    static func exchange(_ endpoint: Endpoint, send: [UInt8], timeout: Double) async throws -> [UInt8] {
+    static func exchange(_ endpoint: Endpoint, send: [UInt8], timeout: Double, probeOnly: Bool = false)
+        async throws -> [UInt8]
+    {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try blockingExchange(endpoint, send: send, timeout: timeout) })
+                continuation.resume(
+                    with: Result {
+                        try blockingExchange(endpoint, send: send, timeout: timeout, probeOnly: probeOnly)
+                    })
             }
         }
     }
 
-    private static func blockingExchange(_ endpoint: Endpoint, send: [UInt8], timeout: Double) throws -> [UInt8] {
+    private static func blockingExchange(
+        _ endpoint: Endpoint, send: [UInt8], timeout: Double, probeOnly: Bool = false
+    ) throws -> [UInt8] {
         let fd: Int32
         let name: String
         switch endpoint {
@@ -102,6 +123,7 @@ struct NetAPI {
             guard count > 0 else { throw HostFailure("\(name): write failed: \(String(cString: strerror(errno)))") }
             sent += count
         }
+        guard !probeOnly else { return [] }
         shutdown(fd, Int32(SHUT_WR))
         var reply: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
