@@ -42,10 +42,11 @@ extension Deployment {
             }
         }
         guard !order.isEmpty else { return true }
-        let failed = await withTaskGroup(of: String?.self) { group in
+        let failed = await withTaskGroup(of: (String?, [PackageDelivery.Outcome]).self) { group in
             for name in order {
                 let deliveries = perTarget[name] ?? []
                 group.addTask {
+                    var outcomes: [PackageDelivery.Outcome] = []
                     for (planned, target) in deliveries {
                         let delivery = PackageDelivery(
                             package: planned, target: target, connection: self.connect(target),
@@ -53,6 +54,7 @@ extension Deployment {
                         let label = "package \(planned.package.id) \(planned.package.version)"
                         do {
                             let outcome = try await delivery.run()
+                            outcomes.append(outcome)
                             let said: String
                             switch outcome {
                             case .present: said = "already here, nothing sent"
@@ -65,14 +67,34 @@ extension Deployment {
                         } catch {
                             let message = self.plan.secrets.mask("\(error)")
                             self.events(.log(level: "error", message: message, target: name))
-                            return "\(name): \(message)"
+                            return ("\(name): \(message)", outcomes)
                         }
                     }
-                    return nil
+                    return (nil, outcomes)
                 }
             }
             var failed: [String] = []
-            for await failure in group { if let failure { failed.append(failure) } }
+            var pushed = 0
+            var sent = 0
+            var pulled = 0
+            var present = 0
+            var reused = 0
+            for await (failure, outcomes) in group {
+                if let failure { failed.append(failure) }
+                for outcome in outcomes {
+                    switch outcome {
+                    case .pushed(let size): (pushed, sent) = (pushed + 1, sent + size)
+                    case .pulled: pulled += 1
+                    case .present: present += 1
+                    case .reused: reused += 1
+                    }
+                }
+            }
+            events(
+                .log(
+                    level: "info",
+                    message: "packages: \(pushed) pushed (\(Self.bytes(sent)) sent from here), \(pulled) pulled, "
+                        + "\(present) already present, \(reused) unpacked again", target: nil))
             return failed
         }
         guard failed.isEmpty else {

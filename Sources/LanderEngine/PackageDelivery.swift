@@ -46,9 +46,13 @@ struct PackageDelivery {
             mkdir -p .lander/packages
             if [ -d "$2" ] && [ -f "$1" ]; then cat "$1"; else echo; fi
             if [ -f "$3" ]; then echo kept; fi
-            """#, [marker, destination, staged], "checking what it holds")
+            for previous in .lander/packages/"$4"-*; do [ -f "$previous" ] && echo "basis $previous"; done
+            true
+            """#, [marker, destination, staged, resolved.id], "checking what it holds")
         let lines = held.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.first == wanted { return .present }
+        // The copy of an earlier version it keeps: only the difference needs to travel.
+        let basis = lines.first { $0.hasPrefix("basis ") }.map { String($0.dropFirst("basis ".count)) }
         let outcome: Outcome
         switch lines.contains("kept") ? nil : (target.acquisition.mode ?? .push) {
         case nil:
@@ -56,12 +60,10 @@ struct PackageDelivery {
         case .push:
             guard let cached else { throw PackageError("\(name): nothing acquired to push") }
             do {
-                try await connection.upload(cached, to: staged)
+                outcome = .pushed(try await connection.send(cached, to: staged, basis: basis))
             } catch {
                 throw PackageError("\(name): uploading to \(target.name) failed: \(error.message)")
             }
-            let size = (try? FileManager.default.attributesOfItem(atPath: cached)[.size] as? Int) ?? 0
-            outcome = .pushed(size)
         case .pull:
             outcome = .pulled(try await pull())
         }
@@ -75,7 +77,7 @@ struct PackageDelivery {
             case "$3" in
               tar.gz) tar -xzf "$1" -C "$2.new" --no-same-owner ;;
               zip) unzip -q "$1" -d "$2.new" ;;
-              *) cp "$1" "$2.new/$4" ;;
+              *) ln "$1" "$2.new/$4" 2>/dev/null || cp "$1" "$2.new/$4" ;;
             esac
             rm -rf "$2.old"
             if [ -e "$2" ]; then mv "$2" "$2.old"; fi

@@ -51,6 +51,47 @@ extension SSHConnection {
         try await scp([localPath, "\(endpoint.destination):\(remote)"])
     }
 
+    /// With a basis on the target: copies it to `path` there, then rsync sends only the differing blocks
+    /// over the master connection (`--inplace --no-whole-file`); without one, or when rsync fails, scp.
+    public func send(_ localPath: String, to path: String, basis: String?) async throws(TransportError) -> Int {
+        let remote = absolute(path)
+        guard let basis else {
+            try await upload(localPath, to: path)
+            return Self.size(of: localPath)
+        }
+        let prepared = try await run(
+            Command([
+                "sh", "-c", #"mkdir -p "$(dirname "$2")" && cp "$1" "$2" && command -v rsync"#, "sh",
+                absolute(basis), remote,
+            ]), options: RunOptions())
+        if prepared.succeeded, let sent = try? await rsync(localPath, remote) { return sent }
+        try await upload(localPath, to: path)
+        return Self.size(of: localPath)
+    }
+
+    /// rsync over the master; the bytes it sent (its `--stats`).
+    private func rsync(_ localPath: String, _ remote: String) async throws(TransportError) -> Int {
+        try await connect()
+        let shell = (["ssh"] + options()).map(Command.quoted).joined(separator: " ")
+        let argv = [
+            "rsync", "--inplace", "--no-whole-file", "--stats", "-t", "-e", shell, localPath,
+            "\(endpoint.destination):\(remote)",
+        ]
+        let process = try ProcessLauncher.start(
+            argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
+        let result = await withTaskCancellationHandler {
+            await process.wait()
+        } onCancel: {
+            process.stop(.cancelled, grace: stopGrace)
+        }
+        guard result.succeeded else {
+            throw TransportError(target: target, message: "rsync to \(remote) failed: \(result.stderr)")
+        }
+        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("Total bytes sent:") } ?? ""
+        let digits = line.dropFirst("Total bytes sent:".count).filter(\.isNumber)
+        return Int(digits) ?? Self.size(of: localPath)
+    }
+
     public func download(_ path: String, to localPath: String) async throws(TransportError) {
         try? FileManager.default.createDirectory(
             atPath: (localPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Runs commands on one target: the engine's only way to reach a machine.
 public protocol TargetConnection: Sendable {
     /// The target's name.
@@ -10,6 +12,9 @@ public protocol TargetConnection: Sendable {
     func upload(_ localPath: String, to path: String) async throws(TransportError)
     /// Copies a file or directory from the target (a relative path is under the target's root), modes kept.
     func download(_ path: String, to localPath: String) async throws(TransportError)
+    /// Puts a local file on the target at `path`; with `basis` (a file already on the target, e.g. the
+    /// previous version) only what differs from it needs to travel. Returns the bytes sent.
+    func send(_ localPath: String, to path: String, basis: String?) async throws(TransportError) -> Int
     /// Releases what the connection holds (an SSH master); called once when the deployment ends.
     func close() async
 }
@@ -22,4 +27,18 @@ public protocol BackgroundCommand: Sendable {
     var isRunning: Bool { get }
     /// Stops it (its whole process group: SIGTERM, then SIGKILL after `grace`) and returns how it ended.
     func close(grace: Duration) async -> CommandResult
+}
+
+extension TargetConnection {
+    /// Sends the whole file (transports without a delta transfer); the file's size.
+    public func send(_ localPath: String, to path: String, basis: String?) async throws(TransportError) -> Int {
+        try await upload(localPath, to: path)
+        return Self.size(of: localPath)
+    }
+
+    /// A local file's size in bytes (0 when unreadable).
+    static func size(of path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
 }

@@ -14,7 +14,7 @@ import Testing
     /// Writes lander.yml (with `TARGETS` replaced by the sshd targets) into a fresh directory and deploys it.
     static func deploy(
         _ yaml: String, targets: SSHTargets, plugins: [String: String] = [:], version: String = "1.0.0",
-        packages: [ResolvedPackage] = [], directory: URL? = nil,
+        packages: [ResolvedPackage] = [], directory: URL? = nil, onEvent: @escaping EventSink = { _ in },
         whileRunning: (@Sendable (_Concurrency.Task<DeploymentReport, Never>) async -> Void)? = nil
     ) async throws -> (DeploymentReport, URL) {
         let directory = directory ?? targets.directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
@@ -41,7 +41,7 @@ import Testing
         let deployment = Deployment(
             plan: plan, scripts: scripts, sessionGrace: .milliseconds(500),
             connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
-            disconnect: { await pool.closeAll() }, events: { _ in })
+            disconnect: { await pool.closeAll() }, events: onEvent)
         let task = _Concurrency.Task { await deployment.run() }
         if let whileRunning { await whileRunning(task) }
         return (await task.value, directory)

@@ -1,6 +1,7 @@
 import Foundation
 import LanderEngine
 import LanderModel
+import Synchronization
 import Testing
 
 /// Packages pushed over SSH: through each target's one connection, before any step, and not again.
@@ -58,6 +59,57 @@ import Testing
         #expect(again.outcome == .succeeded)
         for target in targets.targets {
             #expect(FileManager.default.fileExists(atPath: target.root + "/packages/app/sentinel"), "\(target.name)")
+        }
+    }
+
+    @Test func aNewVersionTravelsAsItsDifferenceFromTheOneTheTargetKeeps() async throws {
+        let targets = try await SSHTargets.start(2)
+        let directory = targets.directory.appendingPathComponent("project")
+        var bytes = [UInt8](repeating: 0, count: 4_000_000)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        func publish(_ version: String) throws -> ResolvedPackage {
+            let folder = directory.appendingPathComponent("feed/blob/\(version)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let path = folder.appendingPathComponent("blob.bin").path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return ResolvedPackage(
+                id: "blob", version: version, file: "blob.bin", sha256: try PackageCacheHash.of(path),
+                feed: directory.appendingPathComponent("feed").path)
+        }
+        let first = try publish("1")
+        for index in 2_000_000..<2_040_000 { bytes[index] ^= 0xff }  // 1% of the file changes
+        let second = try publish("2")
+        let yaml = """
+            project: shop
+            packages:
+              - { id: blob, feed: feed, unpack: file }
+            environments:
+              test:
+                ssh: { config: CONFIG }
+                targets:
+            \(SSHDeploymentTests.targetsYAML(targets, roles: [:]))
+            steps:
+              - { name: check, on: a, run: [sh, -c, "sha256sum packages/blob/blob.bin > seen"] }
+            """
+        let (one, _) = try await SSHDeploymentTests.deploy(
+            yaml, targets: targets, packages: [first], directory: directory)
+        #expect(one.outcome == .succeeded, "\(one.error ?? "")")
+        let logs = Mutex<[String]>([])
+        let (two, _) = try await SSHDeploymentTests.deploy(
+            yaml, targets: targets, packages: [second], directory: directory,
+            onEvent: { event in
+                if case .log(_, let message, _) = event { logs.withLock { $0.append(message) } }
+            })
+        #expect(two.outcome == .succeeded, "\(two.error ?? "")")
+        let summary = logs.withLock { $0 }.first { $0.hasPrefix("packages:") } ?? ""
+        // 2 targets × 40 kB changed: well under a tenth of the 2 × 4 MB a full push sends.
+        let sent = summary.split(separator: "(").dropFirst().first?.split(separator: " ").first.flatMap { Double($0) }
+        #expect(
+            summary.contains("2 pushed") && (summary.contains(" kB sent") || summary.contains(" B sent")), "\(summary)")
+        #expect((sent ?? .infinity) < 800, "\(summary)")
+        for target in targets.targets.prefix(2) {
+            let seen = try String(contentsOfFile: target.root + "/seen", encoding: .utf8)
+            #expect(seen.hasPrefix(second.sha256), "\(target.name) holds exactly version 2")
         }
     }
 }
