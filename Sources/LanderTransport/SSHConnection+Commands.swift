@@ -69,12 +69,13 @@ extension SSHConnection {
         return Self.size(of: localPath)
     }
 
-    /// rsync over the master; the bytes it sent (its `--stats`).
+    /// rsync over the master; the bytes it sent (its `--stats`). `--ignore-times`: the basis is another
+    /// version, whatever its size and time say (the two can match to the second).
     private func rsync(_ localPath: String, _ remote: String) async throws(TransportError) -> Int {
         try await connect()
         let shell = (["ssh"] + options()).map(Command.quoted).joined(separator: " ")
         let argv = [
-            "rsync", "--inplace", "--no-whole-file", "--stats", "-t", "-e", shell, localPath,
+            "rsync", "--inplace", "--no-whole-file", "--ignore-times", "--stats", "-t", "-e", shell, localPath,
             "\(endpoint.destination):\(remote)",
         ]
         let process = try ProcessLauncher.start(
