@@ -78,13 +78,7 @@ extension SSHConnection {
             "rsync", "--inplace", "--no-whole-file", "--ignore-times", "--stats", "-t", "-e", shell, localPath,
             "\(endpoint.destination):\(remote)",
         ]
-        let process = try ProcessLauncher.start(
-            argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
-        let result = await withTaskCancellationHandler {
-            await process.wait()
-        } onCancel: {
-            process.stop(.cancelled, grace: stopGrace)
-        }
+        let result = try await runHere(argv)
         guard result.succeeded else {
             throw TransportError(target: target, message: "rsync to \(remote) failed: \(result.stderr)")
         }
@@ -245,17 +239,21 @@ extension SSHConnection {
 
     private func scp(_ paths: [String]) async throws(TransportError) {
         try await connect()
-        let argv = ["scp", "-q", "-p", "-r"] + options(forScp: true) + paths
-        let process = try ProcessLauncher.start(
-            argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
-        let result = await withTaskCancellationHandler {
-            await process.wait()
-        } onCancel: {
-            process.stop(.cancelled, grace: stopGrace)
-        }
+        let result = try await runHere(["scp", "-q", "-p", "-r"] + options(forScp: true) + paths)
         guard result.succeeded else {
             throw TransportError(
                 target: target, message: "copying \(paths.joined(separator: " → ")) failed: \(result.stderr)")
+        }
+    }
+
+    /// Runs a program on this machine (scp, rsync) to its end; cancellation stops it.
+    private func runHere(_ argv: [String]) async throws(TransportError) -> CommandResult {
+        let process = try ProcessLauncher.start(
+            argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
+        return await withTaskCancellationHandler {
+            await process.wait()
+        } onCancel: {
+            process.stop(.cancelled, grace: stopGrace)
         }
     }
 

@@ -146,21 +146,10 @@ import Testing
 
     @Test func anUnreachableTargetIsReportedAsSuch() async throws {
         let targets = try await SSHTargets.start(1)
-        // A port bound here but never listening refuses connections, and no other test's sshd can take it
-        // (a stopped sshd's port could be reused by one starting in parallel).
-        let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(held) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(held, $0, length) == 0 && getsockname(held, $0, &length) == 0
-            }
-        }
-        try #require(bound)
-        let connection = targets.connection("t1", options: ["Port": "\(UInt16(bigEndian: address.sin_port))"])
+        // A port held here refuses connections, and no test's sshd starting in parallel can take it (as it
+        // could a stopped sshd's port).
+        let held = try HeldPort()
+        let connection = targets.connection("t1", options: ["Port": "\(held.port)"])
         let error = await #expect(throws: TransportError.self) {
             try await connection.run(Command(["true"]), options: RunOptions())
         }

@@ -6,6 +6,22 @@ import Testing
 
 /// Packages pushed over SSH: through each target's one connection, before any step, and not again.
 @Suite struct SSHPackageTests {
+    /// A project with one package on every target and one step (a shell line) after it.
+    static func yaml(_ targets: SSHTargets, package: String, step: String) -> String {
+        """
+        project: shop
+        packages:
+          - \(package)
+        environments:
+          test:
+            ssh: { config: CONFIG }
+            targets:
+        \(SSHDeploymentTests.targetsYAML(targets, roles: [:]))
+        steps:
+          - { name: step, on: a, run: [sh, -c, "\(step)"] }
+        """
+    }
+
     /// `feed/app/1.0.0/app-1.0.0.tar.gz` (a README saying `readme`) under `directory`, resolved.
     static func feed(in directory: URL, readme: String) async throws -> ResolvedPackage {
         let version = directory.appendingPathComponent("feed/app/1.0.0")
@@ -27,18 +43,7 @@ import Testing
         let directory = targets.directory.appendingPathComponent("project")
         let package = try await Self.feed(in: directory, readme: "over ssh\n")
         let hash = package.sha256
-        let yaml = """
-            project: shop
-            packages:
-              - { id: app, feed: feed }
-            environments:
-              test:
-                ssh: { config: CONFIG }
-                targets:
-            \(SSHDeploymentTests.targetsYAML(targets, roles: [:]))
-            steps:
-              - { name: read, on: a, run: [sh, -c, "cat packages/app/README > seen"] }
-            """
+        let yaml = Self.yaml(targets, package: "{ id: app, feed: feed }", step: "cat packages/app/README > seen")
         let (report, _) = try await SSHDeploymentTests.deploy(
             yaml, targets: targets, packages: [package], directory: directory)
         #expect(report.outcome == .succeeded, "\(report.error ?? "")")
@@ -79,18 +84,8 @@ import Testing
         let first = try publish("1")
         for index in 2_000_000..<2_040_000 { bytes[index] ^= 0xff }  // 1% of the file changes
         let second = try publish("2")
-        let yaml = """
-            project: shop
-            packages:
-              - { id: blob, feed: feed, unpack: file }
-            environments:
-              test:
-                ssh: { config: CONFIG }
-                targets:
-            \(SSHDeploymentTests.targetsYAML(targets, roles: [:]))
-            steps:
-              - { name: check, on: a, run: [sh, -c, "sha256sum packages/blob/blob.bin > seen"] }
-            """
+        let yaml = Self.yaml(
+            targets, package: "{ id: blob, feed: feed, unpack: file }", step: "sha256sum packages/blob/blob.bin > seen")
         let (one, _) = try await SSHDeploymentTests.deploy(
             yaml, targets: targets, packages: [first], directory: directory)
         #expect(one.outcome == .succeeded, "\(one.error ?? "")")

@@ -120,3 +120,38 @@ func runs(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
     return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
 }
+
+/// A port on 127.0.0.1 bound here and never listened on: connections to it are refused, and no other
+/// process can take it while this holds it.
+final class HeldPort {
+    let port: Int
+    private let fd: Int32
+    private var held = true
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw CocoaError(.fileWriteUnknown)
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Lets the port go (for a program about to listen on it).
+    func release() {
+        if held { close(fd) }
+        held = false
+    }
+
+    deinit { release() }
+}

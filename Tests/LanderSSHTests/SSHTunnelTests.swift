@@ -6,21 +6,11 @@ import Testing
 /// The `ssh-tunnel` plugin: targets reachable only through ports a bastion forwards, opened in
 /// `pre_upload` before packages go out, closed in `finally`.
 @Suite struct SSHTunnelTests {
-    /// A port on 127.0.0.1 nothing listens on.
+    /// A port on 127.0.0.1 nothing listens on (for the tunnel to take).
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw CocoaError(.fileWriteUnknown) }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let held = try HeldPort()
+        held.release()
+        return held.port
     }
 
     /// Whether something accepts connections on a local port.
