@@ -80,6 +80,9 @@ struct ShowCommand: AsyncParsableCommand {
             printOutput("  ended    \(shortTime(finished)) (\(seconds(finished.timeIntervalSince(record.startedAt))))")
         }
         if let note = record.note { printOutput("  note     \(note)") }
+        for package in record.packages {
+            printOutput("  package  \(package.id) \(package.version) (\(package.file), sha256 \(package.sha256))")
+        }
         var current = ""
         for step in steps {
             let label = step.step == step.task ? step.step : "\(step.step)/\(step.task)"

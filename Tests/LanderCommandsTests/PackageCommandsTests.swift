@@ -105,6 +105,10 @@ import Testing
         #expect(deployed.status == 0, "\(deployed.stdout)\(deployed.stderr)")
         let readme = scratch.url.appendingPathComponent("shop/.lander/targets/prod/web-1/packages/app/README")
         #expect(try String(contentsOf: readme, encoding: .utf8) == "app 1.10.0\n")
+        let history = try await Lander.run(["history", "-f", file, "--json"])
+        let records = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]]
+        let shown = try await Lander.run(["show", try #require(records?.first?["id"] as? String), "-f", file])
+        #expect(shown.stdout.contains("package  app 1.10.0 (app-1.10.0.tar.gz, sha256 "), "\(shown.stdout)")
 
         // The feed's file changes under the release: the download no longer matches its recorded hash.
         let created8 = try await Lander.run(["release", "create", "8", "-f", file, "--package", "app=1.11.0"])
