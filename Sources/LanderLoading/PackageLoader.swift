@@ -64,6 +64,11 @@ enum PackageLoader {
                     spec.roles = reader.strings(roles, "on of package '\(id)'") ?? []
                 }
             }
+            if let other = result.first(where: { $0.destination == spec.destination }) {
+                reader.report(
+                    "packages '\(other.id)' and '\(id)' both unpack to \(spec.destination)", at: item,
+                    hint: "give one of them destination: DIRECTORY")
+            }
             result.append(spec)
         }
         return result

@@ -43,6 +43,8 @@ import Testing
               - { id: app, feed: ./feed, unpack: rar }
               - { id: web, feed: ./feed, destination: ../../etc }
               - { id: "../x", feed: ./feed }
+              - { id: one, feed: ./feed, destination: shared }
+              - { id: two, feed: ./feed, destination: shared }
             environments:
               prod:
                 acquisition: carrier-pigeon
@@ -59,6 +61,7 @@ import Testing
         #expect(found.contains { $0.contains("destination of package 'web' must stay inside the target's root") })
         #expect(found.contains { $0.contains("package id '../x' may hold only") })
         #expect(found.contains { $0.contains("unknown acquisition: 'carrier-pigeon'") })
+        #expect(found.contains { $0.contains("packages 'one' and 'two' both unpack to shared") })
         #expect(found.contains { $0.contains("mirror of environment 'prod' must be an http(s):// URL") })
     }
 }
