@@ -121,6 +121,12 @@ final class Reporter: Sendable {
                 var state = "\(outcome.word) \(duration.formatted)"
                 if case .failed(let message) = outcome { state += ": \(message)" }
                 board.set(target, task: label(step, task), state: state, finished: true)
+            case .targetState(let step, let target, let state, let detail):
+                // A rolling target's row shows where it is; it leaves the board back in the pool (or out).
+                let ended = ["in_pool", "left_out", "skipped", "stopped"].contains(state)
+                board.set(
+                    target, task: "\(step) rollout", state: state + (detail.map { ": \($0)" } ?? ""), finished: ended,
+                    succeeded: state == "in_pool")
             case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log, .stepStarted, .waitingForLock:
                 if let line = plainLine(event) { board.commit(line) }
                 return
@@ -145,9 +151,9 @@ private struct Board {
     var lastDraw = ContinuousClock.now - .seconds(1)
     let limit = 20
 
-    mutating func set(_ target: String, task: String, state: String, finished: Bool) {
+    mutating func set(_ target: String, task: String, state: String, finished: Bool, succeeded: Bool? = nil) {
         let key = target + "\u{0}" + task
-        let mark = finished ? (state.hasPrefix("ok") ? "✔" : "✘") : "…"
+        let mark = finished ? ((succeeded ?? state.hasPrefix("ok")) ? "✔" : "✘") : "…"
         let row = Row(key: key, text: "  \(mark) \(target)  \(task)  \(state)", finished: finished)
         if let position = index[key] {
             rows[position] = row
