@@ -8,7 +8,7 @@ struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Record releases: a version and the exact packages (with hashes) it deploys.",
-        subcommands: [ReleaseCreateCommand.self])
+        subcommands: [ReleaseCreateCommand.self, ReleaseListCommand.self])
 }
 
 /// `lander release create VERSION`.
@@ -42,6 +42,42 @@ struct ReleaseCreateCommand: AsyncParsableCommand {
         printOutput("release \(loaded.name) \(version)")
         for package in resolved {
             printOutput("  \(package.id) \(package.version)  \(package.file)  sha256 \(package.sha256)")
+        }
+    }
+}
+
+/// `lander release list`.
+struct ReleaseListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "The releases recorded for the project, newest first, with their packages.")
+
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "At most this many.")
+    var limit = 20
+
+    @Flag(help: "One JSON array, for tools.")
+    var json = false
+
+    func run() async throws {
+        let loaded = try project.load()
+        let state = try store.open(projectDirectory: project.directory)
+        let releases: [ReleaseRecord]
+        do {
+            releases = try state.releases(project: loaded.name, limit: limit)
+        } catch {
+            throw refuse(error)
+        }
+        if json { return printOutput(jsonText(releases)) }
+        if releases.isEmpty {
+            printOutput("no releases of \(loaded.name) are recorded; `lander release create VERSION` records one")
+        }
+        for release in releases {
+            let packages = release.packages.map { "\($0.id) \($0.version)" }.joined(separator: ", ")
+            printOutput(
+                "\(release.version)  \(shortTime(release.createdAt))  by \(release.createdBy)"
+                    + (packages.isEmpty ? "" : "  \(packages)"))
         }
     }
 }

@@ -55,6 +55,15 @@ public struct LogRecord: Sendable, Codable {
     public var line: String
 }
 
+/// A release `lander release create` recorded.
+public struct ReleaseRecord: Sendable, Codable {
+    public var version: String
+    /// Its exact packages and hashes.
+    public var packages: [ResolvedPackage]
+    public var createdAt: Date
+    public var createdBy: String
+}
+
 /// A target's move in a rolling step (in_pool → draining → deploying → verifying → in_pool, …).
 public struct RolloutRecord: Sendable, Codable {
     public var at: Date
@@ -218,6 +227,22 @@ extension StateStore {
                     VALUES (?, ?, ?, '{}', ?, ?)
                     """,
                 arguments: [project, version, json(packages), Date().timeIntervalSince1970, NSUserName()])
+        }
+    }
+
+    /// The releases `lander release create` recorded for a project, newest first.
+    public func releases(project: String, limit: Int = 50) throws(StoreError) -> [ReleaseRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT version, packages, created_at, created_by FROM release
+                    WHERE project = ? AND created_by IS NOT NULL ORDER BY id DESC LIMIT ?
+                    """, arguments: [project, limit])
+        }.map { row in
+            ReleaseRecord(
+                version: row["version"], packages: (try? decode([ResolvedPackage].self, row["packages"])) ?? [],
+                createdAt: Date(timeIntervalSince1970: row["created_at"]), createdBy: row["created_by"] ?? "")
         }
     }
 

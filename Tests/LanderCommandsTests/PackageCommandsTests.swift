@@ -113,6 +113,10 @@ import Testing
         // The feed's file changes under the release: the download no longer matches its recorded hash.
         let created8 = try await Lander.run(["release", "create", "8", "-f", file, "--package", "app=1.11.0"])
         #expect(created8.status == 0)
+        let listed = try await Lander.run(["release", "list", "-f", file])
+        let lines = listed.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].hasPrefix("8  ") && lines[0].hasSuffix("app 1.11.0"), "\(listed.stdout)")
+        #expect(lines.count == 2 && lines[1].hasPrefix("7  ") && lines[1].hasSuffix("app 1.10.0"), "\(listed.stdout)")
         _ = try await Self.publish(scratch, "1.11.0", readme: "tampered\n")
         let corrupted = try await Lander.run(["deploy", "-f", file, "-e", "prod", "--release", "8", "--plain"])
         #expect(corrupted.status == 1)
