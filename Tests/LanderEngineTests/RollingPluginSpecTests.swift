@@ -227,6 +227,25 @@ import Testing
         }
     }
 
+    @Test func aResumedRolloutPutsFinishedTargetsBackWithoutRunningThemAgain() async throws {
+        // The run before was killed with app-1 done and app-2 drained mid-task: resuming drains, verifies and
+        // puts back app-1 without running its task again, and runs app-2's.
+        let project = try Self.project(
+            rolling: "{ precheck: ledger, drain: ledger, verify: none, settle: 0s }",
+            targets: ["app-1": "{}", "app-2": "{}"], run: "[touch, ran]", plugins: ["ledger/init.lua": Self.ledger])
+        let finished = ResumePoint(finished: [
+            TargetStepKey(step: "roll", task: "roll", target: "app-1"): (outcome: .succeeded, outputs: [:])
+        ])
+        let run = try await project.deploy(resume: finished)
+        #expect(run.report.outcome == .succeeded, "\(run.report.error ?? "")")
+        #expect(project.read(".lander/targets/test/app-1/ran") == nil, "app-1 finished before: not run again")
+        #expect(project.read(".lander/targets/test/app-2/ran") != nil)
+        for target in ["app-1", "app-2"] {
+            #expect(run.states(target).last == "in_pool", "\(target): \(run.states(target))")
+            #expect(run.logs.contains("undrain \(target)"), "\(run.logs)")
+        }
+    }
+
     @Test func aTaskCanRollOnItsOwnBesideAnotherTask() async throws {
         let project = try TestProject(
             yaml: """

@@ -69,7 +69,7 @@ struct TestProject {
     /// Plans and runs a deployment; `whileRunning` gets the task to cancel it.
     func deploy(
         _ environment: String = "test", version: String = "1.0.0", env: [String: String] = [:],
-        packages: [ResolvedPackage] = [],
+        packages: [ResolvedPackage] = [], resume: ResumePoint = ResumePoint(),
         whileRunning: (@Sendable (_Concurrency.Task<DeploymentReport, Never>) async -> Void)? = nil
     ) async throws -> Run {
         let plan = try await plan(environment, version: version, env: env, packages: packages)
@@ -81,7 +81,7 @@ struct TestProject {
                 var transport = LocalTransport(target: target.name, root: target.root, environment: base)
                 transport.stopGrace = .milliseconds(500)
                 return transport
-            }, events: { events.add($0) })
+            }, resume: resume, events: { events.add($0) })
         let task = _Concurrency.Task { await deployment.run() }
         if let whileRunning { await whileRunning(task) }
         return Run(report: await task.value, events: events.all, project: self)
