@@ -162,6 +162,8 @@ extension Deployment {
             "LANDER_PROJECT": plan.project, "LANDER_ENVIRONMENT": plan.environment,
             "LANDER_RELEASE": plan.release.version, "LANDER_TARGET": target.name, "LANDER_ROOT": target.root,
             "LANDER_STEP": step, "LANDER_DEPLOYMENT": id,
+            // Names this task run, so a resumed deployment can stop what an interrupted one left running.
+            "LANDER_RUN": Self.runKey(id, step: step, task: task.name, target: target.name),
         ]
         let work: PlannedTarget.Work
         do throws(ExpressionError) {

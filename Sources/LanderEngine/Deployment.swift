@@ -155,6 +155,7 @@ public final class Deployment: Sendable {
 
     private func runSteps() async {
         await stopLeftoverSessions()
+        await stopLeftoverCommands()
         // Packages first: acquired once, then on every target, before any step runs.
         guard await runHooks(.preAcquire) else { return }
         guard let cached = await acquirePackages() else {
@@ -282,6 +283,63 @@ extension RunCondition {
 extension Deployment {
     /// Stops the sessions an interrupted run of this deployment left open: each process group whose
     /// leader still carries this deployment's id in its environment (so a reused pid is never hit).
+    /// `LANDER_RUN` of a task run: `<deployment>/<step>/<task>/<target>`.
+    static func runKey(_ id: String, step: String, task: String, target: String) -> String {
+        "\(id)/\(step)/\(task)/\(target)"
+    }
+
+    /// Stops what the interrupted run left running of its *unfinished* task runs: every process group whose
+    /// leader carries `LANDER_RUN=<this deployment>/…/<target>` of a run that did not finish (its command, and
+    /// what that command detached), so a resumed task never runs beside its earlier copy. Services that
+    /// finished task runs started keep running.
+    func stopLeftoverCommands() async {
+        guard resume.interrupted else { return }
+        let script = #"""
+            prefix=$1; target=$2; shift 2; found=""
+            for d in /proc/[0-9]*; do
+              p=${d#/proc/}
+              g=$(sed 's/.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f3)
+              [ "$g" = "$p" ] || continue
+              v=$(tr '\0' '\n' < "$d/environ" 2>/dev/null | grep '^LANDER_RUN=' | head -n 1)
+              v=${v#LANDER_RUN=}
+              case "$v" in "$prefix"*"/$target") ;; *) continue ;; esac
+              done_before=""
+              for key in "$@"; do [ "$v" = "$key" ] && done_before=1; done
+              [ -z "$done_before" ] && found="$found $g"
+            done
+            [ -n "$found" ] || exit 0
+            for g in $found; do kill -TERM -- "-$g" 2>/dev/null; done
+            i=0
+            while [ $i -lt 30 ]; do
+              alive=""; for g in $found; do kill -0 -- "-$g" 2>/dev/null && alive=1; done
+              [ -n "$alive" ] || break
+              sleep 0.1; i=$((i+1))
+            done
+            for g in $found; do kill -KILL -- "-$g" 2>/dev/null; done
+            echo "stopped$found"
+            """#
+        await withTaskGroup(of: Void.self) { group in
+            for target in plan.targets {
+                let finished = resume.finished.keys.filter { $0.target == target.name }.map {
+                    Self.runKey(id, step: $0.step, task: $0.task, target: $0.target)
+                }
+                group.addTask {
+                    let argv = ["sh", "-c", script, "-", self.id + "/", target.name] + finished
+                    let result = try? await self.connect(target).run(
+                        Command(argv), options: RunOptions(timeout: .seconds(30)))
+                    guard let line = result?.stdout.split(separator: "\n").first(where: { $0.hasPrefix("stopped") })
+                    else { return }
+                    let groups = line.dropFirst("stopped".count).split(separator: " ").joined(separator: ", ")
+                    self.events(
+                        .log(
+                            level: "warn",
+                            message: "stopped what the interrupted run left running of its unfinished tasks "
+                                + "(process groups \(groups))", target: target.name))
+                }
+            }
+        }
+    }
+
     func stopLeftoverSessions() async {
         guard !resume.sessions.isEmpty else { return }
         let script = #"""

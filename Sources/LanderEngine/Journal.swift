@@ -30,6 +30,8 @@ public struct ResumePoint: Sendable {
     public var finished: [TargetStepKey: (outcome: TargetOutcome, outputs: [String: ConfigValue])]
     /// Sessions the interrupted run opened and never closed: stopped before the resumed run starts.
     public var sessions: [(target: String, name: String, pid: Int32)]
+    /// Whether this continues an interrupted run (whose commands may still be running on the targets).
+    public var interrupted = false
 
     /// Creates a resume point.
     public init(

@@ -306,6 +306,7 @@ extension StateStore {
                     """, arguments: [id])
         }
         var point = ResumePoint()
+        point.interrupted = true
         for row in rows {
             let outcome: TargetOutcome =
                 switch row["status"] as String {

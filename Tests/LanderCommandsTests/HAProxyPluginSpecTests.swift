@@ -7,7 +7,7 @@ extension RollingTests {
     /// step restarts each one's backend serving `serves`.
     static func haproxyProject(
         _ fleet: RollingFleet, rolling: String, targets: [(String, Int, String)],
-        serves: String = "{{release.version}}"
+        serves: String = "{{release.version}}", run: String? = nil
     ) throws -> String {
         let list = targets.map { name, index, variables in
             "      \(name): { root: \(fleet.target(index).path), roles: [app], variables: "
@@ -24,7 +24,7 @@ extension RollingTests {
               - name: restart
                 on: app
                 rolling: \(rolling)
-                run: [\(RollingFleet.fixtures.appendingPathComponent("restart.sh").path), "{{server}}", "{{port}}", "\(serves)"]
+                run: \(run ?? "[\(RollingFleet.fixtures.appendingPathComponent("restart.sh").path), \"{{server}}\", \"{{port}}\", \"\(serves)\"]")
             """
         let file = fleet.directory.appendingPathComponent("lander.yml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)

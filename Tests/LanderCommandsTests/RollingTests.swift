@@ -83,6 +83,56 @@ import Testing
         print("rolling: \(served.ok) requests served, \(served.failed) failed")
     }
 
+    @Test func aKilledRolloutLeavesItsTargetDrainedAndResumeFinishesIt() async throws {
+        let fleet = try await RollingFleet(count: 4, version: "v1")
+        defer { fleet.stop() }
+        let restart = RollingFleet.fixtures.appendingPathComponent("restart.sh").path
+        let targets = fleet.backendPorts.indices.map { ("t\($0 + 1)", $0, ", haproxy_server: s\($0 + 1)") }
+        // Each restart first says it started, then takes a second: time to kill lander in the middle.
+        let file = try Self.haproxyProject(
+            fleet, rolling: "{ batch: 1, drain: \(Self.drain(fleet)), precheck: none, verify: none, settle: 0s }",
+            targets: targets,
+            run:
+                #"[sh, -c, "touch started; sleep 1; exec \"$0\" \"$1\" \"$2\" \"$3\"", "\#(restart)", "{{server}}", "{{port}}", "{{release.version}}"]"#
+        )
+        let load = LoadGenerator(port: fleet.frontendPort)
+        let process = try StoreCommandsTests.start(["deploy", "-f", file, "-e", "prod", "--version", "v2"])
+        try await StoreCommandsTests.waitFor(fleet.target(1).appendingPathComponent("started").path)
+        kill(process.processIdentifier, SIGKILL)
+        _ = await waitForExit(process)
+        let states = try await fleet.states()
+        #expect(states["s2"] == "MAINT", "the target being changed stays out of the pool: \(states)")
+        #expect(states["s3"]?.hasPrefix("UP") == true && states["s4"]?.hasPrefix("UP") == true)
+
+        let history = try await Lander.run(["history", "-f", file, "--json"])
+        let records = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]]
+        let id = try #require(records?.first?["id"] as? String)
+        let resumed = try await Lander.run(["resume", id, "-f", file, "--plain"], timeout: .seconds(120))
+        let served = await load.stop()
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(try await fleet.upServers() == 4, "every server back in the pool")
+        for index in 0..<4 { #expect(await fleet.version(index) == "v2", "t\(index + 1)") }
+        #expect(served.failed == 0, "a killed orchestrator cost no request: \(served.failures)")
+        // The restart the killed run had started on t2 was stopped before the resumed run restarted t2 itself
+        // (one backend serves t2's port, not two racing copies); t1's service, which a finished task started,
+        // kept running.
+        #expect(resumed.stdout.contains("stopped what the interrupted run left running"), "\(resumed.stdout)")
+        #expect(Self.processes(containing: "backend.py s2 \(fleet.backendPorts[1])") == 1)
+        #expect(Self.processes(containing: "backend.py s1 \(fleet.backendPorts[0])") == 1)
+    }
+
+    /// How many processes have `text` in their command line.
+    static func processes(containing text: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard Int(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+                return false
+            }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(text) && !line.contains("pgrep")
+        }.count
+    }
+
     @Test func withoutDrainingTheSameRestartDropsRequests() async throws {
         let fleet = try await RollingFleet(count: 4, version: "v1")
         defer { fleet.stop() }
