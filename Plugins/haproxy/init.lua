@@ -64,48 +64,48 @@ local function wait_until(seconds, what, ready)
   if not ready() then error("haproxy: " .. what .. " within " .. seconds .. "s", 0) end
 end
 
-function M.drain(ctx, opts)
-  local backend, server = names(ctx, opts)
-  command(opts, string.format("set server %s/%s state drain", backend, server))
-  wait_until(opts.drain_timeout or 60, "sessions of " .. server .. " did not drain", function()
+local function set_state(opts, backend, server, state)
+  command(opts, string.format("set server %s/%s state %s", backend, server, state))
+end
+
+--- Stops new requests to the server and waits (up to drain_timeout) until its sessions end: true, or false
+--- and why.
+local function drain_sessions(opts, backend, server)
+  set_state(opts, backend, server, "drain")
+  return pcall(wait_until, opts.drain_timeout or 60, "sessions of " .. server .. " did not drain", function()
     return tonumber(stat(opts, backend, server).scur) == 0
   end)
-  command(opts, string.format("set server %s/%s state maint", backend, server))
+end
+
+function M.drain(ctx, opts)
+  local backend, server = names(ctx, opts)
+  local drained, why = drain_sessions(opts, backend, server)
+  if not drained then error(why, 0) end
+  set_state(opts, backend, server, "maint")
   lander.log.info(string.format("%s/%s drained and in maintenance", backend, server))
 end
 
 function M.undrain(ctx, opts)
   local backend, server = names(ctx, opts)
-  command(opts, string.format("set server %s/%s state ready", backend, server))
+  set_state(opts, backend, server, "ready")
   wait_until(opts.up_timeout or 30, server .. " did not come UP", function()
     return stat(opts, backend, server).status:match("^UP") ~= nil
   end)
 end
 
 function M.stop_target(ctx, opts)
-  -- Gracefully: no new requests, those in flight finish (up to drain_timeout), then maintenance.
+  -- Gracefully: no new requests, those in flight finish (up to drain_timeout), then maintenance regardless.
   local backend, server = names(ctx, opts)
-  command(opts, string.format("set server %s/%s state drain", backend, server))
-  local drained = pcall(wait_until, opts.drain_timeout or 60, "", function()
-    return tonumber(stat(opts, backend, server).scur) == 0
-  end)
-  command(opts, string.format("set server %s/%s state maint", backend, server))
-  if not drained then
+  if not drain_sessions(opts, backend, server) then
     lander.log.warn(string.format("%s/%s still had sessions after %ss; put in maintenance anyway", backend, server,
       tostring(opts.drain_timeout or 60)))
   end
+  set_state(opts, backend, server, "maint")
   lander.log.info(string.format("%s/%s stopped: in maintenance", backend, server))
-end
-
---- The server's state as HAProxy reports it (`UP`, `MAINT`, `DRAIN`, …) and its current sessions.
-function M.state(ctx, opts)
-  local backend, server = names(ctx, opts)
-  local row = stat(opts, backend, server)
-  return { status = row.status, sessions = tonumber(row.scur) }
 end
 
 return lander.plugin {
   name = "haproxy",
-  drain = M.drain, undrain = M.undrain, stop_target = M.stop_target, state = M.state,
+  drain = M.drain, undrain = M.undrain, stop_target = M.stop_target,
   hooks = { drain = M.drain, undrain = M.undrain, stop_target = M.stop_target },
 }

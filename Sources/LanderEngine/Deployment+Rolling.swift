@@ -150,7 +150,6 @@ extension Deployment {
     private func verifyFleet(_ step: PlannedStep, _ targets: [PlannedTarget], policy: RollingPolicy) async {
         guard let binding = policy.verifyFleet, !_Concurrency.Task.isCancelled else { return }
         let expected = plan.release.version
-        let versions = Mutex<[String: String]>([:])
         let unchecked = Mutex<[String]>([])
         let failures = await each(targets) { target in
             let served = try await self.rollingHook(.verifyFleet, binding, target, step: step.name)
@@ -164,7 +163,6 @@ extension Deployment {
                 return
             default: text = "nothing"
             }
-            versions.withLock { $0[target.name] = text }
             if text != expected { throw AttemptFailure(message: "serves \(text), not \(expected)") }
         }
         let notChecked = unchecked.withLock { $0 }.sorted()
@@ -247,16 +245,9 @@ extension Deployment {
         guard var binding else { return .null }
         guard let scripts else { throw AttemptFailure(message: "\(point.rawValue) needs the Lua host") }
         // `{{…}}` in the options resolve per target, as a template's parameters do.
+        let earlier = outputs.all(on: target.name)
         let scope = ExpressionScope(
-            values: target.variables.merging([
-                "release": .map(["version": .string(plan.release.version)]),
-                "environment": .map(["name": .string(plan.environment)]),
-                "project": .map(["name": .string(plan.project)]),
-                "target": .map([
-                    "name": .string(target.name), "root": .string(target.root),
-                    "roles": .list(target.roles.map(ConfigValue.string)),
-                ]),
-            ]) { _, builtin in builtin }, outputs: outputs.all(on: target.name))
+            values: target.variables.merging(plan.builtins(for: target)) { _, builtin in builtin }, outputs: earlier)
         do {
             binding.with = try binding.with.mapValues { value throws(ExpressionError) in
                 try Expression.resolve(value, in: scope)
@@ -265,15 +256,11 @@ extension Deployment {
             throw AttemptFailure(message: "\(point.rawValue) \(binding.reference): with: \(error)")
         }
         var target = target
-        target.env = [
-            "LANDER_PROJECT": plan.project, "LANDER_ENVIRONMENT": plan.environment,
-            "LANDER_RELEASE": plan.release.version, "LANDER_TARGET": target.name, "LANDER_ROOT": target.root,
-            "LANDER_STEP": step, "LANDER_DEPLOYMENT": id,
-        ]
+        target.env = plan.landerEnvironment(target, step: step, deployment: id)
         let context = TaskContext(
             project: plan.project, step: step, task: point.rawValue, target: target, release: plan.release,
             environment: plan.environment, environmentVariables: plan.variables,
-            outputs: outputs.all(on: target.name), connection: connect(target), sessions: sessions,
+            outputs: earlier, connection: connect(target), sessions: sessions,
             timeout: nil, projectDirectory: plan.projectDirectory, events: events,
             masker: plan.secrets, locks: locks)
         let result = try await scripts.runRollingHook(point, binding, context: context)

@@ -158,13 +158,9 @@ extension Deployment {
         let earlier = outputs.all(on: target.name)
         let scope = ExpressionScope(values: [:], outputs: earlier)
         let connection = connect(target)
-        var env = [
-            "LANDER_PROJECT": plan.project, "LANDER_ENVIRONMENT": plan.environment,
-            "LANDER_RELEASE": plan.release.version, "LANDER_TARGET": target.name, "LANDER_ROOT": target.root,
-            "LANDER_STEP": step, "LANDER_DEPLOYMENT": id,
-            // Names this task run, so a resumed deployment can stop what an interrupted one left running.
-            "LANDER_RUN": Self.runKey(id, step: step, task: task.name, target: target.name),
-        ]
+        var env = plan.landerEnvironment(target, step: step, deployment: id)
+        // Names this task run, so a resumed deployment can stop what an interrupted one left running.
+        env["LANDER_RUN"] = Self.runKey(id, step: step, task: task.name, target: target.name)
         let work: PlannedTarget.Work
         do throws(ExpressionError) {
             for (key, value) in target.env { env[key] = try Expression.resolve(value, in: scope) }

@@ -154,8 +154,7 @@ public final class Deployment: Sendable {
     }
 
     private func runSteps() async {
-        await stopLeftoverSessions()
-        await stopLeftoverCommands()
+        await stopLeftovers()
         // Packages first: acquired once, then on every target, before any step runs.
         guard await runHooks(.preAcquire) else { return }
         guard let cached = await acquirePackages() else {
@@ -288,85 +287,70 @@ extension Deployment {
         "\(id)/\(step)/\(task)/\(target)"
     }
 
-    /// Stops what the interrupted run left running of its *unfinished* task runs: every process group whose
-    /// leader carries `LANDER_RUN=<this deployment>/…/<target>` of a run that did not finish (its command, and
-    /// what that command detached), so a resumed task never runs beside its earlier copy. Services that
-    /// finished task runs started keep running.
-    func stopLeftoverCommands() async {
-        guard resume.interrupted else { return }
+    /// Stops, on each target, what the interrupted run left running: the sessions it opened and never closed
+    /// (while they still carry this deployment's id), and every process group led by a process of one of its
+    /// *unfinished* task runs (`LANDER_RUN=<deployment>/…/<target>`: the command, and what it detached), so a
+    /// resumed task never runs beside its earlier copy. Services that finished task runs started keep running.
+    func stopLeftovers() async {
+        guard resume.interrupted || !resume.sessions.isEmpty else { return }
         let script = #"""
-            prefix=$1; target=$2; shift 2; found=""
+            prefix=$1; target=$2; sessions=$3; shift 3; found=""
+            add() { case " $found " in *" $1 "*) ;; *) found="$found $1" ;; esac; }
+            for p in $sessions; do
+              tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "LANDER_DEPLOYMENT=${prefix%/}" && add "$p"
+            done
             for d in /proc/[0-9]*; do
               p=${d#/proc/}
-              g=$(sed 's/.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f3)
-              [ "$g" = "$p" ] || continue
+              [ "$(sed 's/.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f3)" = "$p" ] || continue
               v=$(tr '\0' '\n' < "$d/environ" 2>/dev/null | grep '^LANDER_RUN=' | head -n 1)
               v=${v#LANDER_RUN=}
               case "$v" in "$prefix"*"/$target") ;; *) continue ;; esac
-              done_before=""
-              for key in "$@"; do [ "$v" = "$key" ] && done_before=1; done
-              [ -z "$done_before" ] && found="$found $g"
+              finished=""
+              for key in "$@"; do [ "$v" = "$key" ] && finished=1; done
+              [ -n "$finished" ] || add "$p"
             done
             [ -n "$found" ] || exit 0
-            for g in $found; do kill -TERM -- "-$g" 2>/dev/null; done
+            for g in $found; do kill -TERM -- "-$g" 2>/dev/null || kill -TERM "$g" 2>/dev/null; done
             i=0
             while [ $i -lt 30 ]; do
-              alive=""; for g in $found; do kill -0 -- "-$g" 2>/dev/null && alive=1; done
+              alive=""; for g in $found; do { kill -0 -- "-$g" || kill -0 "$g"; } 2>/dev/null && alive=1; done
               [ -n "$alive" ] || break
               sleep 0.1; i=$((i+1))
             done
-            for g in $found; do kill -KILL -- "-$g" 2>/dev/null; done
+            for g in $found; do kill -KILL -- "-$g" 2>/dev/null; kill -KILL "$g" 2>/dev/null; done
             echo "stopped$found"
             """#
         await withTaskGroup(of: Void.self) { group in
             for target in plan.targets {
+                let sessions = resume.sessions.filter { $0.target == target.name }
                 let finished = resume.finished.keys.filter { $0.target == target.name }.map {
                     Self.runKey(id, step: $0.step, task: $0.task, target: $0.target)
                 }
                 group.addTask {
-                    let argv = ["sh", "-c", script, "-", self.id + "/", target.name] + finished
+                    let pids = sessions.map { String($0.pid) }.joined(separator: " ")
+                    let argv = ["sh", "-c", script, "-", self.id + "/", target.name, pids] + finished
                     let result = try? await self.connect(target).run(
                         Command(argv), options: RunOptions(timeout: .seconds(30)))
-                    guard let line = result?.stdout.split(separator: "\n").first(where: { $0.hasPrefix("stopped") })
-                    else { return }
-                    let groups = line.dropFirst("stopped".count).split(separator: " ").joined(separator: ", ")
-                    self.events(
-                        .log(
-                            level: "warn",
-                            message: "stopped what the interrupted run left running of its unfinished tasks "
-                                + "(process groups \(groups))", target: target.name))
-                }
-            }
-        }
-    }
-
-    func stopLeftoverSessions() async {
-        guard !resume.sessions.isEmpty else { return }
-        let script = #"""
-            p=$1; id=$2
-            [ -r /proc/$p/environ ] || exit 0
-            tr '\0' '\n' < /proc/$p/environ | grep -qx "LANDER_DEPLOYMENT=$id" || exit 0
-            kill -TERM -- -$p 2>/dev/null || kill -TERM $p 2>/dev/null
-            i=0; while { kill -0 -- -$p || kill -0 $p; } 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done
-            kill -KILL -- -$p 2>/dev/null; kill -KILL $p 2>/dev/null; echo stopped
-            """#
-        let targets = Dictionary(plan.targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        await withTaskGroup(of: Void.self) { group in
-            for session in resume.sessions {
-                guard let target = targets[session.target] else { continue }
-                group.addTask {
-                    let command = Command(["sh", "-c", script, "-", String(session.pid), self.id])
-                    let result = try? await self.connect(target).run(
-                        command, options: RunOptions(timeout: .seconds(30)))
-                    if result?.stdout.contains("stopped") == true {
+                    let line = result?.stdout.split(separator: "\n").first { $0.hasPrefix("stopped") } ?? ""
+                    var stopped = Set(line.dropFirst("stopped".count).split(separator: " ").map(String.init))
+                    for session in sessions where stopped.remove(String(session.pid)) != nil {
                         self.events(
                             .log(
                                 level: "warn",
-                                message:
-                                    "stopped session '\(session.name)' (pid \(session.pid)) the interrupted run left open",
+                                message: "stopped session '\(session.name)' (pid \(session.pid)) the interrupted run "
+                                    + "left open", target: target.name))
+                    }
+                    if !stopped.isEmpty {
+                        self.events(
+                            .log(
+                                level: "warn",
+                                message: "stopped what the interrupted run left running of its unfinished tasks "
+                                    + "(process groups \(stopped.sorted().joined(separator: ", ")))",
                                 target: target.name))
                     }
-                    self.events(.sessionClosed(target: session.target, name: session.name))
+                    for session in sessions {
+                        self.events(.sessionClosed(target: session.target, name: session.name))
+                    }
                 }
             }
         }

@@ -50,6 +50,7 @@ struct PackageDelivery {
             true
             """#, [marker, destination, staged, resolved.id], "checking what it holds")
         let lines = held.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let wanted = self.wanted
         if lines.first == wanted { return .present }
         // The copy of an earlier version it keeps: only the difference needs to travel.
         let basis = lines.first { $0.hasPrefix("basis ") }.map { String($0.dropFirst("basis ".count)) }

@@ -21,6 +21,37 @@ public struct Plan: Sendable {
     /// Packages distributed before the steps run.
     public var packages: [PlannedPackage] = []
 
+    /// The values every expression can name besides variables: `release.version`, `environment.name`,
+    /// `project.name`, `target.name`, `target.root`, `target.roles`.
+    public static func builtins(
+        project: String, environment: String, release: Release, target: String, root: String, roles: [String]
+    ) -> [String: ConfigValue] {
+        [
+            "release": .map(["version": .string(release.version)]),
+            "environment": .map(["name": .string(environment)]),
+            "project": .map(["name": .string(project)]),
+            "target": .map([
+                "name": .string(target), "root": .string(root), "roles": .list(roles.map(ConfigValue.string)),
+            ]),
+        ]
+    }
+
+    /// The built-in values for one of its targets.
+    func builtins(for target: PlannedTarget) -> [String: ConfigValue] {
+        Self.builtins(
+            project: project, environment: environment, release: release, target: target.name, root: target.root,
+            roles: target.roles)
+    }
+
+    /// The `LANDER_*` variables every command and script of a deployment sees on a target during a step.
+    func landerEnvironment(_ target: PlannedTarget, step: String, deployment: String) -> [String: String] {
+        [
+            "LANDER_PROJECT": project, "LANDER_ENVIRONMENT": environment, "LANDER_RELEASE": release.version,
+            "LANDER_TARGET": target.name, "LANDER_ROOT": target.root, "LANDER_STEP": step,
+            "LANDER_DEPLOYMENT": deployment,
+        ]
+    }
+
     /// Every target that takes part, once, in environment order.
     public var targets: [PlannedTarget] {
         var seen: Set<String> = []

@@ -64,6 +64,10 @@ public struct Planner: Sendable {
         for (role, variables) in environment.roleVariables {
             roleVariables[role] = sourced(variables, &problems, &secrets, at: environment.location)
         }
+        var targetVariables: [String: [String: ConfigValue]] = [:]
+        for target in environment.targets {
+            targetVariables[target.name] = sourced(target.variables, &problems, &secrets, at: target.location)
+        }
         var signatures: [String: TemplateSignature?] = [:]
         var steps: [PlannedStep] = []
         for step in project.steps {
@@ -88,7 +92,7 @@ public struct Planner: Sendable {
                     var variables = projectVariables
                     variables.merge(environmentVariables) { _, new in new }
                     variables.merge(roleVariables[task.role] ?? [:]) { _, new in new }
-                    variables.merge(sourced(target.variables, &problems, &secrets, at: target.location)) { $1 }
+                    variables.merge(targetVariables[target.name] ?? [:]) { _, new in new }
                     variables.merge(stepVariables) { _, new in new }
                     let root = rootOf(target)
                     let scope = ExpressionScope(
@@ -120,6 +124,28 @@ public struct Planner: Sendable {
                     name: step.name, tasks: tasks, lock: step.lock, rolling: step.rolling, location: step.location))
         }
         let hooks = await hooks(&problems)
+        let packages = packages(
+            in: environment, release: release,
+            variables: { target in
+                var variables = projectVariables.merging(environmentVariables) { _, new in new }
+                for role in target.roles { variables.merge(roleVariables[role] ?? [:]) { _, new in new } }
+                return variables.merging(targetVariables[target.name] ?? [:]) { _, new in new }
+            }, &problems)
+        guard problems.diagnostics.isEmpty else { throw PlanError(diagnostics: problems.sorted) }
+        var plan = Plan(
+            project: project.name, environment: name, release: release, projectDirectory: projectDirectory,
+            steps: steps, hooks: hooks,
+            variables: projectVariables.merging(environmentVariables) { _, new in new }, secrets: Masker(secrets))
+        plan.packages = packages
+        return plan
+    }
+
+    /// The release's packages, each with the targets of its roles (their variables for substitution, built-ins
+    /// included, and how they get packages).
+    private func packages(
+        in environment: Environment, release: Release, variables scoped: (Target) -> [String: ConfigValue],
+        _ problems: inout Problems
+    ) -> [PlannedPackage] {
         var packages: [PlannedPackage] = []
         for spec in project.packages {
             guard let package = release.packages.first(where: { $0.id == spec.id }) else {
@@ -132,11 +158,10 @@ public struct Planner: Sendable {
                 spec.roles.isEmpty || target.roles.contains { spec.roles.contains($0) }
             }
             let targets = receivers.map { target in
-                var variables = projectVariables.merging(environmentVariables) { _, new in new }
-                for role in target.roles { variables.merge(roleVariables[role] ?? [:]) { _, new in new } }
-                variables.merge(sourced(target.variables, &problems, &secrets, at: target.location)) { $1 }
                 let root = rootOf(target)
-                variables.merge(builtins(target: target, root: root, environment: name, release: release)) { $1 }
+                let variables = scoped(target).merging(
+                    builtins(target: target, root: root, environment: environment.name, release: release)
+                ) { _, builtin in builtin }
                 var planned = PlannedTarget(
                     name: target.name, roles: target.roles, transport: target.transport, root: root,
                     variables: variables, work: .run([]), env: [:])
@@ -145,13 +170,7 @@ public struct Planner: Sendable {
             }
             packages.append(PlannedPackage(package: package, spec: spec, targets: targets))
         }
-        guard problems.diagnostics.isEmpty else { throw PlanError(diagnostics: problems.sorted) }
-        var plan = Plan(
-            project: project.name, environment: name, release: release, projectDirectory: projectDirectory,
-            steps: steps, hooks: hooks,
-            variables: projectVariables.merging(environmentVariables) { _, new in new }, secrets: Masker(secrets))
-        plan.packages = packages
-        return plan
+        return packages
     }
 
     /// Every plugin function a rolling policy names resolves (the drain plugin's `undrain` included).
@@ -323,15 +342,9 @@ public struct Planner: Sendable {
 
     private func builtins(target: Target, root: String, environment: String, release: Release) -> [String: ConfigValue]
     {
-        [
-            "release": .map(["version": .string(release.version)]),
-            "environment": .map(["name": .string(environment)]),
-            "project": .map(["name": .string(project.name)]),
-            "target": .map([
-                "name": .string(target.name), "root": .string(root),
-                "roles": .list(target.roles.map(ConfigValue.string)),
-            ]),
-        ]
+        Plan.builtins(
+            project: project.name, environment: environment, release: release, target: target.name, root: root,
+            roles: target.roles)
     }
 
     /// Resolves `{ env: NAME }` and `{ secret: NAME }` variables from Lander's environment.

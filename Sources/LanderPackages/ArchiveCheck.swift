@@ -43,9 +43,10 @@ public enum ArchiveCheck {
     public static func zipEntries(_ listing: String) -> [Entry] {
         listing.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ", maxSplits: 8, omittingEmptySubsequences: true)
-            guard fields.count == 9, fields[0].count == 10, let kind = fields[0].first,
-                "-dl".contains(kind)
-                    || fields[0].dropFirst().allSatisfy({ "rwxsStT-".contains($0) })
+            // An entry line starts with a permission string (`-rw-r--r--`, `lrwxrwxrwx`); headers and totals do not.
+            let mode = fields.first ?? ""
+            guard fields.count == 9, mode.count == 10, let kind = mode.first,
+                mode.dropFirst().allSatisfy({ "rwxsStT-".contains($0) })
             else { return nil }
             return Entry(path: String(fields[8]), kind: kind)
         }

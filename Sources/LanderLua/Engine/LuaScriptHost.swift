@@ -93,12 +93,7 @@ public struct LuaScriptHost: ScriptHost {
     public func runTemplate(_ name: String, parameters: [String: ConfigValue], context: TaskContext)
         async throws(ScriptError) -> [String: ConfigValue]
     {
-        var limits = self.limits
-        if let timeout = context.timeout { limits.deadline = timeout }
-        let runtime = try makeRuntime(limits: limits, events: context.events, target: context.target.name)
-        TargetAPI(context: context).install(in: runtime)
-        let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
-        lockAPI?.install(in: runtime, step: context.step)
+        let (runtime, lockAPI) = try taskRuntime(context)
         let declared = try await load(template: name, in: runtime)
         let output: LuaValue
         do {
@@ -140,13 +135,23 @@ public struct LuaScriptHost: ScriptHost {
         ])
     }
 
-    public func runRollingHook(_ point: RollingPoint, _ binding: RollingBinding, context: TaskContext)
-        async throws(ScriptError) -> ConfigValue
-    {
+    /// A runtime for code that works on one target (a template, a rolling point): the target's API, the
+    /// task's time limit, and `lander.lock` when the deployment has a lock service (let go by the caller).
+    private func taskRuntime(_ context: TaskContext) throws(ScriptError) -> (LuaRuntime, LockAPI?) {
         var limits = self.limits
         if let timeout = context.timeout { limits.deadline = timeout }
         let runtime = try makeRuntime(limits: limits, events: context.events, target: context.target.name)
         TargetAPI(context: context).install(in: runtime)
+        let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
+        lockAPI?.install(in: runtime, step: context.step)
+        return (runtime, lockAPI)
+    }
+
+    public func runRollingHook(_ point: RollingPoint, _ binding: RollingBinding, context: TaskContext)
+        async throws(ScriptError) -> ConfigValue
+    {
+        let (runtime, lockAPI) = try taskRuntime(context)
+        defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }
         let (module, function) = Self.split(binding.reference)
         let what = "\(point.rawValue) \(binding.reference) on \(context.target.name)"
         do {

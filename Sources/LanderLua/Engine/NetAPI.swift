@@ -65,57 +65,7 @@ struct NetAPI {
     private static func blockingExchange(
         _ endpoint: Endpoint, send: [UInt8], timeout: Double, probeOnly: Bool = false
     ) throws -> [UInt8] {
-        let fd: Int32
-        let name: String
-        switch endpoint {
-        case .unix(let path):
-            name = path
-            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw HostFailure("\(name): socket: \(String(cString: strerror(errno)))") }
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-                close(fd)
-                throw HostFailure("\(name): the socket path is too long")
-            }
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (index, byte) in bytes.enumerated() { raw[index] = byte }
-            }
-            try setTimeouts(fd, timeout)
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-            guard result == 0 else {
-                let message = String(cString: strerror(errno))
-                close(fd)
-                throw HostFailure("\(name): cannot connect: \(message)")
-            }
-        case .tcp(let host, let port):
-            name = "\(host):\(port)"
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw HostFailure("\(name): socket: \(String(cString: strerror(errno)))") }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
-                close(fd)
-                throw HostFailure("\(name): give an IPv4 address")
-            }
-            try setTimeouts(fd, timeout)
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard result == 0 else {
-                let message = String(cString: strerror(errno))
-                close(fd)
-                throw HostFailure("\(name): cannot connect: \(message)")
-            }
-        }
+        let (fd, name) = try connected(endpoint, timeout: timeout)
         defer { close(fd) }
         var sent = 0
         while sent < send.count {
@@ -142,7 +92,53 @@ struct NetAPI {
         return reply
     }
 
-    private static func setTimeouts(_ fd: Int32, _ seconds: Double) throws {
+    /// A stream socket connected to the endpoint, with send and receive timeouts, and the endpoint's name.
+    private static func connected(_ endpoint: Endpoint, timeout: Double) throws -> (Int32, String) {
+        switch endpoint {
+        case .unix(let path):
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+                throw HostFailure("\(path): the socket path is too long")
+            }
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            }
+            return (try open(AF_UNIX, &address, name: path, timeout: timeout), path)
+        case .tcp(let host, let port):
+            let name = "\(host):\(port)"
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
+                throw HostFailure("\(name): give an IPv4 address")
+            }
+            return (try open(AF_INET, &address, name: name, timeout: timeout), name)
+        }
+    }
+
+    /// A socket of the family, connected to the address (closed again when that fails).
+    private static func open<Address>(_ family: Int32, _ address: inout Address, name: String, timeout: Double) throws
+        -> Int32
+    {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HostFailure("\(name): socket: \(String(cString: strerror(errno)))") }
+        setTimeouts(fd, timeout)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<Address>.size))
+            }
+        }
+        guard result == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw HostFailure("\(name): cannot connect: \(message)")
+        }
+        return fd
+    }
+
+    private static func setTimeouts(_ fd: Int32, _ seconds: Double) {
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
