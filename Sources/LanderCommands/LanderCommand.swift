@@ -23,6 +23,7 @@ public let landerVersion = "0.1.0"
 extension LanderCommand {
     /// Parses the process arguments, runs the command and exits with its code.
     public static func start() async {
+        StandardStream.ignoreBrokenPipes()
         await main()
     }
 }

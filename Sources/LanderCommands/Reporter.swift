@@ -190,7 +190,7 @@ private struct Board {
 
     private mutating func erase() {
         guard drawn > 0 else { return }
-        FileHandle.standardOutput.write(Data("\u{1B}[\(drawn)A\u{1B}[J".utf8))
+        StandardStream.output.write("\u{1B}[\(drawn)A\u{1B}[J")
         drawn = 0
     }
 }

@@ -140,19 +140,3 @@ public struct PlannedTarget: Sendable {
         case template(String, parameters: [String: ConfigValue])
     }
 }
-
-/// Replaces secret values with a mask in any text shown to people.
-public struct Masker: Sendable {
-    /// The values to hide (the longest first, so one secret inside another is hidden whole).
-    public private(set) var secrets: [String]
-
-    /// Creates a masker for values.
-    public init(_ secrets: [String] = []) {
-        self.secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { $0.count > $1.count }
-    }
-
-    /// The text with every secret replaced by `••••••`.
-    public func mask(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "••••••") }
-    }
-}

@@ -28,8 +28,18 @@ enum Lander {
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
         async throws -> Run
     {
+        try await Program.run(executable.path, arguments, environment: environment, timeout: timeout)
+    }
+}
+
+/// Any program run to its end with its output captured.
+enum Program {
+    /// Runs a program with arguments and waits (bounded) for it to exit; a program past the deadline is killed.
+    static func run(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+    ) async throws -> Lander.Run {
         let process = Process()
-        process.executableURL = try executable
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
@@ -45,7 +55,7 @@ enum Lander {
             kill(process.processIdentifier, SIGKILL)
             status = await waitForExit(process, timeout: .seconds(10))
         }
-        return Run(
+        return Lander.Run(
             status: status ?? -1, stdout: String(decoding: await stdout, as: UTF8.self),
             stderr: String(decoding: await stderr, as: UTF8.self))
     }
