@@ -47,6 +47,7 @@ struct ProjectOptions: ParsableArguments {
             project: project, projectDirectory: directory, processEnvironment: ProcessInfo.processInfo.environment,
             scripts: scripts)
         planner.variableOverrides = overrides
+        for warning in planner.warnings() { printError(warning.description) }
         do {
             return try await planner.plan(
                 environment: environment, release: Release(version: version, packages: packages))

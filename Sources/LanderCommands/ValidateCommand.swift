@@ -34,6 +34,7 @@ struct ValidateCommand: AsyncParsableCommand {
             processEnvironment: ProcessInfo.processInfo.environment, scripts: project.scripts(for: loaded))
         planner.requireSources = false
         planner.requireRoles = environment != nil
+        for warning in planner.warnings() { printError(warning.description) }
         var seen: Set<String> = []
         var problems: [Diagnostic] = []
         for name in environment.map({ [$0] }) ?? loaded.environments.map(\.name) {

@@ -58,3 +58,35 @@ import Testing
         #expect(run.stderr.contains("has 1 problem(s)"))
     }
 }
+
+@Suite struct SecretArgumentWarningTests {
+    @Test func aSecretPassedAsACommandArgumentIsWarnedAboutWithTheTaskAndTheEnvWay() async throws {
+        let scratch = try Scratch()
+        let file = try scratch.file(
+            "lander.yml",
+            """
+            project: demo
+            variables: { token: { secret: LANDER_TEST_WARN_TOKEN }, plain: hello }
+            environments:
+              test:
+                targets:
+                  a: { roles: [app] }
+            steps:
+              - { name: call, on: app, run: [curl, -H, "Authorization: Bearer {{ vars.token }}", "https://x/{{plain}}"] }
+              - { name: safe, on: app, run: [sh, -c, 'curl -H "Authorization: Bearer $TOKEN" x'], env: { TOKEN: "{{token}}" } }
+            """)
+        let validate = try await Lander.run(["validate", "-f", file])
+        #expect(validate.status == 0, "a warning is not a problem: \(validate.stderr)")
+        #expect(
+            validate.stderr.contains(
+                "\(file):8:5: warning: secret 'token' is a command argument of task 'call' (step 'call')"),
+            "\(validate.stderr)")
+        #expect(validate.stderr.contains("env: { TOKEN: \"{{token}}\" }"))
+        #expect(!validate.stderr.contains("'safe'"), "env: is the right way and is not warned about")
+        #expect(!validate.stderr.contains("'plain'"))
+        let plan = try await Lander.run(
+            ["plan", "-e", "test", "-f", file], environment: ["LANDER_TEST_WARN_TOKEN": "t0k3n"])
+        #expect(plan.status == 0)
+        #expect(plan.stderr.contains("warning: secret 'token' is a command argument of task 'call'"))
+    }
+}
