@@ -15,7 +15,8 @@ struct DeployCommand: AsyncParsableCommand {
             Exit codes: 0 succeeded, 1 the deployment failed, 2 lander.yml or the plan is invalid (nothing ran), \
             3 the state store refused (an interrupted deployment waits for `lander resume` or `lander abandon`, \
             the project is being deployed under --no-wait, or the store is unreadable; nothing ran), 130 cancelled \
-            by Ctrl-C or SIGTERM (on_cancel and finally hooks ran, running commands were stopped).
+            by Ctrl-C or SIGTERM (on_cancel and finally hooks ran, running commands were stopped), 64 the command \
+            line is wrong.
             """)
 
     @OptionGroup var project: ProjectOptions
@@ -51,7 +52,7 @@ struct DeployCommand: AsyncParsableCommand {
         case (nil, let name?):
             guard packages.packages.isEmpty else {
                 printError("lander: --release deploys the release's own packages; drop --package")
-                throw ExitCode(ExitCodes.invalidProject)
+                throw ExitCode(ExitCodes.usage)
             }
             let recorded: [ResolvedPackage]?
             do {
@@ -66,9 +67,12 @@ struct DeployCommand: AsyncParsableCommand {
                 throw ExitCode(ExitCodes.refused)
             }
             (version, resolved) = (name, recorded)
-        default:
+        case (_?, _?):
+            printError("lander: give --version V or --release V, not both")
+            throw ExitCode(ExitCodes.usage)
+        case (nil, nil):
             printError("lander: give --version V, or --release V for a release `lander release create` recorded")
-            throw ExitCode(ExitCodes.invalidProject)
+            throw ExitCode(ExitCodes.usage)
         }
         let plan = try await project.plan(
             loaded, environment: environment, version: version, scripts: scripts, packages: resolved)

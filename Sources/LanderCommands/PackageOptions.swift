@@ -21,7 +21,7 @@ struct PackageOptions: ParsableArguments {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 printError("lander: --package \(entry): write ID=VERSION, e.g. --package app=1.4.2")
-                throw ExitCode(ExitCodes.invalidProject)
+                throw ExitCode(ExitCodes.usage)
             }
             guard project.packages.contains(where: { $0.id == parts[0] }) else {
                 let known = project.packages.map(\.id).joined(separator: ", ")

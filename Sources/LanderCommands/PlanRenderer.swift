@@ -237,9 +237,10 @@ struct PlanRenderer {
         var gate = "start"
         for (index, step) in plan.steps.enumerated() {
             let next = index == plan.steps.count - 1 ? "done" : "g\(index + 1)"
-            lines.append("    subgraph s\(index + 1)[\"\(index + 1). \(escape(step.name))\"]")
+            lines.append("    subgraph s\(index + 1)[\"\(index + 1). \(Self.mermaidEscape(step.name))\"]")
             for (position, task) in step.tasks.enumerated() {
-                lines.append("        t\(index + 1)_\(position + 1)[\"\(label(task, separator: "<br/>"))\"]")
+                let text = label(task, separator: "<br/>", escape: Self.mermaidEscape)
+                lines.append("        t\(index + 1)_\(position + 1)[\"\(text)\"]")
             }
             lines.append("    end")
             for (position, task) in step.tasks.enumerated() {
@@ -257,16 +258,17 @@ struct PlanRenderer {
 
     private var dot: String {
         var lines = [
-            "digraph \"\(escape(plan.project))\" {", "    rankdir=LR;", "    node [shape=box, style=rounded];",
+            "digraph \"\(Self.dotEscape(plan.project))\" {", "    rankdir=LR;", "    node [shape=box, style=rounded];",
             "    start [shape=circle];", "    done [shape=doublecircle];",
         ]
         var gate = "start"
         for (index, step) in plan.steps.enumerated() {
             let next = index == plan.steps.count - 1 ? "done" : "g\(index + 1)"
             lines.append("    subgraph cluster_\(index + 1) {")
-            lines.append("        label=\"\(index + 1). \(escape(step.name))\";")
+            lines.append("        label=\"\(index + 1). \(Self.dotEscape(step.name))\";")
             for (position, task) in step.tasks.enumerated() {
-                lines.append("        t\(index + 1)_\(position + 1) [label=\"\(label(task, separator: "\\n"))\"];")
+                let text = label(task, separator: "\\n", escape: Self.dotEscape)
+                lines.append("        t\(index + 1)_\(position + 1) [label=\"\(text)\"];")
             }
             lines.append("    }")
             if next != "done" { lines.append("    \(next) [shape=point];") }
@@ -284,14 +286,21 @@ struct PlanRenderer {
         return lines.joined(separator: "\n")
     }
 
-    private func label(_ task: PlannedTask, separator: String) -> String {
-        var parts = [escape(task.name), "on \(escape(task.role)) · \(task.targets.count) targets"]
+    private func label(_ task: PlannedTask, separator: String, escape: (String) -> String) -> String {
+        var parts = [escape(task.name), "on \(escape(task.role)) · \(plural(task.targets.count, "target"))"]
         let flags = flags(of: task.options).filter { !$0.hasPrefix("detached") }
         if !flags.isEmpty { parts.append(escape(flags.joined(separator: ", "))) }
         return parts.joined(separator: separator)
     }
 
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\"", with: "'")
+    /// Text inside a quoted Mermaid label: `"` as the `#quot;` entity, `<`/`>` as `#lt;`/`#gt;`.
+    static func mermaidEscape(_ text: String) -> String {
+        text.replacingOccurrences(of: "#", with: "#35;").replacingOccurrences(of: "\"", with: "#quot;")
+            .replacingOccurrences(of: "<", with: "#lt;").replacingOccurrences(of: ">", with: "#gt;")
+    }
+
+    /// Text inside a quoted Graphviz string: `\` and `"` escaped with a backslash.
+    static func dotEscape(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 }

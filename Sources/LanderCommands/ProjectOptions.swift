@@ -70,6 +70,8 @@ enum ExitCodes {
     /// The state store refused: it is unreadable or newer, an interrupted deployment waits to be resumed or
     /// abandoned, or a lock was busy under `--no-wait`. Nothing ran.
     static let refused: Int32 = 3
+    /// The command line is wrong: an unknown or missing option, or options that do not go together. Nothing ran.
+    static let usage: Int32 = 64
     /// The deployment was cancelled (Ctrl-C, SIGTERM); cleanup hooks ran.
     static let cancelled: Int32 = 130
 }

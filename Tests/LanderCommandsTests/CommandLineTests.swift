@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// What the command line itself says: exit codes for a wrong command line, help, the pictures of a plan.
+@Suite struct CommandLineTests {
+    static func project(_ scratch: Scratch) throws -> String {
+        try scratch.file(
+            "lander.yml",
+            """
+            project: 'say "hi"'
+            environments:
+              test:
+                targets:
+                  a: { roles: [app] }
+                  b: { roles: [db] }
+                  c: { roles: [db] }
+            steps:
+              - { name: 'the "big" one', on: app, run: ["true"] }
+              - { name: many, on: db, run: ["true"] }
+            """)
+    }
+
+    @Test func aWrongDeployCommandLineExits64AndNamesWhatIsMissing() async throws {
+        let scratch = try Scratch()
+        let file = try Self.project(scratch)
+        let missing = try await Lander.run(["deploy", "-f", file, "-e", "test"])
+        #expect(missing.status == 64, "\(missing.stderr)")
+        #expect(missing.stderr.contains("give --version V"))
+        let both = try await Lander.run(["deploy", "-f", file, "-e", "test", "--version", "1", "--release", "1"])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("not both"))
+        let package = try await Lander.run(["deploy", "-f", file, "-e", "test", "--version", "1", "--package", "x"])
+        #expect(package.status == 64)
+        let unknown = try await Lander.run(["deploy", "-f", file, "-e", "test", "--bogus"])
+        #expect(unknown.status == 64)
+    }
+
+    @Test func helpListsVersionOnceAndLanderVersionPrintsTheVersion() async throws {
+        let help = try await Lander.run(["deploy", "--help"])
+        let lines = help.stdout.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--version") }
+        #expect(lines.count == 1, "\(help.stdout)")
+        let version = try await Lander.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let plan = try await Lander.run(["plan", "--help"])
+        #expect(plan.stdout.components(separatedBy: "--version").count == 3, "once in usage, once in options")
+    }
+
+    @Test func mermaidAndDotKeepQuotesAndCountTargetsInTheSingular() async throws {
+        let scratch = try Scratch()
+        let file = try Self.project(scratch)
+        let mermaid = try await Lander.run(["plan", "-f", file, "-e", "test", "--format", "mermaid"])
+        #expect(mermaid.status == 0, "\(mermaid.stderr)")
+        #expect(mermaid.stdout.contains(#"subgraph s1["1. the #quot;big#quot; one"]"#), "\(mermaid.stdout)")
+        #expect(mermaid.stdout.contains("on app · 1 target\""))
+        #expect(mermaid.stdout.contains("on db · 2 targets\""))
+        let dot = try await Lander.run(["plan", "-f", file, "-e", "test", "--format", "dot"])
+        #expect(dot.stdout.contains(#"digraph "say \"hi\"" {"#), "\(dot.stdout)")
+        #expect(dot.stdout.contains(#"label="1. the \"big\" one";"#))
+        #expect(dot.stdout.contains("on app · 1 target\""))
+        #expect(!mermaid.stdout.contains("'big'") && !dot.stdout.contains("'big'"))
+    }
+}
