@@ -6,11 +6,15 @@ public struct ExpressionScope: Sendable {
     public var values: [String: ConfigValue]
     /// Outputs earlier steps set on this target, by step (read as `output.STEP.KEY`); nil at plan time.
     public var outputs: [String: [String: ConfigValue]]?
+    /// Whether this is the last pass over the text: quoted literals (`{{ '{{' }}`) become their text only
+    /// then, so a plan-time pass leaves them for the run-time one to read again.
+    public var final: Bool
 
-    /// Creates a scope.
-    public init(values: [String: ConfigValue], outputs: [String: [String: ConfigValue]]? = nil) {
+    /// Creates a scope; by default the pass is final when outputs are known (the run-time pass).
+    public init(values: [String: ConfigValue], outputs: [String: [String: ConfigValue]]? = nil, final: Bool? = nil) {
         self.values = values
         self.outputs = outputs
+        self.final = final ?? (outputs != nil)
     }
 
     /// Looks up one dotted expression; `nil` when it names nothing.
@@ -47,6 +51,9 @@ public struct ExpressionError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Resolves `{{…}}` expressions in strings written in `lander.yml`.
+///
+/// `{{ '…' }}` (or `{{ "…" }}`) is a quoted literal: its text as written, braces included, so
+/// `{{ '{{' }}` writes a literal `{{`.
 public enum Expression {
     /// Replaces every `{{expression}}`; output references stay as written when `scope.outputs` is nil.
     public static func resolve(_ text: String, in scope: ExpressionScope) throws(ExpressionError) -> String {
@@ -55,6 +62,11 @@ public enum Expression {
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
             result += rest[..<open.lowerBound]
+            if let (literal, end) = try quotedLiteral(rest[open.upperBound...]) {
+                result += scope.final ? literal : String(rest[open.lowerBound..<end])
+                rest = rest[end...]
+                continue
+            }
             guard let close = rest[open.upperBound...].range(of: "}}") else {
                 throw ExpressionError(expression: String(rest[open.upperBound...]), problem: "is not closed with }}")
             }
@@ -79,6 +91,9 @@ public enum Expression {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("{{"), trimmed.hasSuffix("}}"), trimmed.dropFirst(2).range(of: "{{") == nil {
                 let expression = trimmed.dropFirst(2).dropLast(2).trimmingCharacters(in: .whitespaces)
+                if expression.hasPrefix("'") || expression.hasPrefix("\"") {
+                    return .string(try resolve(text, in: scope))
+                }
                 if isOutput(expression), scope.outputs == nil { return value }
                 guard let resolved = scope.lookup(expression) else {
                     throw ExpressionError(expression: expression, problem: missing(expression))
@@ -97,6 +112,23 @@ public enum Expression {
         default:
             return value
         }
+    }
+
+    /// A quoted literal right after `{{`: its text and where the text after its `}}` starts; nil when the
+    /// expression is not a quoted literal.
+    private static func quotedLiteral(_ text: Substring) throws(ExpressionError) -> (String, Substring.Index)? {
+        let start = text.drop { $0 == " " }
+        guard let quote = start.first, quote == "'" || quote == "\"" else { return nil }
+        let body = start.dropFirst()
+        guard let closing = body.firstIndex(of: quote) else {
+            throw ExpressionError(expression: String(start), problem: "has a quoted literal without its closing \(quote)")
+        }
+        let after = body[body.index(after: closing)...].drop { $0 == " " }
+        guard after.hasPrefix("}}") else {
+            throw ExpressionError(
+                expression: String(start.prefix(40)), problem: "holds more than a quoted literal; write {{ '{{' }} alone")
+        }
+        return (String(body[..<closing]), after.index(after.startIndex, offsetBy: 2))
     }
 
     /// Whether an expression reads a step's output (known only while deploying).

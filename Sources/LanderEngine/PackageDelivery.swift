@@ -145,7 +145,7 @@ struct PackageDelivery {
     /// Replaces `{{…}}` in the listed files with this target's values (never logged: they may hold secrets).
     private func substitute() async throws(PackageError) {
         guard !package.spec.substitute.isEmpty else { return }
-        let scope = ExpressionScope(values: target.variables)
+        let scope = ExpressionScope(values: target.variables, final: true)
         let local = FileManager.default.temporaryDirectory.appendingPathComponent("lander-substitute-\(UUID())")
         try? FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: local) }

@@ -61,3 +61,42 @@ import Testing
         #expect(!mermaid.stdout.contains("'big'") && !dot.stdout.contains("'big'"))
     }
 }
+
+@Suite struct LiteralBracesTests {
+    @Test func aQuotedLiteralWritesBracesThatReachTheCommandAsTyped() async throws {
+        let scratch = try Scratch()
+        let file = try scratch.file(
+            "braces/lander.yml",
+            #"""
+            project: braces
+            environments:
+              test:
+                targets:
+                  t1: { root: \#(scratch.url.path)/braces/t1, roles: [app] }
+            steps:
+              - { name: first, on: app, run: [echo, one] }
+              - name: write
+                on: app
+                run: [sh, -c, 'printf "%s|%s|%s" "$1" "$2" "$X" > out.txt', "-", "{{ '{{' }}name{{ '}}' }} v{{release.version}}", "{{ \"{{\" }}{{output.first.stdout}}", ]
+                env: { X: "{{'{{'}}env}}" }
+            """#)
+        let deploy = try await Lander.run(["deploy", "-f", file, "-e", "test", "--version", "7", "--plain"])
+        #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
+        let out = try String(contentsOfFile: scratch.url.appendingPathComponent("braces/t1/out.txt").path, encoding: .utf8)
+        #expect(out == "{{name}} v7|{{one|{{env}}")
+        let broken = try scratch.file(
+            "broken/lander.yml",
+            """
+            project: broken
+            environments:
+              test:
+                targets:
+                  t1: { root: \(scratch.url.path)/broken/t1, roles: [app] }
+            steps:
+              - { name: s, on: app, run: [echo, "{{ '{{ }}"] }
+            """)
+        let plan = try await Lander.run(["plan", "-f", broken, "-e", "test"])
+        #expect(plan.status == 2)
+        #expect(plan.stderr.contains("quoted literal without its closing '"), "\(plan.stderr)")
+    }
+}
