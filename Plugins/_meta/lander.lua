@@ -50,6 +50,20 @@ function lander.plugin(spec) end
 ---@field default any?
 ---@field required boolean?
 
+---JSON for hooks and templates.
+---@class lander.json
+lander.json = {}
+
+---The JSON text of a value (tables with keys 1…n are arrays, string-keyed tables objects).
+---@param value any
+---@return string
+function lander.json.encode(value) end
+
+---The value of a JSON text (`null` members read as nil); raises when the text is not JSON.
+---@param text string
+---@return any
+function lander.json.decode(text) end
+
 ---Stream sockets: one request-response exchange per call.
 ---@class lander.net
 lander.net = {}

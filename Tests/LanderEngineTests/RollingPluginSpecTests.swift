@@ -171,6 +171,37 @@ import Testing
             "saying nothing was there to stop it: \(wrong.logs)")
     }
 
+    @Test(arguments: [
+        (#"{"version": "2.0.0", "commit": "abc123"}"#, "", "2.0.0"),
+        (#"{"build": {"version": "2.0.0"}, "version": "api-7"}"#, ", field: build.version", "2.0.0"),
+        (#""2.0.0""#, "", "2.0.0"),
+        ("2.0.0 built 2026-11-30\n", "", "2.0.0"),
+        ("v2.0.0", "", "v2.0.0"),
+    ])
+    func versionCheckReadsJSONBodiesAndPlainText(body: String, option: String, served: String) async throws {
+        let listener = try HTTPListener(status: 200, body: body)
+        let project = try Self.project(
+            rolling: "{ precheck: none, verify: none, settle: 0s, "
+                + "verify_fleet: { hook: version-check, with: { path: /version\(option) } }, max_stopped: 0 }",
+            targets: ["app-1": "{ base_url: \"http://127.0.0.1:\(listener.port)\" }"])
+        let run = try await project.deploy(version: served)
+        #expect(run.report.outcome == .succeeded, "\(body) read wrongly: \(run.report.error ?? "")")
+        let wrong = try await project.deploy(version: "9.9.9")
+        #expect(wrong.detail("app-1", "stopped") == "serves \(served), not 9.9.9")
+    }
+
+    @Test func versionCheckNamesTheFieldAJSONBodyLacks() async throws {
+        let listener = try HTTPListener(status: 200, body: #"{"release": "2.0.0"}"#)
+        let project = try Self.project(
+            rolling: "{ precheck: none, verify: none, settle: 0s, "
+                + "verify_fleet: { hook: version-check, with: { path: /version } }, max_stopped: 0 }",
+            targets: ["app-1": "{ base_url: \"http://127.0.0.1:\(listener.port)\" }"])
+        let run = try await project.deploy(version: "2.0.0")
+        #expect(run.report.outcome == .failed)
+        let text = (run.logs + [run.report.error ?? ""]).joined(separator: "\n")
+        #expect(text.contains("the JSON body has no field 'version'"), "\(text)")
+    }
+
     @Test func theDefaultFleetCheckReadsVersionURLAndLeavesTargetsWithoutOneUnchecked() async throws {
         let listener = try HTTPListener(status: 200, body: "3.0.0\n")
         let project = try Self.project(

@@ -72,37 +72,3 @@ struct HTTPAPI {
         return [.map(["status": .integer(Int64(status)), "body": .string(body), "headers": .map(headers)])]
     }
 }
-
-/// A small JSON encoder for Lua values (tables with 1…n keys are arrays).
-enum JSON {
-    static func encode(_ value: LuaValue) -> String {
-        switch value {
-        case .nil, .function: return "null"
-        case .boolean(let flag): return flag ? "true" : "false"
-        case .integer(let number): return String(number)
-        case .number(let number): return number.isFinite ? String(number) : "null"
-        case .string(let text): return quote(text)
-        case .bytes(let bytes): return quote(String(decoding: bytes, as: UTF8.self))
-        case .array(let items): return "[" + items.map(encode).joined(separator: ",") + "]"
-        case .map(let map):
-            return "{" + map.keys.sorted().map { quote($0) + ":" + encode(map[$0] ?? .nil) }.joined(separator: ",")
-                + "}"
-        }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-}

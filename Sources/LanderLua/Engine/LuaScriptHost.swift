@@ -311,6 +311,7 @@ public struct LuaScriptHost: ScriptHost {
                 log: { level, message in events(.log(level: level.rawValue, message: message, target: target)) })
             HTTPAPI().install(in: runtime)
             NetAPI().install(in: runtime)
+            JSONAPI().install(in: runtime)
             return runtime
         } catch {
             throw ScriptError(error.description)
