@@ -15,6 +15,12 @@ enum EventJSON {
         var steps: Int?, targets: Int?
         var point: String?, hook: String?, critical: Bool?
         var lock: String?, holders: String?, session: String?, pid: Int32?, state: String?
+        var notUpdated: [NotUpdated]?
+    }
+
+    /// A target a rollout did not leave on the new version.
+    private struct NotUpdated: Encodable {
+        var target: String, state: String, detail: String?
     }
 
     /// UTC with milliseconds: `2026-11-22T20:33:03.125Z`.
@@ -67,6 +73,9 @@ enum EventJSON {
         case .hookFinished(let point, let hook, let error, let critical):
             (record.event, record.point, record.hook) = ("hook_finished", point.rawValue, hook)
             (record.error, record.critical, record.outcome) = (error, critical, error == nil ? "succeeded" : "failed")
+        case .rolloutFinished(let step, let version, let targets, let notUpdated):
+            (record.event, record.step, record.version, record.targets) = ("rollout_finished", step, version, targets)
+            record.notUpdated = notUpdated.map { NotUpdated(target: $0.target, state: $0.state, detail: $0.detail) }
         case .deploymentFinished(let outcome, let duration, let error):
             (record.event, record.outcome, record.error) = ("deployment_finished", outcome.rawValue, error)
             record.durationSeconds = seconds(duration)

@@ -50,7 +50,15 @@ final class Reporter: Sendable {
                 ", skipped on \(skipped.count) target\(skipped.count == 1 ? "" : "s"): "
                 + skipped.sorted().joined(separator: ", ")
         }
+        if !report.notUpdated.isEmpty {
+            let names = Set(report.notUpdated.map(\.target))
+            line += "; \(names.count) target\(names.count == 1 ? "" : "s") not on the new version"
+        }
         printOutput(line)
+        for entry in report.notUpdated {
+            let state = entry.state == "in_pool" ? "still serving another version" : entry.state
+            printOutput("  not updated: \(entry.target) (step \(entry.step)): \(state)" + (entry.detail.map { ", \($0)" } ?? ""))
+        }
         if let error = report.error { printError("lander: \(error)") }
         for hookError in report.hookErrors where hookError != report.error { printError("lander: also: \(hookError)") }
     }
@@ -87,6 +95,8 @@ final class Reporter: Sendable {
             return "step \(step): \(succeeded ? "finished" : "failed") (\(duration.formatted))"
         case .targetState(let step, let target, let state, let detail):
             return "  \(target)  \(step)  rolling: \(state)" + (detail.map { " (\($0))" } ?? "")
+        case .rolloutFinished(let step, let version, let targets, let notUpdated):
+            return "step \(step): rollout over, " + NotUpdatedTarget.summary(notUpdated, of: targets, version: version)
         case .sessionOpened(let target, let name, let pid):
             return verbose ? "  \(target)  session \(name) opened (pid \(pid))" : nil
         case .sessionClosed(let target, let name):

@@ -34,8 +34,10 @@ extension Deployment {
     /// then `verify_fleet` over every target, stopping those serving the wrong version.
     func runRolling(_ step: PlannedStep, tasks: [PlannedTask], policy: RollingPolicy) async {
         var inPool: [PlannedTarget] = []
+        var skipped: [PlannedTarget] = []
         var leftOut: [(String, String)] = []
         let batches = policy.batches(of: tasks)
+        defer { finishRollout(step.name, targets: batches.flatMap { $0 }) }
         for (number, batch) in batches.enumerated() {
             if _Concurrency.Task.isCancelled || !leftOut.isEmpty {
                 let reason = leftOut.isEmpty ? "the deployment was cancelled" : "the rollout halted"
@@ -59,6 +61,7 @@ extension Deployment {
                 if let failure {
                     state(step.name, target, .skipped, "precheck failed: \(failure)")
                     skipTarget(target, tasks: tasks, step: step.name, reason: "precheck failed: \(failure)")
+                    skipped.append(target)
                 } else {
                     ready.append(target)
                 }
@@ -143,75 +146,15 @@ extension Deployment {
             )
             return
         }
-        await verifyFleet(step, inPool, policy: policy)
-    }
-
-    /// Every target in the pool says what version it serves; those with another are stopped.
-    private func verifyFleet(_ step: PlannedStep, _ targets: [PlannedTarget], policy: RollingPolicy) async {
-        guard let binding = policy.verifyFleet, !_Concurrency.Task.isCancelled else { return }
-        let expected = plan.release.version
-        let unchecked = Mutex<[String]>([])
-        let failures = await each(targets) { target in
-            let served = try await self.rollingHook(.verifyFleet, binding, target, step: step.name)
-            let text: String
-            switch served {
-            case .string(let value): text = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            case .int(let value): text = String(value)
-            case .double(let value): text = String(value)
-            case .null:
-                unchecked.withLock { $0.append(target.name) }
-                return
-            default: text = "nothing"
-            }
-            if text != expected { throw AttemptFailure(message: "serves \(text), not \(expected)") }
-        }
-        let notChecked = unchecked.withLock { $0 }.sorted()
-        if !notChecked.isEmpty {
-            events(
-                .log(
-                    level: "info",
-                    message: "verify_fleet: \(binding.reference) read no version on "
-                        + notChecked.joined(separator: ", ")
-                        + "; not checked (set the target variable version_url, or verify_fleet: with: { … })",
-                    target: nil))
-        }
-        var stopped: [String] = []
-        let stopBinding = policy.bounded(
-            policy.stopTarget
-                ?? policy.drain.map {
-                    RollingBinding(reference: Self.plugin($0.reference) + ".stop_target", with: $0.with)
-                })
-        for (target, failure) in failures {
-            guard let failure else { continue }
-            if stopBinding == nil {
-                events(
-                    .log(
-                        level: "warn", message: "\(failure); no stop_target hook (nor a drain plugin) can stop it",
-                        target: target.name))
-            } else if let stopFailure = await single(
-                target, { _ = try await self.rollingHook(.stopTarget, stopBinding, target, step: step.name) })
-            {
-                events(.log(level: "warn", message: "stop_target: \(stopFailure)", target: target.name))
-            }
-            state(step.name, target, .stopped, failure)
-            stopped.append("\(target.name) (\(failure))")
-        }
-        guard !stopped.isEmpty else { return }
-        let list = stopped.joined(separator: "; ")
-        if stopped.count > policy.maxStopped {
-            fail(
-                "step '\(step.name)': verify_fleet stopped \(stopped.count) targets, more than max_stopped "
-                    + "(\(policy.maxStopped)): \(list)", step: step.name)
-        } else {
-            events(
-                .log(level: "warn", message: "verify_fleet stopped \(stopped.count) target(s): \(list)", target: nil))
-        }
+        // The fleet check covers every target of the rollout, those precheck skipped included.
+        let fleet = Set((inPool + skipped).map(\.name))
+        await verifyFleet(step, batches.flatMap { $0 }.filter { fleet.contains($0.name) }, policy: policy)
     }
 
     // MARK: Pieces
 
     /// Runs `body` on each target at once; the error message of each that failed (nil: it succeeded).
-    private func each(
+    func each(
         _ targets: [PlannedTarget], _ body: @escaping @Sendable (PlannedTarget) async throws -> Void
     ) async -> [(PlannedTarget, String?)] {
         await withTaskGroup(of: (Int, String?).self) { group in
@@ -224,7 +167,7 @@ extension Deployment {
         }
     }
 
-    private func single(_ target: PlannedTarget, _ body: () async throws -> Void) async -> String? {
+    func single(_ target: PlannedTarget, _ body: () async throws -> Void) async -> String? {
         do {
             try await body()
             return nil
@@ -270,7 +213,8 @@ extension Deployment {
         return result
     }
 
-    private func state(_ step: String, _ target: PlannedTarget, _ state: RolloutState, _ detail: String? = nil) {
+    func state(_ step: String, _ target: PlannedTarget, _ state: RolloutState, _ detail: String? = nil) {
+        self.state.withLock { $0.rollout[step, default: [:]][target.name] = (state, detail) }
         events(.targetState(step: step, target: target.name, state: state.rawValue, detail: detail))
     }
 

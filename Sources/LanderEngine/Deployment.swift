@@ -32,6 +32,14 @@ public final class Deployment: Sendable {
         var records: [TargetRecord] = []
         var failedSteps: Set<String> = []
         var skippedSteps: [String: String] = [:]
+        /// Where each target of each rolling step is, with why.
+        var rollout: [String: [String: (RolloutState, String?)]] = [:]
+        /// Per rolling step, targets `verify_fleet` found on the new version.
+        var fleetConfirmed: [String: Set<String>] = [:]
+        /// Per rolling step, mismatched targets left serving because `max_stopped` was reached.
+        var leftServing: [String: [String: String]] = [:]
+        /// Targets rollouts did not leave on the new version.
+        var notUpdated: [NotUpdatedTarget] = []
     }
 
     /// Prepares a deployment; `connect` gives the connection to each target, `disconnect` closes them all at
@@ -97,7 +105,7 @@ public final class Deployment: Sendable {
             DeploymentReport(
                 id: id, outcome: state.cancelled ? .cancelled : state.failed ? .failed : .succeeded, error: state.error,
                 hookErrors: state.hookErrors, records: state.records, skippedSteps: state.skippedSteps,
-                duration: ContinuousClock.now - started)
+                duration: ContinuousClock.now - started, notUpdated: state.notUpdated)
         }
         events(.deploymentFinished(outcome: report.outcome, duration: report.duration, error: report.error))
         _ = await durable()

@@ -27,6 +27,8 @@ public enum DeploymentEvent: Sendable {
     case sessionClosed(target: String, name: String)
     /// A target moved in a rollout (`in_pool`, `draining`, `deploying`, `verifying`, `left_out`, …).
     case targetState(step: String, target: String, state: String, detail: String?)
+    /// A rolling step ended: how many targets it rolled through and those not left on `version`.
+    case rolloutFinished(step: String, version: String, targets: Int, notUpdated: [NotUpdatedTarget])
     /// A lock or semaphore is busy; the step or task waits for it.
     case waitingForLock(name: String, holders: String, step: String, task: String?)
     /// A hook began.

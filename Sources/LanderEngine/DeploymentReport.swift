@@ -14,6 +14,8 @@ public struct DeploymentReport: Sendable {
     public var skippedSteps: [String: String]
     /// How long it took.
     public var duration: Duration
+    /// Targets of rolling steps not left on the new version (skipped, left out, stopped, left serving).
+    public var notUpdated: [NotUpdatedTarget] = []
 
     /// The records of one step.
     public func records(ofStep step: String) -> [TargetRecord] { records.filter { $0.step == step } }

@@ -197,6 +197,8 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 "target_finished", step: step, task: task, target: target, status + (message.map { ": \($0)" } ?? ""))
         case .targetState(let step, let target, let state, let detail):
             try log("target_state", step: step, target: target, state + (detail.map { ": \($0)" } ?? ""))
+        case .rolloutFinished(let step, let version, let targets, let notUpdated):
+            try log("rollout_finished", step: step, NotUpdatedTarget.summary(notUpdated, of: targets, version: version))
         case .sessionOpened(let target, let name, let pid):
             try execute(
                 db, "INSERT INTO session (deployment_id, target, name, pid, opened_at) VALUES (?, ?, ?, ?, ?)",

@@ -37,6 +37,18 @@ import Testing
         return result
     }
 
+    /// The targets the `rollout_finished` events list as not on the new version, with where they ended.
+    static func notUpdated(_ json: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in json.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                object["event"] as? String == "rollout_finished", let list = object["not_updated"] as? [[String: Any]]
+            else { continue }
+            for entry in list { result[entry["target"] as? String ?? ""] = entry["state"] as? String ?? "" }
+        }
+        return result
+    }
+
     /// The most targets out of the pool at once (between `draining` and `in_pool`/`left_out`), in event order.
     static func mostOutAtOnce(_ json: String) -> Int {
         var out: Set<String> = []
@@ -199,6 +211,7 @@ import Testing
         #expect(await fleet.version(1) == "v1")
         for index in [0, 2, 3] { #expect(await fleet.version(index) == "v2", "t\(index + 1)") }
         #expect(run.stdout.contains("precheck failed"), "the skip says why")
+        #expect(Self.notUpdated(run.stdout) == ["t2": "skipped"], "the summary says t2 is not on v2")
         // The store keeps every transition: `lander show` lists them per target.
         let history = try await Lander.run(["history", "-f", file, "--json"])
         let records = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]]
@@ -224,8 +237,13 @@ import Testing
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stdout.contains("more than max_stopped (3)"), "\(run.stdout)")
         let states = try await fleet.states()
-        #expect(states.values.filter { $0 == "MAINT" }.count == 4, "every mismatched target stopped: \(states)")
-        for (target, states) in Self.transitions(run.stdout) { #expect(states.last == "stopped", "\(target)") }
+        // Never more than max_stopped: the fourth mismatched target is left serving, so the pool is not empty.
+        #expect(states.values.filter { $0 == "MAINT" }.count == 3, "max_stopped targets stopped: \(states)")
+        #expect(states.values.filter { $0.hasPrefix("UP") }.count == 1, "one left serving: \(states)")
+        let ends = Self.transitions(run.stdout).values.compactMap(\.last)
+        #expect(ends.filter { $0 == "stopped" }.count == 3, "\(ends)")
+        #expect(run.stdout.contains("Left serving: "), "\(run.stdout)")
+        #expect(Self.notUpdated(run.stdout).count == 4, "the summary names all four")
         let show = try await Lander.run(["history", "-f", file, "--json"])
         #expect(show.stdout.contains("\"failed\""), "recorded as failed: \(show.stdout)")
     }
