@@ -199,14 +199,27 @@ struct AbandonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Why; recorded with it.")
     var reason: String
 
+    @Flag(
+        name: .long,
+        help: "Also let go of the locks it held for commands that may still run on other machines (check first).")
+    var releaseLocks = false
+
     @OptionGroup var location: StoreLocation
 
     func run() async throws {
         let store = try location.store.open(projectDirectory: location.directory)
         do {
-            let record = try store.abandon(id, reason: reason)
+            let known = try store.deployment(id)
+            let record = releaseLocks && known.status == "abandoned" ? known : try store.abandon(id, reason: reason)
+            if releaseLocks { try store.releaseLeftovers(of: record.id) }
+            let held = try store.heldLeftovers(of: record.id)
             if location.json { return printOutput(jsonText(record)) }
             printOutput("deployment \(record.id) abandoned: \(reason)")
+            for (lock, why) in held {
+                printError(
+                    "lander: lock '\(lock)' stays held: \(why). Once that has ended elsewhere: "
+                        + "lander abandon \(record.id) --release-locks --reason …")
+            }
         } catch {
             throw refuse(error)
         }

@@ -16,7 +16,7 @@ extension Deployment {
     func runTask(_ task: PlannedTask, step: String) async {
         var lease: (any LockLease)?
         if let lock = task.options.lock {
-            guard let taken = await take(lock, step: step, task: task.name) else {
+            guard let taken = await take(lock, step: step, task: task.name, targets: task.targets) else {
                 let now = ContinuousClock.now
                 for target in task.targets {
                     record(

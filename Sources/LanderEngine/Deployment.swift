@@ -128,11 +128,15 @@ public final class Deployment: Sendable {
 
     /// Takes a lock for a step or task, reporting the wait; nil when there is no lock service or the wait
     /// was cancelled or failed (the failure is recorded).
-    func take(_ lock: LockRequest, step: String, task: String?) async -> (any LockLease)?? {
+    func take(_ lock: LockRequest, step: String, task: String?, targets: [PlannedTarget]) async -> (any LockLease)?? {
         guard let locks else { return .some(nil) }
         let events = self.events
+        // The claim names what runs under it, so it outlives this process until that is gone.
+        let guarding = LockGuard(
+            deployment: id, runPrefix: Self.runPrefix(id, step: step, task: task),
+            remote: targets.contains { !$0.isLocal })
         do {
-            return try await locks.acquire(lock.name, limit: lock.limit) { holders in
+            return try await locks.acquire(lock.name, limit: lock.limit, guarding: guarding) { holders in
                 events(.waitingForLock(name: lock.name, holders: holders, step: step, task: task))
             }
         } catch {
@@ -163,6 +167,8 @@ public final class Deployment: Sendable {
 
     private func runSteps() async {
         await stopLeftovers()
+        // What the interrupted run held its locks for is stopped now: its claims can pass on.
+        if resume.interrupted { await locks?.releaseLeftovers(of: id) }
         // Packages first: acquired once, then on every target, before any step runs.
         guard await runHooks(.preAcquire) else { return }
         guard let cached = await acquirePackages() else {
@@ -204,7 +210,8 @@ public final class Deployment: Sendable {
                 // A step's lock is held until all its tasks end, detached ones included.
                 var lease: (any LockLease)?
                 if let lock = step.lock {
-                    guard let taken = await take(lock, step: step.name, task: nil) else {
+                    guard let taken = await take(lock, step: step.name, task: nil, targets: step.tasks.flatMap(\.targets))
+                    else {
                         events(
                             .stepFinished(step: step.name, succeeded: false, duration: ContinuousClock.now - started))
                         continue
@@ -293,6 +300,11 @@ extension Deployment {
     /// `LANDER_RUN` of a task run: `<deployment>/<step>/<task>/<target>`.
     static func runKey(_ id: String, step: String, task: String, target: String) -> String {
         "\(id)/\(step)/\(task)/\(target)"
+    }
+
+    /// The start every `LANDER_RUN` of a deployment (or of one step, or one task of it) shares.
+    public static func runPrefix(_ id: String, step: String? = nil, task: String? = nil) -> String {
+        "\(id)/" + (step.map { "\($0)/" } ?? "") + (step != nil ? task.map { "\($0)/" } ?? "" : "")
     }
 
     /// Stops, on each target, what the interrupted run left running: the sessions it opened and never closed

@@ -44,11 +44,50 @@ public struct ResumePoint: Sendable {
 }
 
 /// Named locks and counted semaphores shared by every deployment that uses the same store.
+///
+/// The invariant: two commands under one lock (or more than `limit` under a semaphore) never run at the
+/// same time, whatever process dies. A holder names what runs under its claim (`LockGuard`); a dead
+/// holder's claim passes on only once that is gone.
 public protocol LockService: Sendable {
     /// Waits (in arrival order) until `name` has fewer than `limit` holders, then holds it until the
     /// returned lease is released. `waiting` is called once if the lock is busy. Cancellation ends the wait.
-    func acquire(_ name: String, limit: Int, waiting: @escaping @Sendable (String) -> Void) async throws
+    /// `guarding` names the commands that run under the claim.
+    func acquire(
+        _ name: String, limit: Int, guarding: LockGuard?, waiting: @escaping @Sendable (String) -> Void
+    ) async throws -> any LockLease
+
+    /// Lets go of the claims a dead run of `deployment` left, once what it ran under them was stopped
+    /// (a resumed deployment calls it after stopping the interrupted run's leftovers).
+    func releaseLeftovers(of deployment: String) async
+}
+
+extension LockService {
+    /// Takes a lock that guards no command of a target (a hook's own work).
+    public func acquire(_ name: String, limit: Int, waiting: @escaping @Sendable (String) -> Void) async throws
         -> any LockLease
+    {
+        try await acquire(name, limit: limit, guarding: nil, waiting: waiting)
+    }
+
+    public func releaseLeftovers(of deployment: String) async {}
+}
+
+/// What runs under a claim: every command carrying a `LANDER_RUN` that starts with `runPrefix`.
+public struct LockGuard: Sendable, Hashable {
+    /// The deployment that holds the claim.
+    public var deployment: String
+    /// `<deployment>/` (the project lock), `<deployment>/<step>/` (a step's lock), `…/<task>/` or a task
+    /// run's whole key (`lander.lock` in a template).
+    public var runPrefix: String
+    /// Whether some of those commands run on another machine (SSH), where a waiter cannot look.
+    public var remote: Bool
+
+    /// Creates a guard.
+    public init(deployment: String, runPrefix: String, remote: Bool) {
+        self.deployment = deployment
+        self.runPrefix = runPrefix
+        self.remote = remote
+    }
 }
 
 /// A held lock; renewed in the background until released.

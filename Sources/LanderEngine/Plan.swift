@@ -132,6 +132,9 @@ public struct PlannedTarget: Sendable {
     /// How it gets packages (its own setting over its environment's).
     public var acquisition = AcquisitionPolicy()
 
+    /// Whether it is this machine (a local target), where a process can be looked for directly.
+    public var isLocal: Bool { if case .local = transport { true } else { false } }
+
     /// The work of one task on one target.
     public enum Work: Sendable {
         /// A command line.

@@ -6,8 +6,10 @@ import Synchronization
 /// Named locks and counted semaphores kept in the store, shared by every process and project using it.
 ///
 /// A claim is a row: waiting, then holding. Claims are served in arrival order; a claim lives while its
-/// owner renews it (every third of the lease), so the claim of a process that died goes when its lease
-/// runs out, or at once when the process is on this machine and gone.
+/// owner renews it (every third of the lease). The claim of a holder that died (its lease ran out, or its
+/// process on this machine is gone) passes on only once what it ran under the lock is gone too: the
+/// commands carrying its `LANDER_RUN` prefix (`LockGuard`) are looked for on this machine, and a claim
+/// guarding commands on other machines stays until `lander resume` stops them (`releaseLeftovers`).
 public final class StoreLocks: LockService, Sendable {
     private let store: StateStore
     /// Who claims: shown to waiters and by `lander status`.
@@ -19,27 +21,33 @@ public final class StoreLocks: LockService, Sendable {
         self.owner = owner
     }
 
-    public func acquire(_ name: String, limit: Int, waiting: @escaping @Sendable (String) -> Void) async throws
-        -> any LockLease
-    {
-        try await acquire(name, limit: limit, as: owner, waiting: waiting)
+    public func acquire(
+        _ name: String, limit: Int, guarding: LockGuard?, waiting: @escaping @Sendable (String) -> Void
+    ) async throws -> any LockLease {
+        try await acquire(name, limit: limit, as: owner, guarding: guarding, waiting: waiting)
     }
 
-    /// Like `acquire(_:limit:waiting:)`, claiming as `owner`; without `wait`, a busy lock throws at once.
+    public func releaseLeftovers(of deployment: String) async {
+        try? store.releaseLeftovers(of: deployment)
+    }
+
+    /// Like `acquire(_:limit:guarding:waiting:)`, claiming as `owner`; without `wait`, a busy lock throws at once.
     public func acquire(
-        _ name: String, limit: Int, as owner: String, wait: Bool = true,
+        _ name: String, limit: Int, as owner: String, wait: Bool = true, guarding: LockGuard? = nil,
         waiting: @escaping @Sendable (String) -> Void
     ) async throws -> StoreLease {
         let store = self.store
         let ticket = try store.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO lock_claim (name, lim, holding, owner, pid, host, since, expires_at)
-                    VALUES (?, ?, 0, ?, ?, ?, ?, ?)
+                    INSERT INTO lock_claim (name, lim, holding, owner, pid, host, since, expires_at,
+                      deployment_id, guard_run, guard_remote)
+                    VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     name, limit, owner, Int64(getpid()), store.host, StateStore.now,
-                    StateStore.now + store.leaseSeconds,
+                    StateStore.now + store.leaseSeconds, guarding?.deployment, guarding?.runPrefix,
+                    guarding?.remote == true ? 1 : 0,
                 ])
             return db.lastInsertedRowID
         }
@@ -73,29 +81,39 @@ public final class StoreLocks: LockService, Sendable {
         case busy(String)
     }
 
-    /// One look, in a write transaction: clears dead claims, takes the lock if this claim is first in line
-    /// and a place is free, else renews the claim and says who holds the lock.
+    /// One look, in a write transaction: clears dead claims (a dead holder's only once what it guarded is
+    /// gone), takes the lock if this claim is first in line and a place is free, else renews the claim and
+    /// says who holds the lock.
     private func attempt(_ name: String, limit: Int, ticket: Int64) throws(StoreError) -> Attempt {
         let store = self.store
         return try store.write { db in
             let now = StateStore.now
             let claims = try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT ticket, holding, owner, pid, host, expires_at FROM lock_claim WHERE name = ? ORDER BY ticket",
+                sql: """
+                    SELECT ticket, holding, owner, pid, host, expires_at, deployment_id, guard_run, guard_remote
+                    FROM lock_claim WHERE name = ? ORDER BY ticket
+                    """,
                 arguments: [name])
-            var live: [Row] = []
+            let mine = claims.first { ($0["ticket"] as Int64) == ticket }?["deployment_id"] as String?
+            var live: [(row: Row, note: String?)] = []
             for claim in claims {
                 let gone = (claim["expires_at"] as Double) < now || store.isGone(pid: claim["pid"], host: claim["host"])
-                if gone, (claim["ticket"] as Int64) != ticket {
+                guard gone, (claim["ticket"] as Int64) != ticket else {
+                    live.append((claim, nil))
+                    continue
+                }
+                // A resumed deployment takes over its own dead run's claims: it stops the leftovers first.
+                let takenOver = mine != nil && (claim["deployment_id"] as String?) == mine
+                if (claim["holding"] as Int64) == 1, !takenOver, let still = store.stillRunning(under: claim) {
+                    live.append((claim, still))
+                } else {
                     try db.execute(
                         sql: "DELETE FROM lock_claim WHERE ticket = ?", arguments: [claim["ticket"] as Int64])
-                } else {
-                    live.append(claim)
                 }
             }
-            let holders = live.filter { ($0["holding"] as Int64) == 1 }
-            let ahead = live.filter { ($0["holding"] as Int64) == 0 && ($0["ticket"] as Int64) < ticket }
+            let holders = live.filter { ($0.row["holding"] as Int64) == 1 }
+            let ahead = live.filter { ($0.row["holding"] as Int64) == 0 && ($0.row["ticket"] as Int64) < ticket }
             let expires = now + store.leaseSeconds
             if holders.count < limit, ahead.isEmpty {
                 try db.execute(
@@ -104,8 +122,9 @@ public final class StoreLocks: LockService, Sendable {
                 return .taken
             }
             try db.execute(sql: "UPDATE lock_claim SET expires_at = ? WHERE ticket = ?", arguments: [expires, ticket])
-            let names = holders.map {
-                "\($0["owner"] as String) (pid \($0["pid"] as Int64) on \($0["host"] as String))"
+            let names = holders.map { holder in
+                "\(holder.row["owner"] as String) (pid \(holder.row["pid"] as Int64) on \(holder.row["host"] as String)"
+                    + (holder.note.map { ", gone; \($0)" } ?? "") + ")"
             }
             return .busy(names.isEmpty ? "earlier waiters" : names.joined(separator: "; "))
         }
@@ -164,10 +183,15 @@ extension StateStore {
         return try read { db in
             try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT name, lim, holding, owner, pid, host, since, expires_at FROM lock_claim ORDER BY name, ticket"
-            )
-        }.filter { ($0["expires_at"] as Double) >= now && !isGone(pid: $0["pid"], host: $0["host"]) }
+                sql: """
+                    SELECT name, lim, holding, owner, pid, host, since, expires_at, deployment_id, guard_run,
+                      guard_remote
+                    FROM lock_claim ORDER BY name, ticket
+                    """)
+        }.filter { row in
+            let alive = (row["expires_at"] as Double) >= now && !isGone(pid: row["pid"], host: row["host"])
+            return alive || ((row["holding"] as Int64) == 1 && stillRunning(under: row) != nil)
+        }
             .map { row in
                 LockClaim(
                     name: row["name"], limit: row["lim"], holding: (row["holding"] as Int64) == 1, owner: row["owner"],

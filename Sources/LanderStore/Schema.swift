@@ -99,6 +99,15 @@ enum Schema {
             // Releases `lander release create` records carry who created them; a deployment's own row has none.
             try db.execute(sql: "ALTER TABLE release ADD COLUMN created_by TEXT")
         }
+        migrator.registerMigration("3-guarded-lock-claims") { db in
+            // What runs under a claim, so a dead holder's claim passes on only once that is gone.
+            try db.execute(
+                sql: """
+                    ALTER TABLE lock_claim ADD COLUMN deployment_id TEXT;
+                    ALTER TABLE lock_claim ADD COLUMN guard_run TEXT;
+                    ALTER TABLE lock_claim ADD COLUMN guard_remote INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 }

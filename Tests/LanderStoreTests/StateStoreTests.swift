@@ -90,6 +90,35 @@ import Testing
         #expect(try store.lockClaims().isEmpty)
     }
 
+    @Test func aDeadHoldersClaimGuardingRemoteCommandsStaysUntilItsLeftoversAreReleased() async throws {
+        let path = try Self.scratchPath()
+        let store = try StateStore.open(at: path, lease: .seconds(1))
+        // A holder that died on another machine while its migration ran over SSH: the lease ran out, but
+        // nobody here can see whether the migration still runs.
+        Self.sqlite(
+            path,
+            """
+            INSERT INTO lock_claim (name, lim, holding, owner, pid, host, since, expires_at, deployment_id,
+              guard_run, guard_remote)
+            VALUES ('db-schema', 1, 1, 'shop → prod', 1, 'other-host', \(StateStore.now - 60), \(StateStore.now - 30),
+              'dead-1', 'dead-1/migrate/', 1);
+            """)
+        let locks = StoreLocks(store: store, owner: "here")
+        await #expect(throws: StoreError.self) {
+            _ = try await locks.acquire("db-schema", limit: 1, as: "here", wait: false) { _ in }
+        }
+        do {
+            _ = try await locks.acquire("db-schema", limit: 1, as: "here", wait: false) { _ in }
+        } catch {
+            #expect("\(error)".contains("`lander resume dead-1` stops it"), "\(error)")
+        }
+        #expect(try store.lockClaims().map(\.owner) == ["shop → prod"], "lander status still shows the claim")
+        #expect(try store.heldLeftovers(of: "dead-1").map(\.lock) == ["db-schema"])
+        try store.releaseLeftovers(of: "dead-1")
+        let lease = try await locks.acquire("db-schema", limit: 1, as: "here", wait: false) { _ in }
+        await lease.release()
+    }
+
     @Test func waitersAreServedInArrivalOrder() async throws {
         let path = try Self.scratchPath()
         let store = try StateStore.open(at: path)

@@ -13,7 +13,8 @@ final class LockAPI: Sendable {
         self.events = events
     }
 
-    func install(in runtime: LuaRuntime, step: String) {
+    /// Installs `lander.lock`; `guarding` names the commands that run under its claims (a template's task run).
+    func install(in runtime: LuaRuntime, step: String, guarding: LockGuard? = nil) {
         runtime.registerInternal(
             "lock_acquire", displayName: "lander.lock",
             async: { [self] arguments in
@@ -22,7 +23,7 @@ final class LockAPI: Sendable {
                 }
                 let limit = Int(arguments.dropFirst().first?.integerValue ?? 1)
                 let events = self.events
-                let lease = try await locks.acquire(name, limit: limit) { holders in
+                let lease = try await locks.acquire(name, limit: limit, guarding: guarding) { holders in
                     events(.waitingForLock(name: name, holders: holders, step: step, task: nil))
                 }
                 let id = held.withLock { held in

@@ -143,7 +143,11 @@ public struct LuaScriptHost: ScriptHost {
         let runtime = try makeRuntime(limits: limits, events: context.events, target: context.target.name)
         TargetAPI(context: context).install(in: runtime)
         let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
-        lockAPI?.install(in: runtime, step: context.step)
+        let env = context.target.env
+        let guarding = env["LANDER_RUN"].map { run in
+            LockGuard(deployment: env["LANDER_DEPLOYMENT"] ?? "", runPrefix: run, remote: !context.target.isLocal)
+        }
+        lockAPI?.install(in: runtime, step: context.step, guarding: guarding)
         return (runtime, lockAPI)
     }
 
