@@ -61,7 +61,7 @@ enum EventJSON {
         case .targetState(let step, let target, let state, let detail):
             (record.event, record.step, record.target) = ("target_state", step, target)
             (record.state, record.message) = (state, detail)
-        case .sessionOpened(let target, let name, let pid):
+        case .sessionOpened(let target, let name, let pid, _, _):
             (record.event, record.target, record.session, record.pid) = ("session_opened", target, name, pid)
         case .sessionClosed(let target, let name):
             (record.event, record.target, record.session) = ("session_closed", target, name)

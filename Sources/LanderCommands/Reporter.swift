@@ -97,7 +97,7 @@ final class Reporter: Sendable {
             return "  \(target)  \(step)  rolling: \(state)" + (detail.map { " (\($0))" } ?? "")
         case .rolloutFinished(let step, let version, let targets, let notUpdated):
             return "step \(step): rollout over, " + NotUpdatedTarget.summary(notUpdated, of: targets, version: version)
-        case .sessionOpened(let target, let name, let pid):
+        case .sessionOpened(let target, let name, let pid, _, _):
             return verbose ? "  \(target)  session \(name) opened (pid \(pid))" : nil
         case .sessionClosed(let target, let name):
             return verbose ? "  \(target)  session \(name) closed" : nil

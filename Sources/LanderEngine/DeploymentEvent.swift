@@ -21,8 +21,8 @@ public enum DeploymentEvent: Sendable {
         step: String, task: String, target: String, outcome: TargetOutcome, duration: Duration, exitCode: Int32? = nil)
     /// A step finished (its detached tasks may still run).
     case stepFinished(step: String, succeeded: Bool, duration: Duration)
-    /// A session (`ctx.target:spawn`) started on a target; `pid` leads its process group there.
-    case sessionOpened(target: String, name: String, pid: Int32)
+    /// A session (`ctx.target:spawn`) started on a target by a step's task; `pid` leads its process group there.
+    case sessionOpened(target: String, name: String, pid: Int32, step: String? = nil, task: String? = nil)
     /// A session ended (closed by a script or at the end of the deployment).
     case sessionClosed(target: String, name: String)
     /// A target moved in a rollout (`in_pool`, `draining`, `deploying`, `verifying`, `left_out`, …).

@@ -18,14 +18,18 @@ public final class SessionStore: Sendable {
         self.events = events
     }
 
-    /// Remembers a session; false when the target already has one of that name.
-    public func open(_ name: String, on target: String, _ command: any BackgroundCommand) -> Bool {
+    /// Remembers a session a step's task opened; false when the target already has one of that name.
+    public func open(
+        _ name: String, on target: String, _ command: any BackgroundCommand, step: String? = nil, task: String? = nil
+    ) -> Bool {
         let opened = sessions.withLock { sessions in
             if sessions[target, default: [:]][name] != nil { return false }
             sessions[target, default: [:]][name] = command
             return true
         }
-        if opened { events?(.sessionOpened(target: target, name: name, pid: command.pid)) }
+        if opened {
+            events?(.sessionOpened(target: target, name: name, pid: command.pid, step: step, task: task))
+        }
         return opened
     }
 

@@ -320,11 +320,19 @@ extension StateStore {
                 outcome, outputs
             )
         }
-        point.sessions = try read { db in
+        let open = try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT target, name, pid FROM session WHERE deployment_id = ? AND closed_at IS NULL",
+                db,
+                sql: "SELECT target, name, pid, step, task FROM session WHERE deployment_id = ? AND closed_at IS NULL",
                 arguments: [id])
-        }.map { (target: $0["target"], name: $0["name"], pid: $0["pid"]) }
+        }
+        point.sessions = open.map { (target: $0["target"], name: $0["name"], pid: $0["pid"]) }
+        // A session left open dies with the interrupted run (stopped before the resumed one starts): the
+        // task that opened it runs again, so the steps after it find it open as an uninterrupted run would.
+        for session in open {
+            guard let step = session["step"] as String?, let task = session["task"] as String? else { continue }
+            point.finished[TargetStepKey(step: step, task: task, target: session["target"])] = nil
+        }
         return point
     }
 

@@ -199,10 +199,11 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             try log("target_state", step: step, target: target, state + (detail.map { ": \($0)" } ?? ""))
         case .rolloutFinished(let step, let version, let targets, let notUpdated):
             try log("rollout_finished", step: step, NotUpdatedTarget.summary(notUpdated, of: targets, version: version))
-        case .sessionOpened(let target, let name, let pid):
+        case .sessionOpened(let target, let name, let pid, let step, let task):
             try execute(
-                db, "INSERT INTO session (deployment_id, target, name, pid, opened_at) VALUES (?, ?, ?, ?, ?)",
-                [id, target, name, pid, at])
+                db,
+                "INSERT INTO session (deployment_id, target, name, pid, opened_at, step, task) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [id, target, name, pid, at, step, task])
             try log("session_opened", target: target, "\(name) (pid \(pid))")
         case .sessionClosed(let target, let name):
             try execute(

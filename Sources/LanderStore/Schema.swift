@@ -108,6 +108,14 @@ enum Schema {
                     ALTER TABLE lock_claim ADD COLUMN guard_remote INTEGER NOT NULL DEFAULT 0;
                     """)
         }
+        migrator.registerMigration("4-session-openers") { db in
+            // The task that opened a session: a resumed deployment runs it again, since the session is gone.
+            try db.execute(
+                sql: """
+                    ALTER TABLE session ADD COLUMN step TEXT;
+                    ALTER TABLE session ADD COLUMN task TEXT;
+                    """)
+        }
         return migrator
     }
 }

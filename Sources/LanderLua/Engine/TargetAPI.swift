@@ -117,7 +117,8 @@ struct TargetAPI {
         } catch {
             throw HostFailure(error.message)
         }
-        guard context.sessions.open(name, on: context.target.name, process) else {
+        guard context.sessions.open(name, on: context.target.name, process, step: context.step, task: context.task)
+        else {
             _ = await process.close(grace: .seconds(1))
             throw HostFailure("a session named '\(name)' is already open on \(context.target.name)")
         }
