@@ -41,6 +41,8 @@ struct RecordedRun {
                 await projectLock.release()
                 throw error
             }
+            var resume = resume
+            resume.leftOutOfPool = (try? store.leftOutOfPool(project: plan.project, environment: plan.environment)) ?? [:]
             let journal = StoreJournal(store: store, deploymentID: id)
             let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment)
             let deployment = Deployment(

@@ -22,11 +22,11 @@ struct RunOutputOptions: ParsableArguments {
     }
 }
 
-/// `lander resume ID`: finishes an interrupted deployment from its first unfinished task on each target.
+/// `lander resume ID`: finishes an interrupted (or cancelled) deployment from its first unfinished task on each target.
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
-        abstract: "Continue an interrupted deployment where it stopped.",
+        abstract: "Continue an interrupted or cancelled deployment where it stopped.",
         discussion: """
             Plans the deployment again from the lander.yml and plugin path it was recorded with; tasks that \
             finished on a target (with their outputs) are not run again, the rest run as usual.
@@ -51,9 +51,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let resume: ResumePoint
         do {
             record = try state.deployment(id)
-            guard record.status == "interrupted" else {
-                throw StoreError("deployment \(record.id) is \(record.status); only an interrupted deployment resumes")
-            }
+            try state.checkResumable(record)
             resume = try state.resumePoint(of: record.id)
         } catch {
             throw refuse(error)
@@ -67,7 +65,8 @@ struct ResumeCommand: AsyncParsableCommand {
             loaded, environment: record.environment, version: record.version, scripts: scripts,
             overrides: record.variables, packages: record.packages)
         let reporter = output.reporter
-        reporter.note("resuming \(record.id): \(resume.finished.count) task run(s) finished before the interruption")
+        let before = record.status == "cancelled" ? "it was cancelled" : "the interruption"
+        reporter.note("resuming \(record.id): \(resume.finished.count) task run(s) finished before \(before)")
         let id = record.id
         try await RecordedRun(
             plan: plan, scripts: scripts, store: state, id: id, resume: resume, wait: wait, reporter: reporter

@@ -49,10 +49,19 @@ extension Deployment {
                     level: "info",
                     message: "batch \(number + 1) of \(batches.count): "
                         + batch.map(\.name).joined(separator: ", "), target: nil))
-            // Precheck: a target that fails is never drained or changed.
+            // Precheck: a target that fails is never drained or changed. A target Lander itself left out of
+            // the pool in an earlier run is no misconfigured box: it is deployed without one.
             var ready: [PlannedTarget] = []
+            for target in batch {
+                guard let how = resume.leftOutOfPool[target.name] else { continue }
+                events(
+                    .log(
+                        level: "info", message: "out of the pool since \(how); deploying it without a precheck",
+                        target: target.name))
+                ready.append(target)
+            }
             for (target, failure) in await each(
-                batch,
+                batch.filter { resume.leftOutOfPool[$0.name] == nil },
                 { target in
                     if policy.precheck != nil { self.state(step.name, target, .prechecking) }
                     try await self.rollingHook(.precheck, policy.precheck, target, step: step.name)
@@ -94,18 +103,21 @@ extension Deployment {
                     group.addTask { await self.runTask(part, step: step.name) }
                 }
             }
-            let failedTargets = state.withLock { state in
-                Set(
-                    state.records.filter { record in
-                        guard record.step == step.name, names.contains(record.target) else { return false }
-                        if case .failed = record.outcome { return true }
-                        return record.outcome == .cancelled
-                    }.map(\.target))
+            // Why each drained target's tasks did not all succeed: failed, or cut short by a cancellation.
+            let unfinished = state.withLock { state in
+                var reasons: [String: String] = [:]
+                for record in state.records where record.step == step.name && names.contains(record.target) {
+                    if case .failed = record.outcome { reasons[record.target] = "its tasks failed" }
+                    if record.outcome == .cancelled, reasons[record.target] == nil {
+                        reasons[record.target] = "cancelled while deploying"
+                    }
+                }
+                return reasons
             }
             var changed: [PlannedTarget] = []
             for target in drained {
-                if failedTargets.contains(target.name) {
-                    await leaveOut(target, "its tasks failed", policy: policy, step: step.name, &leftOut)
+                if let reason = unfinished[target.name] {
+                    await leaveOut(target, reason, policy: policy, step: step.name, &leftOut)
                 } else {
                     changed.append(target)
                 }

@@ -32,6 +32,9 @@ public struct ResumePoint: Sendable {
     public var sessions: [(target: String, name: String, pid: Int32)]
     /// Whether this continues an interrupted run (whose commands may still be running on the targets).
     public var interrupted = false
+    /// Targets earlier deployments of the project and environment took out of the pool and never put back
+    /// (left out, stopped, or cut short mid-rollout), with how: a rollout deploys them without a precheck.
+    public var leftOutOfPool: [String: String] = [:]
 
     /// Creates a resume point.
     public init(

@@ -293,16 +293,17 @@ extension StateStore {
         }
     }
 
-    /// What an interrupted deployment already finished: succeeded, tolerated and skipped target-steps with
-    /// their outputs. Failed, cancelled and running ones run again, and so do those whose outputs held a
-    /// secret (the store keeps it masked, so only running them again gives later steps the real value).
+    /// What an interrupted or cancelled deployment already finished: succeeded and tolerated target-steps
+    /// with their outputs. Failed, cancelled, skipped (a skip is decided again: a cancelled rollout skipped
+    /// the batches it never reached) and running ones run again, and so do those whose outputs held a secret
+    /// (the store keeps it masked, so only running them again gives later steps the real value).
     public func resumePoint(of id: String) throws(StoreError) -> ResumePoint {
         let rows = try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT step, task, target, status, message, outputs FROM target_step
-                    WHERE deployment_id = ? AND status IN ('succeeded', 'tolerated', 'skipped')
+                    WHERE deployment_id = ? AND status IN ('succeeded', 'tolerated')
                     """, arguments: [id])
         }
         var point = ResumePoint()
@@ -310,9 +311,8 @@ extension StateStore {
         for row in rows {
             let outcome: TargetOutcome =
                 switch row["status"] as String {
-                case "succeeded": .succeeded
                 case "tolerated": .tolerated(row["message"] ?? "")
-                default: .skipped
+                default: .succeeded
                 }
             let outputs = (row["outputs"] as String?).flatMap { try? decode([String: ConfigValue].self, $0) } ?? [:]
             if outputs.values.contains(where: \.holdsMask) { continue }
@@ -336,19 +336,37 @@ extension StateStore {
         return point
     }
 
-    /// Takes over an interrupted deployment for this process (its record says so before anything runs).
+    /// Refuses a deployment that cannot be resumed: only an interrupted one, or a cancelled one that is
+    /// still the newest of its project and environment (nothing deployed there since), can be.
+    public func checkResumable(_ record: DeploymentRecord) throws(StoreError) {
+        switch record.status {
+        case "interrupted": return
+        case "cancelled":
+            let newest = try deployments(project: record.project, environment: record.environment, limit: 1).first
+            guard let newest, newest.id != record.id else { return }
+            throw StoreError(
+                "deployment \(record.id) was cancelled and \(newest.id) (\(newest.status)) was deployed to "
+                    + "\(record.environment) since; deploy again instead of resuming")
+        case "running":
+            throw StoreError(
+                "deployment \(record.id) is still running (pid \(record.pid) on \(record.host)); it cannot be resumed")
+        default:
+            throw StoreError(
+                "deployment \(record.id) \(record.status); only an interrupted or cancelled deployment can be resumed")
+        }
+    }
+
+    /// Takes over an interrupted or cancelled deployment for this process (its record says so before anything runs).
     public func claimForResume(_ id: String) throws(StoreError) -> DeploymentRecord {
         let record = try deployment(id)
-        guard record.status == "interrupted" else {
-            throw StoreError(
-                record.status == "running"
-                    ? "deployment \(record.id) is still running (pid \(record.pid) on \(record.host)); it cannot be resumed"
-                    : "deployment \(record.id) \(record.status); only an interrupted deployment can be resumed")
-        }
+        try checkResumable(record)
         let now = Self.now
         try write { db in
             try db.execute(
-                sql: "UPDATE deployment SET pid = ?, host = ?, heartbeat_at = ? WHERE id = ?",
+                sql: """
+                    UPDATE deployment SET pid = ?, host = ?, heartbeat_at = ?, status = 'running', finished_at = NULL,
+                      error = NULL WHERE id = ?
+                    """,
                 arguments: [Int64(getpid()), host, now, record.id])
             try db.execute(
                 sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'resumed', ?)",
