@@ -246,6 +246,29 @@ extension SSHConnection {
         }
     }
 
+    /// The exact commands that fix this target's host key, for the known_hosts file and the `[host]:port`
+    /// entry ssh uses for it (as `ssh -G` resolves them through the user's config): `remove` drops a changed
+    /// key, `add` records the current one.
+    func hostKeyCommands() async -> (remove: String, add: String)? {
+        guard let result = try? await runHere(["ssh", "-G"] + options(master: true) + [endpoint.destination]),
+            result.succeeded
+        else { return nil }
+        var settings: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            if parts.count == 2, settings[parts[0]] == nil { settings[parts[0]] = parts[1] }
+        }
+        guard let host = settings["hostname"] else { return nil }
+        let file = (settings["userknownhostsfile"] ?? "").split(separator: " ").first.map(String.init)
+            ?? "~/.ssh/known_hosts"
+        let port = settings["port"] ?? "22"
+        let entry = port == "22" ? host : "[\(host)]:\(port)"
+        return (
+            "ssh-keygen -f \"\(file)\" -R \"\(entry)\"",
+            "ssh-keyscan \(port == "22" ? "" : "-p \(port) ")\(host) >> \"\(file)\""
+        )
+    }
+
     /// Runs a program on this machine (scp, rsync) to its end; cancellation stops it.
     private func runHere(_ argv: [String]) async throws(TransportError) -> CommandResult {
         let process = try ProcessLauncher.start(

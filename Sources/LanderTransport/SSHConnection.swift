@@ -125,7 +125,9 @@ public final class SSHConnection: TargetConnection, Sendable {
             return .success(runner.process)
         case .failed(let process):
             let stderr = await process?.wait().stderr ?? ""
-            return .failure(TransportError(target: target, message: Self.explain(stderr, endpoint: endpoint)))
+            let fixes = stderr.contains("host key") || stderr.contains("HOST IDENTIFICATION") ? await hostKeyCommands() : nil
+            return .failure(
+                TransportError(target: target, message: Self.explain(stderr, endpoint: endpoint, hostKeys: fixes)))
         }
     }
 
@@ -152,19 +154,48 @@ public final class SSHConnection: TargetConnection, Sendable {
         master.withLock { if case .open(let process) = $0 { process.isRunning } else { false } }
     }
 
+    /// The exact command that removes the recorded key: ssh's own suggestion when it printed one (it names
+    /// the known_hosts file and the `[host]:port` entry in use), else one built from the offending file.
+    static func removeKeyCommand(_ text: String, endpoint: SSHEndpoint) -> String {
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("ssh-keygen ") && trimmed.contains(" -R ") { return trimmed }
+        }
+        var file = "~/.ssh/known_hosts"
+        for line in text.split(separator: "\n") where line.hasPrefix("Offending ") {
+            if let range = line.range(of: " key in ") {
+                let rest = line[range.upperBound...]
+                file = String(rest[..<(rest.lastIndex(of: ":") ?? rest.endIndex)])
+            }
+        }
+        let name = hostName(endpoint)
+        let entry = endpoint.port.map { $0 == 22 ? name : "[\(name)]:\($0)" } ?? name
+        return "ssh-keygen -f \"\(file)\" -R \"\(entry)\""
+    }
+
+    /// The host part of the destination (without `user@`).
+    private static func hostName(_ endpoint: SSHEndpoint) -> String {
+        String(endpoint.destination.split(separator: "@").last ?? Substring(endpoint.destination))
+    }
+
     /// Turns what ssh printed into a reason and what to do.
-    static func explain(_ stderr: String, endpoint: SSHEndpoint) -> String {
+    static func explain(_ stderr: String, endpoint: SSHEndpoint, hostKeys: (remove: String, add: String)? = nil)
+        -> String
+    {
         let text = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         let host = endpoint.destination
         if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
             return "the host key of \(host) has CHANGED since it was recorded in known_hosts; if the change is "
-                + "expected, remove the old key (ssh-keygen -R HOST) and add the new one after checking it"
+                + "expected, remove the old key (\(hostKeys?.remove ?? removeKeyCommand(text, endpoint: endpoint))) and add the new one "
+                + "after checking it"
         }
         if text.contains("Host key verification failed") || text.contains("No ED25519 host key is known")
             || text.contains("host key is known")
         {
-            return "the host key of \(host) is not in known_hosts; check it and add it (ssh-keyscan HOST >> "
-                + "~/.ssh/known_hosts), or set host_key_checking: accept-new for this target"
+            let port = endpoint.port.map { "-p \($0) " } ?? ""
+            let add = hostKeys?.add ?? "ssh-keyscan \(port)\(hostName(endpoint)) >> ~/.ssh/known_hosts"
+            return "the host key of \(host) is not in known_hosts; check it and add it (\(add)), or set "
+                + "host_key_checking: accept-new for this target"
         }
         if text.contains("Permission denied") {
             return "authentication to \(host) was refused (\(text.split(separator: "\n").last ?? "")); "

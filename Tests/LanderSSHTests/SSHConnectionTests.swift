@@ -118,14 +118,15 @@ import Testing
             error?.description.contains("target 't1': the host key of t1 is not in known_hosts") == true,
             "\(String(describing: error))")
         #expect(error?.description.contains("host_key_checking: accept-new") == true)
+        let known = targets.directory.appendingPathComponent("known_hosts").path
+        let keyscan = "ssh-keyscan -p \(targets.targets[0].port) 127.0.0.1 >> \"\(known)\""
+        #expect(error?.description.contains(keyscan) == true, "the exact command: \(String(describing: error))")
         // accept-new is the explicit way in, and then records the key.
         let accepting = targets.connection("t1", hostKeyChecking: "accept-new")
         let result = try await accepting.run(Command(["true"]), options: RunOptions())
         await accepting.close()
         #expect(result.exitCode == 0)
-        let known = try String(
-            contentsOfFile: targets.directory.appendingPathComponent("known_hosts").path, encoding: .utf8)
-        #expect(known.contains("ssh-ed25519"))
+        #expect(try String(contentsOfFile: known, encoding: .utf8).contains("ssh-ed25519"))
     }
 
     @Test func aChangedHostKeyIsRefused() async throws {
@@ -142,6 +143,15 @@ import Testing
             try await connection.run(Command(["true"]), options: RunOptions())
         }
         #expect(error?.description.contains("has CHANGED") == true, "\(String(describing: error))")
+        // The hint is the exact command for the file and the `[host]:port` entry in use, and it works.
+        let text = error?.description ?? ""
+        let expected = "ssh-keygen -f \"\(known)\" -R \"[127.0.0.1]:\(targets.targets[0].port)\""
+        #expect(text.contains(expected), "\(text)")
+        #expect(!text.contains("ssh-keygen -R HOST"))
+        _ = await SSHTargets.run(["/usr/bin/ssh-keygen", "-f", known, "-R", "[127.0.0.1]:\(targets.targets[0].port)"])
+        let result = try await targets.connection("t1", hostKeyChecking: "accept-new").run(
+            Command(["true"]), options: RunOptions())
+        #expect(result.exitCode == 0, "after the hinted command the new key is accepted")
     }
 
     @Test func anUnreachableTargetIsReportedAsSuch() async throws {
