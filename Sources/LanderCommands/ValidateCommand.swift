@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LanderEngine
+import LanderLoading
 import LanderModel
 
 /// `lander validate`: loads lander.yml, checks templates and expressions, and reports every problem at once.
@@ -18,10 +19,18 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         let file = project.file
         let loaded: Project
+        var problems: [Diagnostic] = []
         do {
-            loaded = try project.load()
+            loaded = try ProjectLoader.load(file: file)
         } catch {
-            throw ExitCode(1)
+            // What could be read around the problems is checked too, so every problem shows at once.
+            guard let partial = error.partial else {
+                for diagnostic in error.diagnostics { printError(diagnostic.description) }
+                printError("lander: \(file) has \(error.diagnostics.count) problem(s); nothing was deployed")
+                throw ExitCode(1)
+            }
+            loaded = partial
+            problems = error.diagnostics
         }
         if let environment, loaded.environment(named: environment) == nil {
             let names = loaded.environments.map(\.name).joined(separator: ", ")
@@ -35,8 +44,7 @@ struct ValidateCommand: AsyncParsableCommand {
         planner.requireSources = false
         planner.requireRoles = environment != nil
         for warning in planner.warnings() { printError(warning.description) }
-        var seen: Set<String> = []
-        var problems: [Diagnostic] = []
+        var seen = Set(problems.map(\.description))
         for name in environment.map({ [$0] }) ?? loaded.environments.map(\.name) {
             do {
                 _ = try await planner.plan(environment: name, release: Release(version: "VERSION"))
@@ -47,6 +55,9 @@ struct ValidateCommand: AsyncParsableCommand {
             }
         }
         guard problems.isEmpty else {
+            problems.sort {
+                ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0)
+            }
             for diagnostic in problems { printError(diagnostic.description) }
             printError("lander: \(file) has \(problems.count) problem(s); nothing was deployed")
             throw ExitCode(1)

@@ -37,7 +37,7 @@ public enum ProjectLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw LoadingError([syntaxDiagnostic(error, file: file)])
+            throw LoadingError([YAMLSyntax.diagnostic(error, yaml: yaml, file: file)])
         } catch {
             throw LoadingError([Diagnostic("\(error)", at: SourceLocation(file: file, line: 1, column: 1))])
         }
@@ -75,20 +75,9 @@ public enum ProjectLoader {
                     ($0.location?.line ?? 0, $0.location?.column ?? 0) < (
                         $1.location?.line ?? 0, $1.location?.column ?? 0
                     )
-                })
+                }, partial: project)
         }
         return project
-    }
-
-    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return Diagnostic(
-                "YAML syntax: \(problem)", at: SourceLocation(file: file, line: mark.line, column: mark.column),
-                hint: "check indentation and quoting on this line")
-        default:
-            return Diagnostic("YAML syntax: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
-        }
     }
 
     // MARK: Environments

@@ -82,15 +82,39 @@ public struct LocalTransport: TargetConnection {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw TransportError(target: target, message: "root \(root) is a file, not a directory")
+                throw TransportError(
+                    target: target,
+                    message: "the root of target '\(target)', \(root), is a file, not a directory; point root: in "
+                        + "lander.yml at a directory (or move the file away)")
             }
             return
         }
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         } catch {
-            throw TransportError(target: target, message: "cannot create root \(root): \(error.localizedDescription)")
+            throw TransportError(
+                target: target, message: "cannot create the root of target '\(target)', \(root): \(Self.whyNot(root))")
         }
+    }
+
+    /// Why a directory cannot be made at a path, from its nearest existing ancestor, with what to do.
+    static func whyNot(_ path: String) -> String {
+        var ancestor = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        while ancestor.path != "/", !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) {
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        _ = FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory)
+        if !isDirectory.boolValue {
+            return "\(ancestor.path) is a file, not a directory; point root: in lander.yml somewhere else"
+        }
+        if access(ancestor.path, W_OK) != 0 {
+            let user = ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
+            return "\(ancestor.path) is not writable by \(user); make the root directory yourself "
+                + "(mkdir -p \(path)) with the right owner, or point root: in lander.yml somewhere writable"
+        }
+        return "\(ancestor.path) takes no new directories; point root: in "
+            + "lander.yml somewhere else"
     }
 }
 
