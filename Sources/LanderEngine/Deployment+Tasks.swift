@@ -216,6 +216,14 @@ extension Deployment {
         return ["stdout": .string(stdout), "exit_code": .int(Int64(result.exitCode))]
     }
 
+    /// ` while running plugins/x/init.lua:12` from a script error's `FILE.lua:LINE: …`, or nothing.
+    static func `where`(_ message: String) -> String {
+        guard let range = message.range(of: #"[^\s:()]+\.lua:\d+"#, options: .regularExpression) else {
+            return " (\(message))"
+        }
+        return " while running \(message[range])"
+    }
+
     private func template(
         _ name: String, parameters: [String: ConfigValue], task: PlannedTask, target: PlannedTarget, step: String,
         env: [String: String], outputs earlier: [String: [String: ConfigValue]], on connection: any TargetConnection
@@ -234,7 +242,8 @@ extension Deployment {
             return try await scripts.runTemplate(name, parameters: parameters, context: context)
         } catch {
             if error.timedOut, let timeout = task.options.timeout {
-                throw AttemptFailure(message: "template '\(name)' timed out after \(timeout.formatted)")
+                throw AttemptFailure(
+                    message: "template '\(name)' timed out after \(timeout.formatted)" + Self.where(error.message))
             }
             throw AttemptFailure(message: error.message, cancelled: error.cancelled)
         }

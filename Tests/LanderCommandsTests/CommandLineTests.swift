@@ -100,3 +100,45 @@ import Testing
         #expect(plan.stderr.contains("quoted literal without its closing '"), "\(plan.stderr)")
     }
 }
+
+@Suite struct TemplateTimeoutTests {
+    @Test func aTemplateStoppedByItsTimeoutNamesTheLuaLineItWasRunning() async throws {
+        let scratch = try Scratch()
+        _ = try scratch.file(
+            "t/plugins/spin/init.lua",
+            """
+            return lander.template {
+              run = function(ctx, p)
+                local n = 0
+                while true do n = n + 1 end
+              end,
+            }
+            """)
+        _ = try scratch.file(
+            "t/plugins/waiter/init.lua",
+            """
+            return lander.template {
+              run = function(ctx, p)
+                ctx.target:run { "sleep", "5" }
+              end,
+            }
+            """)
+        let file = try scratch.file(
+            "t/lander.yml",
+            """
+            project: t
+            plugins: [plugins]
+            environments:
+              test:
+                targets:
+                  a: { root: \(scratch.url.path)/t/a, roles: [app] }
+            steps:
+              - { name: s, on: app, template: spin, timeout: 1s }
+              - { name: w, on: app, template: waiter, timeout: 1s, when: always }
+            """)
+        let run = try await Lander.run(["deploy", "-f", file, "-e", "test", "--version", "1", "--plain"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("template 'spin' timed out after 1s while running spin/init.lua:4"), "\(run.stdout)")
+        #expect(run.stdout.contains("template 'waiter' timed out after 1s while running waiter/init.lua:3"))
+    }
+}
