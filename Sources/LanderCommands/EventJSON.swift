@@ -16,6 +16,7 @@ enum EventJSON {
         var point: String?, hook: String?, critical: Bool?
         var lock: String?, holders: String?, session: String?, pid: Int32?, state: String?
         var notUpdated: [NotUpdated]?
+        var doneEarlier: Bool?
     }
 
     /// A target a rollout did not leave on the new version.
@@ -43,20 +44,23 @@ enum EventJSON {
         case .output(let step, let task, let target, let line, let isError):
             (record.event, record.step, record.task, record.target) = ("output", step, task, target)
             (record.line, record.stream) = (line, isError ? "stderr" : "stdout")
-        case .log(let level, let message, let target):
+        case .log(let level, let message, let target, let step, let task):
             (record.event, record.level, record.message, record.target) = ("log", level, message, target)
+            (record.step, record.task) = (step, task)
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             (record.event, record.step, record.task, record.target) = ("retrying", step, task, target)
             (record.attempt, record.error, record.delaySeconds) = (attempt, error, seconds(delay))
-        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode):
+        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode, let earlier):
             (record.event, record.step, record.task, record.target) = ("target_finished", step, task, target)
             record.exitCode = exitCode
+            record.doneEarlier = earlier ? true : nil
             record.outcome = outcome.word
             record.durationSeconds = seconds(duration)
             if case .failed(let message) = outcome { record.error = message }
             if case .tolerated(let message) = outcome { record.error = message }
-        case .stepFinished(let step, let succeeded, let duration):
-            (record.event, record.step, record.outcome) = ("step_finished", step, succeeded ? "succeeded" : "failed")
+        case .stepFinished(let step, let succeeded, let duration, let cancelled):
+            (record.event, record.step) = ("step_finished", step)
+            record.outcome = cancelled ? "cancelled" : succeeded ? "succeeded" : "failed"
             record.durationSeconds = seconds(duration)
         case .targetState(let step, let target, let state, let detail):
             (record.event, record.step, record.target) = ("target_state", step, target)

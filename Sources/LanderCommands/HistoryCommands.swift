@@ -54,6 +54,7 @@ struct ShowCommand: AsyncParsableCommand {
         var deployment: DeploymentRecord
         var targetSteps: [TargetStepRecord]
         var rollout: [RolloutRecord]
+        var notes: [StepNote]
     }
 
     func run() async throws {
@@ -61,15 +62,18 @@ struct ShowCommand: AsyncParsableCommand {
         let record: DeploymentRecord
         let steps: [TargetStepRecord]
         let rollout: [RolloutRecord]
+        let notes: [StepNote]
         do {
             record = try store.deployment(id)
             steps = try store.targetSteps(of: record.id)
             rollout = try store.rollout(of: record.id)
+            notes = try store.notes(of: record.id)
         } catch {
             throw refuse(error)
         }
         if location.json {
-            return printOutput(jsonText(Shown(deployment: record, targetSteps: steps, rollout: rollout)))
+            return printOutput(
+                jsonText(Shown(deployment: record, targetSteps: steps, rollout: rollout, notes: notes)))
         }
         printOutput(
             "deployment \(record.id): \(record.project) \(record.version) → \(record.environment), \(record.kind)")
@@ -100,6 +104,13 @@ struct ShowCommand: AsyncParsableCommand {
                 printOutput(
                     "    rollout: " + moves.map(\.state).joined(separator: " → ")
                         + (last.detail.map { " (\($0))" } ?? ""))
+            }
+        }
+        for note in notes {
+            switch note.kind {
+            case "step_skipped": printOutput("step \(note.step ?? "?"): skipped, \(note.detail)")
+            case "rollout_finished": printOutput("step \(note.step ?? "?"): rollout over, \(note.detail)")
+            default: printOutput("hook \(note.detail)")
             }
         }
     }

@@ -81,18 +81,19 @@ final class Reporter: Sendable {
             return verbose ? "  \(target)  \(label(step, task))  started" : nil
         case .output(let step, let task, let target, let line, let isError):
             return verbose ? "  \(target)  \(label(step, task))  \(isError ? "!" : "|") \(line)" : nil
-        case .log(let level, let message, let target):
+        case .log(let level, let message, let target, _, _):
             return "  \(target ?? "lander")  [\(level)] \(message)"
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             return
                 "  \(target)  \(label(step, task))  attempt \(attempt) failed (\(error)); retrying in \(delay.formatted)"
-        case .targetFinished(let step, let task, let target, let outcome, let duration, _):
-            var line = "  \(target)  \(label(step, task))  \(outcome.word) (\(duration.formatted))"
+        case .targetFinished(let step, let task, let target, let outcome, let duration, _, let earlier):
+            let when = earlier ? "done by the interrupted run" : duration.formatted
+            var line = "  \(target)  \(label(step, task))  \(outcome.word) (\(when))"
             if case .failed(let message) = outcome { line += ": \(message)" }
             if case .tolerated(let message) = outcome { line += ": \(message)" }
             return line
-        case .stepFinished(let step, let succeeded, let duration):
-            return "step \(step): \(succeeded ? "finished" : "failed") (\(duration.formatted))"
+        case .stepFinished(let step, let succeeded, let duration, let cancelled):
+            return "step \(step): \(cancelled ? "cancelled" : succeeded ? "finished" : "failed") (\(duration.formatted))"
         case .targetState(let step, let target, let state, let detail):
             return "  \(target)  \(step)  rolling: \(state)" + (detail.map { " (\($0))" } ?? "")
         case .rolloutFinished(let step, let version, let targets, let notUpdated):
@@ -127,8 +128,8 @@ final class Reporter: Sendable {
                 board.set(
                     target, task: label(step, task), state: "retrying (\(attempt)) in \(delay.formatted)",
                     finished: false)
-            case .targetFinished(let step, let task, let target, let outcome, let duration, _):
-                var state = "\(outcome.word) \(duration.formatted)"
+            case .targetFinished(let step, let task, let target, let outcome, let duration, _, let earlier):
+                var state = "\(outcome.word) \(earlier ? "(done by the interrupted run)" : duration.formatted)"
                 if case .failed(let message) = outcome { state += ": \(message)" }
                 board.set(target, task: label(step, task), state: state, finished: true)
             case .targetState(let step, let target, let state, let detail):

@@ -59,19 +59,21 @@ extension DeploymentEvent {
         switch self {
         case .output(let step, let task, let target, let line, let isError):
             return .output(step: step, task: task, target: target, line: masker.mask(line), isError: isError)
-        case .log(let level, let message, let target):
-            return .log(level: level, message: masker.mask(message), target: target)
+        case .log(let level, let message, let target, let step, let task):
+            return .log(level: level, message: masker.mask(message), target: target, step: step, task: task)
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             return .retrying(
                 step: step, task: task, target: target, attempt: attempt, error: masker.mask(error), delay: delay)
-        case .targetFinished(let step, let task, let target, .failed(let message), let duration, let code):
+        case .targetFinished(let step, let task, let target, .failed(let message), let duration, let code, let earlier):
             return .targetFinished(
                 step: step, task: task, target: target, outcome: .failed(masker.mask(message)), duration: duration,
-                exitCode: code)
-        case .targetFinished(let step, let task, let target, .tolerated(let message), let duration, let code):
+                exitCode: code, earlier: earlier)
+        case .targetFinished(let step, let task, let target, .tolerated(let message), let duration, let code, let earlier):
             return .targetFinished(
                 step: step, task: task, target: target, outcome: .tolerated(masker.mask(message)), duration: duration,
-                exitCode: code)
+                exitCode: code, earlier: earlier)
+        case .targetState(let step, let target, let state, let detail?):
+            return .targetState(step: step, target: target, state: state, detail: masker.mask(detail))
         case .hookFinished(let point, let hook, let error?, let critical):
             return .hookFinished(point: point, hook: hook, error: masker.mask(error), critical: critical)
         case .deploymentFinished(let outcome, let duration, let error?):

@@ -79,7 +79,8 @@ extension Deployment {
                     attempts: 0))
             events(
                 .targetFinished(
-                    step: step, task: task.name, target: target.name, outcome: done.outcome, duration: .zero))
+                    step: step, task: task.name, target: target.name, outcome: done.outcome, duration: .zero,
+                    earlier: true))
             return true
         }
         events(.targetStarted(step: step, task: task.name, target: target.name))

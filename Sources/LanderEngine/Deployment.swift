@@ -221,8 +221,7 @@ public final class Deployment: Sendable {
                 if let policy = step.rolling {
                     await runRolling(step, tasks: runnable, policy: policy)
                     await LeaseCountdown(lease, count: 1).done()
-                    let failed = state.withLock { $0.failedSteps.contains(step.name) }
-                    events(.stepFinished(step: step.name, succeeded: !failed, duration: ContinuousClock.now - started))
+                    finishStep(step.name, started: started)
                     _ = await runHooks(.postStep, step: step.name)
                     continue
                 }
@@ -242,12 +241,21 @@ public final class Deployment: Sendable {
                         }
                     }
                 }
-                let failed = state.withLock { $0.failedSteps.contains(step.name) }
-                events(.stepFinished(step: step.name, succeeded: !failed, duration: ContinuousClock.now - started))
+                finishStep(step.name, started: started)
                 _ = await runHooks(.postStep, step: step.name)
             }
             await detached.waitForAll()
         }
+    }
+
+    /// Says a step ended: failed, cancelled while it ran, or finished.
+    private func finishStep(_ name: String, started: ContinuousClock.Instant) {
+        let (failed, cancelled) = state.withLock { ($0.failedSteps.contains(name), $0.cancelled) }
+        let isCancelled = cancelled || _Concurrency.Task.isCancelled
+        events(
+            .stepFinished(
+                step: name, succeeded: !failed && !isCancelled, duration: ContinuousClock.now - started,
+                cancelled: isCancelled))
     }
 
     /// A task with its own `rolling:` rolls through its targets; others run on all of them at once.

@@ -12,15 +12,17 @@ public enum DeploymentEvent: Sendable {
     case targetStarted(step: String, task: String, target: String)
     /// A line a command or script wrote.
     case output(step: String, task: String, target: String, line: String, isError: Bool)
-    /// A log line from a script (templates and hooks).
-    case log(level: String, message: String, target: String?)
+    /// A log line from a script: a template's carries its step and task, a hook's neither.
+    case log(level: String, message: String, target: String?, step: String? = nil, task: String? = nil)
     /// An attempt failed and another follows after `delay`.
     case retrying(step: String, task: String, target: String, attempt: Int, error: String, delay: Duration)
-    /// A task finished on a target; `exitCode` is its command's when it ran one.
+    /// A task finished on a target; `exitCode` is its command's when it ran one; `earlier` when an interrupted
+    /// run of the deployment did it (a resumed run takes it from the record instead of running it again).
     case targetFinished(
-        step: String, task: String, target: String, outcome: TargetOutcome, duration: Duration, exitCode: Int32? = nil)
-    /// A step finished (its detached tasks may still run).
-    case stepFinished(step: String, succeeded: Bool, duration: Duration)
+        step: String, task: String, target: String, outcome: TargetOutcome, duration: Duration, exitCode: Int32? = nil,
+        earlier: Bool = false)
+    /// A step finished (its detached tasks may still run); `cancelled` when the deployment was cancelled in it.
+    case stepFinished(step: String, succeeded: Bool, duration: Duration, cancelled: Bool = false)
     /// A session (`ctx.target:spawn`) started on a target by a step's task; `pid` leads its process group there.
     case sessionOpened(target: String, name: String, pid: Int32, step: String? = nil, task: String? = nil)
     /// A session ended (closed by a script or at the end of the deployment).

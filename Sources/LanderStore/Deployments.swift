@@ -258,41 +258,6 @@ extension StateStore {
         }.map { (try? decode([ResolvedPackage].self, $0)) ?? [] }
     }
 
-    /// Its rolling steps' transitions, in the order they happened.
-    public func rollout(of id: String) throws(StoreError) -> [RolloutRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT at, step, target, detail FROM event WHERE deployment_id = ? AND kind = 'target_state'
-                    ORDER BY id
-                    """, arguments: [id])
-        }.map { row in
-            let text: String = row["detail"] ?? ""
-            let parts = text.split(separator: ":", maxSplits: 1)
-            return RolloutRecord(
-                at: Date(timeIntervalSince1970: row["at"]), step: row["step"] ?? "", target: row["target"] ?? "",
-                state: parts.first.map(String.init) ?? "",
-                detail: parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil)
-        }
-    }
-
-    /// Its log, optionally of one target or step.
-    public func logs(of id: String, target: String? = nil, step: String? = nil) throws(StoreError) -> [LogRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
-                      AND (? IS NULL OR target = ?) AND (? IS NULL OR step = ?) ORDER BY id
-                    """, arguments: [id, target, target, step, step])
-        }.map { row in
-            LogRecord(
-                at: Date(timeIntervalSince1970: row["at"]), step: row["step"], task: row["task"], target: row["target"],
-                stream: row["stream"], line: row["line"])
-        }
-    }
-
     /// What an interrupted or cancelled deployment already finished: succeeded and tolerated target-steps
     /// with their outputs. Failed, cancelled, skipped (a skip is decided again: a cancelled rollout skipped
     /// the batches it never reached) and running ones run again, and so do those whose outputs held a secret

@@ -142,18 +142,19 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 db,
                 "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [id, at, step, task, target, isError ? "stderr" : "stdout", line])
-        case .log(let level, let message, let target):
+        case .log(let level, let message, let target, let step, let task):
             try execute(
-                db, "INSERT INTO log_line (deployment_id, at, target, stream, line) VALUES (?, ?, ?, 'log', ?)",
-                [id, at, target, "[\(level)] \(message)"])
+                db,
+                "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, 'log', ?)",
+                [id, at, step, task, target, "[\(level)] \(message)"])
         case .deploymentStarted(_, _, _, _, let steps, let targets):
             try log("started", "\(steps) steps on \(targets) targets")
         case .stepStarted(let step, let tasks, _):
             try log("step_started", step: step, tasks.joined(separator: ", "))
         case .stepSkipped(let step, let reason):
             try log("step_skipped", step: step, reason)
-        case .stepFinished(let step, let succeeded, _):
-            try log("step_finished", step: step, succeeded ? "succeeded" : "failed")
+        case .stepFinished(let step, let succeeded, _, let cancelled):
+            try log("step_finished", step: step, cancelled ? "cancelled" : succeeded ? "succeeded" : "failed")
         case .targetStarted(let step, let task, let target):
             try execute(
                 db,
@@ -166,7 +167,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             try log("target_started", step: step, task: task, target: target, nil)
         case .retrying(let step, let task, let target, let attempt, let error, _):
             try log("retrying", step: step, task: task, target: target, "attempt \(attempt) failed: \(error)")
-        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode):
+        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode, let earlier):
             let status =
                 switch outcome {
                 case .succeeded: "succeeded"
@@ -194,7 +195,8 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 WHERE NOT (excluded.duration = 0 AND target_step.status = excluded.status)
                 """, [id, step, task, target, status, exitCode, message, at - seconds, at, seconds])
             try log(
-                "target_finished", step: step, task: task, target: target, status + (message.map { ": \($0)" } ?? ""))
+                "target_finished", step: step, task: task, target: target,
+                status + (message.map { ": \($0)" } ?? "") + (earlier ? " (done by the interrupted run)" : ""))
         case .targetState(let step, let target, let state, let detail):
             try log("target_state", step: step, target: target, state + (detail.map { ": \($0)" } ?? ""))
         case .rolloutFinished(let step, let version, let targets, let notUpdated):

@@ -34,6 +34,9 @@ import Testing
         let resumed = try await Lander.run(["resume", record.id, "-f", file.path, "--plain"])
         #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
         #expect(!resumed.stderr.contains("is not running"), "\(resumed.stderr)")
+        #expect(
+            resumed.stdout.contains("web-1  stage/release-dir  ok (done by the interrupted run)"),
+            "what the interrupted run did is not shown as run again: \(resumed.stdout)")
         for web in ["web-1", "web-2"] {
             let current = try FileManager.default.destinationOfSymbolicLink(
                 atPath: killed.appendingPathComponent(".lander/targets/test/\(web)/current").path)

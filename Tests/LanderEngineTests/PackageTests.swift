@@ -37,7 +37,7 @@ import Testing
         // Nothing of the steps started before the last target had its package.
         let lastDelivery = try #require(
             run.events.lastIndex { event in
-                if case .log(_, let message, _) = event { message.contains("pushed") } else { false }
+                if case .log(_, let message, _, _, _) = event { message.contains("pushed") } else { false }
             })
         let firstStep = try #require(run.events.firstIndex { if case .stepStarted = $0 { true } else { false } })
         #expect(lastDelivery < firstStep)

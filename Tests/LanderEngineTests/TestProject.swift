@@ -101,7 +101,7 @@ struct Run {
 
     /// Lines scripts logged.
     var logs: [String] {
-        events.compactMap { if case .log(_, let message, _) = $0 { message } else { nil } }
+        events.compactMap { if case .log(_, let message, _, _, _) = $0 { message } else { nil } }
     }
 }
 

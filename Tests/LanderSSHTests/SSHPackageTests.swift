@@ -93,7 +93,7 @@ import Testing
         let (two, _) = try await SSHDeploymentTests.deploy(
             yaml, targets: targets, packages: [second], directory: directory,
             onEvent: { event in
-                if case .log(_, let message, _) = event { logs.withLock { $0.append(message) } }
+                if case .log(_, let message, _, _, _) = event { logs.withLock { $0.append(message) } }
             })
         #expect(two.outcome == .succeeded, "\(two.error ?? "")")
         let summary = logs.withLock { $0 }.first { $0.hasPrefix("packages:") } ?? ""

@@ -140,7 +140,9 @@ public struct LuaScriptHost: ScriptHost {
     private func taskRuntime(_ context: TaskContext) throws(ScriptError) -> (LuaRuntime, LockAPI?) {
         var limits = self.limits
         if let timeout = context.timeout { limits.deadline = timeout }
-        let runtime = try makeRuntime(limits: limits, events: context.events, target: context.target.name)
+        let runtime = try makeRuntime(
+            limits: limits, events: context.events, target: context.target.name, step: context.step,
+            task: context.task)
         TargetAPI(context: context).install(in: runtime)
         let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
         let env = context.target.env
@@ -187,7 +189,7 @@ public struct LuaScriptHost: ScriptHost {
     }
 
     public func runHook(_ binding: HookBinding, context: HookContext) async throws(ScriptError) {
-        let runtime = try makeRuntime(limits: limits, events: context.events, target: nil)
+        let runtime = try makeRuntime(limits: limits, events: context.events, target: nil, step: context.step)
         FileAPI(directory: context.projectDirectory).install(in: runtime)
         if let processes = context.processes { ProcessAPI(processes: processes).install(in: runtime) }
         let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
@@ -305,14 +307,19 @@ public struct LuaScriptHost: ScriptHost {
         return Builder(task: task, hook: hook, rolling: rolling)
     }
 
-    private func makeRuntime(limits: LuaLimits, events: @escaping EventSink, target: String?) throws(ScriptError)
-        -> LuaRuntime
-    {
+    /// A runtime whose `print` and `lander.log` lines are events of the target, step and task given.
+    private func makeRuntime(
+        limits: LuaLimits, events: @escaping EventSink, target: String?, step: String? = nil, task: String? = nil
+    ) throws(ScriptError) -> LuaRuntime {
         do {
             let runtime = try LuaRuntime(
                 limits: limits, pluginPath: pluginPath,
-                output: { line in events(.log(level: "info", message: line, target: target)) },
-                log: { level, message in events(.log(level: level.rawValue, message: message, target: target)) })
+                output: { line in
+                    events(.log(level: "info", message: line, target: target, step: step, task: task))
+                },
+                log: { level, message in
+                    events(.log(level: level.rawValue, message: message, target: target, step: step, task: task))
+                })
             HTTPAPI().install(in: runtime)
             NetAPI().install(in: runtime)
             JSONAPI().install(in: runtime)

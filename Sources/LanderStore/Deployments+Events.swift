@@ -1,0 +1,65 @@
+public import Foundation
+import GRDB
+
+/// A step that did not run, or a hook that ran, as `lander show` lists them.
+public struct StepNote: Sendable, Codable {
+    public var at: Date
+    /// `step_skipped`, `hook_finished` or `rollout_finished`.
+    public var kind: String
+    public var step: String?
+    /// The reason a step was skipped; `POINT HOOK: ok` or its error; a rollout's summary.
+    public var detail: String
+}
+
+extension StateStore {
+    /// Its rolling steps' transitions, in the order they happened.
+    public func rollout(of id: String) throws(StoreError) -> [RolloutRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, step, target, detail FROM event WHERE deployment_id = ? AND kind = 'target_state'
+                    ORDER BY id
+                    """, arguments: [id])
+        }.map { row in
+            let text: String = row["detail"] ?? ""
+            let parts = text.split(separator: ":", maxSplits: 1)
+            return RolloutRecord(
+                at: Date(timeIntervalSince1970: row["at"]), step: row["step"] ?? "", target: row["target"] ?? "",
+                state: parts.first.map(String.init) ?? "",
+                detail: parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil)
+        }
+    }
+
+    /// Its log, optionally of one target or step.
+    public func logs(of id: String, target: String? = nil, step: String? = nil) throws(StoreError) -> [LogRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
+                      AND (? IS NULL OR target = ?) AND (? IS NULL OR step = ?) ORDER BY id
+                    """, arguments: [id, target, target, step, step])
+        }.map { row in
+            LogRecord(
+                at: Date(timeIntervalSince1970: row["at"]), step: row["step"], task: row["task"], target: row["target"],
+                stream: row["stream"], line: row["line"])
+        }
+    }
+
+    /// The steps it skipped, the hooks it ran and how its rollouts ended, in the order they happened.
+    public func notes(of id: String) throws(StoreError) -> [StepNote] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, kind, step, detail FROM event WHERE deployment_id = ?
+                      AND kind IN ('step_skipped', 'hook_finished', 'rollout_finished') ORDER BY id
+                    """, arguments: [id])
+        }.map { row in
+            StepNote(
+                at: Date(timeIntervalSince1970: row["at"]), kind: row["kind"], step: row["step"],
+                detail: row["detail"] ?? "")
+        }
+    }
+}
