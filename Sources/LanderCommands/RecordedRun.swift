@@ -42,7 +42,8 @@ struct RecordedRun {
                 throw error
             }
             var resume = resume
-            resume.leftOutOfPool = (try? store.leftOutOfPool(project: plan.project, environment: plan.environment)) ?? [:]
+            resume.leftOutOfPool =
+                (try? store.leftOutOfPool(project: plan.project, environment: plan.environment)) ?? [:]
             let journal = StoreJournal(store: store, deploymentID: id)
             let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment)
             let deployment = Deployment(

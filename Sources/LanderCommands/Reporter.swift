@@ -57,7 +57,9 @@ final class Reporter: Sendable {
         printOutput(line)
         for entry in report.notUpdated {
             let state = entry.state == "in_pool" ? "still serving another version" : entry.state
-            printOutput("  not updated: \(entry.target) (step \(entry.step)): \(state)" + (entry.detail.map { ", \($0)" } ?? ""))
+            printOutput(
+                "  not updated: \(entry.target) (step \(entry.step)): \(state)" + (entry.detail.map { ", \($0)" } ?? "")
+            )
         }
         if let error = report.error { printError("lander: \(error)") }
         for hookError in report.hookErrors where hookError != report.error { printError("lander: also: \(hookError)") }
@@ -93,7 +95,8 @@ final class Reporter: Sendable {
             if case .tolerated(let message) = outcome { line += ": \(message)" }
             return line
         case .stepFinished(let step, let succeeded, let duration, let cancelled):
-            return "step \(step): \(cancelled ? "cancelled" : succeeded ? "finished" : "failed") (\(duration.formatted))"
+            return
+                "step \(step): \(cancelled ? "cancelled" : succeeded ? "finished" : "failed") (\(duration.formatted))"
         case .targetState(let step, let target, let state, let detail):
             return "  \(target)  \(step)  rolling: \(state)" + (detail.map { " (\($0))" } ?? "")
         case .rolloutFinished(let step, let version, let targets, let notUpdated):

@@ -28,7 +28,8 @@ extension NotUpdatedTarget {
     public static func summary(_ list: [NotUpdatedTarget], of total: Int, version: String) -> String {
         guard !list.isEmpty else { return "all \(total) target\(total == 1 ? "" : "s") on \(version)" }
         let names = list.map { entry in
-            let state = entry.state == "in_pool" ? "still serving" : entry.state.replacingOccurrences(of: "_", with: " ")
+            let state =
+                entry.state == "in_pool" ? "still serving" : entry.state.replacingOccurrences(of: "_", with: " ")
             return "\(entry.target) \(state)" + (entry.detail.map { " (\($0))" } ?? "")
         }
         return "\(list.count) of \(total) target\(total == 1 ? "" : "s") not on \(version): "

@@ -68,7 +68,8 @@ extension DeploymentEvent {
             return .targetFinished(
                 step: step, task: task, target: target, outcome: .failed(masker.mask(message)), duration: duration,
                 exitCode: code, earlier: earlier)
-        case .targetFinished(let step, let task, let target, .tolerated(let message), let duration, let code, let earlier):
+        case .targetFinished(
+            let step, let task, let target, .tolerated(let message), let duration, let code, let earlier):
             return .targetFinished(
                 step: step, task: task, target: target, outcome: .tolerated(masker.mask(message)), duration: duration,
                 exitCode: code, earlier: earlier)

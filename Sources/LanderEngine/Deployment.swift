@@ -210,7 +210,8 @@ public final class Deployment: Sendable {
                 // A step's lock is held until all its tasks end, detached ones included.
                 var lease: (any LockLease)?
                 if let lock = step.lock {
-                    guard let taken = await take(lock, step: step.name, task: nil, targets: step.tasks.flatMap(\.targets))
+                    guard
+                        let taken = await take(lock, step: step.name, task: nil, targets: step.tasks.flatMap(\.targets))
                     else {
                         events(
                             .stepFinished(step: step.name, succeeded: false, duration: ContinuousClock.now - started))

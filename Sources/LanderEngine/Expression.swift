@@ -121,12 +121,14 @@ public enum Expression {
         guard let quote = start.first, quote == "'" || quote == "\"" else { return nil }
         let body = start.dropFirst()
         guard let closing = body.firstIndex(of: quote) else {
-            throw ExpressionError(expression: String(start), problem: "has a quoted literal without its closing \(quote)")
+            throw ExpressionError(
+                expression: String(start), problem: "has a quoted literal without its closing \(quote)")
         }
         let after = body[body.index(after: closing)...].drop { $0 == " " }
         guard after.hasPrefix("}}") else {
             throw ExpressionError(
-                expression: String(start.prefix(40)), problem: "holds more than a quoted literal; write {{ '{{' }} alone")
+                expression: String(start.prefix(40)),
+                problem: "holds more than a quoted literal; write {{ '{{' }} alone")
         }
         return (String(body[..<closing]), after.index(after.startIndex, offsetBy: 2))
     }

@@ -14,10 +14,10 @@ extension Planner {
         collect(project.variables)
         for environment in project.environments {
             collect(environment.variables)
-            environment.roleVariables.values.forEach(collect)
-            environment.targets.forEach { collect($0.variables) }
+            for variables in environment.roleVariables.values { collect(variables) }
+            for target in environment.targets { collect(target.variables) }
         }
-        project.steps.forEach { collect($0.variables) }
+        for step in project.steps { collect(step.variables) }
         guard !secretNames.isEmpty else { return [] }
         var warnings: [Diagnostic] = []
         for step in project.steps {

@@ -18,9 +18,12 @@ enum YAMLSyntax {
                 let code = String(format: "U+%04X", value)
                 return Diagnostic(
                     "the control character \(code) is not allowed in YAML", at: at(line, column),
-                    hint: "remove it, or write it as an escape (\\u\(String(format: "%04x", value))) in a double-quoted string")
+                    hint:
+                        "remove it, or write it as an escape (\\u\(String(format: "%04x", value))) in a double-quoted string"
+                )
             }
-            return Diagnostic("YAML cannot be read here: \(problem)", at: at(line, column), hint: "save the file as UTF-8")
+            return Diagnostic(
+                "YAML cannot be read here: \(problem)", at: at(line, column), hint: "save the file as UTF-8")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.sorted().first ?? ""
             let (line, column) =

@@ -192,11 +192,11 @@ extension StateStore {
             let alive = (row["expires_at"] as Double) >= now && !isGone(pid: row["pid"], host: row["host"])
             return alive || ((row["holding"] as Int64) == 1 && stillRunning(under: row) != nil)
         }
-            .map { row in
-                LockClaim(
-                    name: row["name"], limit: row["lim"], holding: (row["holding"] as Int64) == 1, owner: row["owner"],
-                    pid: row["pid"], host: row["host"], since: Date(timeIntervalSince1970: row["since"]),
-                    expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
-            }
+        .map { row in
+            LockClaim(
+                name: row["name"], limit: row["lim"], holding: (row["holding"] as Int64) == 1, owner: row["owner"],
+                pid: row["pid"], host: row["host"], since: Date(timeIntervalSince1970: row["since"]),
+                expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+        }
     }
 }

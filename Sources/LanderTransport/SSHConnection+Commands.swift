@@ -259,7 +259,8 @@ extension SSHConnection {
             if parts.count == 2, settings[parts[0]] == nil { settings[parts[0]] = parts[1] }
         }
         guard let host = settings["hostname"] else { return nil }
-        let file = (settings["userknownhostsfile"] ?? "").split(separator: " ").first.map(String.init)
+        let file =
+            (settings["userknownhostsfile"] ?? "").split(separator: " ").first.map(String.init)
             ?? "~/.ssh/known_hosts"
         let port = settings["port"] ?? "22"
         let entry = port == "22" ? host : "[\(host)]:\(port)"

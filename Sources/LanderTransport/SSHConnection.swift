@@ -125,7 +125,8 @@ public final class SSHConnection: TargetConnection, Sendable {
             return .success(runner.process)
         case .failed(let process):
             let stderr = await process?.wait().stderr ?? ""
-            let fixes = stderr.contains("host key") || stderr.contains("HOST IDENTIFICATION") ? await hostKeyCommands() : nil
+            let fixes =
+                stderr.contains("host key") || stderr.contains("HOST IDENTIFICATION") ? await hostKeyCommands() : nil
             return .failure(
                 TransportError(target: target, message: Self.explain(stderr, endpoint: endpoint, hostKeys: fixes)))
         }

@@ -32,7 +32,8 @@ import Testing
         #expect(run.status == 0, "lander's exit through the closed pipe: \(run.status) \(run.stderr)")
         let last = scratch.url.appendingPathComponent("pipe/targets/t1/last.txt").path
         #expect(FileManager.default.fileExists(atPath: last), "the last step never ran")
-        let notified = try String(contentsOfFile: scratch.url.appendingPathComponent("pipe/.lander/notified.log").path, encoding: .utf8)
+        let notified = try String(
+            contentsOfFile: scratch.url.appendingPathComponent("pipe/.lander/notified.log").path, encoding: .utf8)
         #expect(notified.contains("succeeded"), "post_deploy did not run: \(notified)")
         let history = try await Lander.run(["history", "-f", file, "--json"])
         #expect(try StoreCommandsTests.ids(history.stdout).first?.status == "succeeded")

@@ -37,7 +37,9 @@ import Testing
 
     @Test func helpListsVersionOnceAndLanderVersionPrintsTheVersion() async throws {
         let help = try await Lander.run(["deploy", "--help"])
-        let lines = help.stdout.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--version") }
+        let lines = help.stdout.split(separator: "\n").filter {
+            $0.trimmingCharacters(in: .whitespaces).hasPrefix("--version")
+        }
         #expect(lines.count == 1, "\(help.stdout)")
         let version = try await Lander.run(["--version"])
         #expect(version.status == 0)
@@ -82,7 +84,8 @@ import Testing
             """#)
         let deploy = try await Lander.run(["deploy", "-f", file, "-e", "test", "--version", "7", "--plain"])
         #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
-        let out = try String(contentsOfFile: scratch.url.appendingPathComponent("braces/t1/out.txt").path, encoding: .utf8)
+        let out = try String(
+            contentsOfFile: scratch.url.appendingPathComponent("braces/t1/out.txt").path, encoding: .utf8)
         #expect(out == "{{name}} v7|{{one|{{env}}")
         let broken = try scratch.file(
             "broken/lander.yml",
@@ -138,7 +141,8 @@ import Testing
             """)
         let run = try await Lander.run(["deploy", "-f", file, "-e", "test", "--version", "1", "--plain"])
         #expect(run.status == 1)
-        #expect(run.stdout.contains("template 'spin' timed out after 1s while running spin/init.lua:4"), "\(run.stdout)")
+        #expect(
+            run.stdout.contains("template 'spin' timed out after 1s while running spin/init.lua:4"), "\(run.stdout)")
         #expect(run.stdout.contains("template 'waiter' timed out after 1s while running waiter/init.lua:3"))
     }
 }

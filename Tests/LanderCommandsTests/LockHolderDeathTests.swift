@@ -28,7 +28,9 @@ import Testing
     }
 
     /// Starts project a (holding `schema` over a long command), then b waiting for it, then kills a.
-    static func killHolderWhileBWaits(_ scratch: Scratch, sleep: Int) async throws -> (a: String, b: Task<Lander.Run, any Error>) {
+    static func killHolderWhileBWaits(_ scratch: Scratch, sleep: Int) async throws -> (
+        a: String, b: Task<Lander.Run, any Error>
+    ) {
         let state = scratch.url.appendingPathComponent("state.db").path
         let a = try Self.project(
             scratch, name: "a",

@@ -44,7 +44,8 @@ import Testing
         }
 
         let uninterrupted = try DeployCommandTests.quickstart()
-        let straight = try await DeployCommandTests.lander(["deploy", "-e", "test", "--version", "1.0.0"], in: uninterrupted)
+        let straight = try await DeployCommandTests.lander(
+            ["deploy", "-e", "test", "--version", "1.0.0"], in: uninterrupted)
         #expect(straight.status == 0)
         #expect(
             Self.listing(killed).filter { $0 != "test/db-1/migrating" } == Self.listing(uninterrupted),

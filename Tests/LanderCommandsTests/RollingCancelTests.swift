@@ -14,7 +14,8 @@ import Testing
                     + "version_url: \"http://127.0.0.1:\(port)/_version\""
             )
         }
-        let slow = #"if [ -f slow ]; then kill -9 $(cat backend.pid); touch started; sleep 30; fi; exec \"$0\" \"$1\" \"$2\" \"$3\""#
+        let slow =
+            #"if [ -f slow ]; then kill -9 $(cat backend.pid); touch started; sleep 30; fi; exec \"$0\" \"$1\" \"$2\" \"$3\""#
         return try RollingTests.haproxyProject(
             fleet, rolling: "{ batch: 1, drain: \(RollingTests.drain(fleet)), settle: 0s }", targets: targets,
             run: #"[sh, -c, "\#(slow)", "\#(restart)", "{{server}}", "{{port}}", "{{release.version}}"]"#)

@@ -52,7 +52,8 @@ import Testing
         let environment = ["LEAK_TOKEN": secret, "LEAK_KEY": "unused-key"]
         let fragments = [String(secret.prefix(4)), String(secret.suffix(5))]
         for format in ["text", "json", "mermaid", "dot"] {
-            let plan = try await Lander.run(["plan", "-e", "test", "-f", file, "--format", format], environment: environment)
+            let plan = try await Lander.run(
+                ["plan", "-e", "test", "-f", file, "--format", format], environment: environment)
             #expect(plan.status == 0, "\(plan.stderr)")
             for fragment in fragments {
                 #expect(!plan.stdout.contains(fragment), "plan --format \(format) showed the secret:\n\(plan.stdout)")

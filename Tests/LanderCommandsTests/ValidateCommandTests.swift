@@ -119,10 +119,14 @@ import Testing
 @Suite struct SyntaxAndRootMessageTests {
     @Test(arguments: [
         ("project: a\nsteps: []\nproject: b\n", "3:1: key 'project' appears twice in the same mapping"),
-        ("project: a\nenvironments:\n  t:\n    targets:\n      a: { roles: [x], roles: [y] }\n",
-            "5:24: key 'roles' appears twice in the same mapping"),
-        ("project: a\nsteps:\n  - { name: s, on: app, run: [echo, \"x\u{01}y\"] }\n",
-            "3:39: the control character U+0001 is not allowed in YAML"),
+        (
+            "project: a\nenvironments:\n  t:\n    targets:\n      a: { roles: [x], roles: [y] }\n",
+            "5:24: key 'roles' appears twice in the same mapping"
+        ),
+        (
+            "project: a\nsteps:\n  - { name: s, on: app, run: [echo, \"x\u{01}y\"] }\n",
+            "3:39: the control character U+0001 is not allowed in YAML"
+        ),
     ])
     func aDuplicateKeyOrAControlByteIsReportedWhereItIsInOneSentence(yaml: String, expected: String) async throws {
         let scratch = try Scratch()

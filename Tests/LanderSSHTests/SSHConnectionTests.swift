@@ -214,19 +214,30 @@ import Testing
         // Fast keepalives so the test is short; the default (5 s × 3) notices within about 15 s.
         let connection = targets.connection("t1", options: ["ServerAliveInterval": "1", "ServerAliveCountMax": "2"])
         _ = try await connection.run(Command(["true"]), options: RunOptions())
+        // The peer goes silent while a command runs on it (stopping sshd before the command would race the
+        // keepalives: on a loaded machine the master could be found dead before the command starts).
+        async let running = Self.outcome(of: connection, Command(["sh", "-c", "touch started; sleep 30"]))
+        let marker = targets.targets[0].root + "/started"
+        for _ in 0..<1000 where !FileManager.default.fileExists(atPath: marker) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let servers = targets.sshdProcesses("t1")
         for pid in servers { kill(pid, SIGSTOP) }
         defer { for pid in servers { kill(pid, SIGKILL) } }
         let started = ContinuousClock.now
-        let outcome: String
-        do {
-            let result = try await connection.run(Command(["sleep", "30"]), options: RunOptions())
-            outcome = "finished with \(result.exitCode)"
-        } catch {
-            outcome = error.description
-        }
+        let outcome = await running
         #expect(outcome.contains("connection to t1 was lost"), "\(outcome)")
         #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    /// How a command ended: `finished with CODE`, or the error that ended it.
+    static func outcome(of connection: SSHConnection, _ command: Command) async -> String {
+        do {
+            let result = try await connection.run(command, options: RunOptions())
+            return "finished with \(result.exitCode)"
+        } catch {
+            return error.description
+        }
     }
 }
 

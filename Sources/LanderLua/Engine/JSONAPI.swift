@@ -61,7 +61,8 @@ enum JSON {
             } else if let items = try? container.decode([Node].self) {
                 value = .array(items.map(\.value))
             } else {
-                value = .map(try container.decode([String: Node].self).compactMapValues { $0.value.isNil ? nil : $0.value })
+                value = .map(
+                    try container.decode([String: Node].self).compactMapValues { $0.value.isNil ? nil : $0.value })
             }
         }
     }
