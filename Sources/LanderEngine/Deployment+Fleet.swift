@@ -42,7 +42,7 @@ extension Deployment {
     /// one after another, as long as no more than `max_stopped` are: the one that would go past it is not
     /// stopped, the rollout halts and the deployment fails, leaving it and the rest serving.
     func verifyFleet(_ step: PlannedStep, _ targets: [PlannedTarget], policy: RollingPolicy) async {
-        guard let binding = policy.verifyFleet, !_Concurrency.Task.isCancelled else { return }
+        guard let binding = policy.verifyFleet, !Task.isCancelled else { return }
         let expected = plan.release.version
         let unchecked = Mutex<[String]>([])
         let failures = await each(targets) { target in

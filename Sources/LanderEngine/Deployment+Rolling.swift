@@ -39,7 +39,7 @@ extension Deployment {
         let batches = policy.batches(of: tasks)
         defer { finishRollout(step.name, targets: batches.flatMap { $0 }) }
         for (number, batch) in batches.enumerated() {
-            if _Concurrency.Task.isCancelled || !leftOut.isEmpty {
+            if Task.isCancelled || !leftOut.isEmpty {
                 let reason = leftOut.isEmpty ? "the deployment was cancelled" : "the rollout halted"
                 skipRest(batches[number...].flatMap { $0 }, tasks: tasks, step: step.name, reason: reason)
                 break
@@ -124,7 +124,7 @@ extension Deployment {
             }
             if policy.settle > .zero, !changed.isEmpty {
                 for target in changed { state(step.name, target, .settling) }
-                try? await _Concurrency.Task.sleep(for: policy.settle)
+                try? await Task.sleep(for: policy.settle)
             }
             // Verify, then back into the pool.
             for (target, failure) in await each(

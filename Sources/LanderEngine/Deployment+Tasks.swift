@@ -48,7 +48,7 @@ extension Deployment {
             for await succeeded in group {
                 running -= 1
                 if !succeeded { stopped = true }
-                if !stopped, !_Concurrency.Task.isCancelled, let target = pending.popFirst() {
+                if !stopped, !Task.isCancelled, let target = pending.popFirst() {
                     group.addTask { await self.runTarget(task, target, step: step) }
                     running += 1
                 }
@@ -107,7 +107,7 @@ extension Deployment {
                 break
             } catch {
                 exitCode = error.exitCode
-                if error.cancelled || _Concurrency.Task.isCancelled {
+                if error.cancelled || Task.isCancelled {
                     outcome = .cancelled
                     break
                 }
@@ -119,7 +119,7 @@ extension Deployment {
                             step: step, task: task.name, target: target.name, attempt: attempts, error: message,
                             delay: delay))
                     do {
-                        try await _Concurrency.Task.sleep(for: delay)
+                        try await Task.sleep(for: delay)
                     } catch {
                         outcome = .cancelled
                         break

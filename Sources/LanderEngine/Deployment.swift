@@ -23,7 +23,7 @@ public final class Deployment: Sendable {
     let state = Mutex(RunState())
 
     struct RunState {
-        var body: _Concurrency.Task<Void, Never>?
+        var body: Task<Void, Never>?
         var failed = false
         var halted = false
         var cancelled = false
@@ -89,7 +89,7 @@ public final class Deployment: Sendable {
                 id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
                 steps: plan.steps.count, targets: plan.targets.count))
         let body = state.withLock { state in
-            let body = _Concurrency.Task { await self.runSteps() }
+            let body = Task { await self.runSteps() }
             state.body = body
             return body
         }
@@ -100,7 +100,7 @@ public final class Deployment: Sendable {
             body.cancel()
         }
         // Cleanup runs in a task of its own, which the caller's cancellation does not reach.
-        await _Concurrency.Task { await self.finish() }.value
+        await Task { await self.finish() }.value
         let report = state.withLock { state in
             DeploymentReport(
                 id: id, outcome: state.cancelled ? .cancelled : state.failed ? .failed : .succeeded, error: state.error,
@@ -140,7 +140,7 @@ public final class Deployment: Sendable {
                 events(.waitingForLock(name: lock.name, holders: holders, step: step, task: task))
             }
         } catch {
-            if !_Concurrency.Task.isCancelled {
+            if !Task.isCancelled {
                 fail("step '\(step)' could not take lock '\(lock.name)': \(error)", step: step)
             }
             return nil
@@ -158,7 +158,7 @@ public final class Deployment: Sendable {
 
     /// Cancels everything running at once (`halt_on_error`).
     func halt() {
-        let body = state.withLock { state -> _Concurrency.Task<Void, Never>? in
+        let body = state.withLock { state -> Task<Void, Never>? in
             state.halted = true
             return state.body
         }
@@ -183,7 +183,7 @@ public final class Deployment: Sendable {
         guard await runHooks(.postUpload) else { return }
         await withTaskGroup(of: Void.self) { detached in
             for step in plan.steps {
-                if _Concurrency.Task.isCancelled {
+                if Task.isCancelled {
                     let halted = state.withLock { $0.halted }
                     skip(
                         step.name,
@@ -252,7 +252,7 @@ public final class Deployment: Sendable {
     /// Says a step ended: failed, cancelled while it ran, or finished.
     private func finishStep(_ name: String, started: ContinuousClock.Instant) {
         let (failed, cancelled) = state.withLock { ($0.failedSteps.contains(name), $0.cancelled) }
-        let isCancelled = cancelled || _Concurrency.Task.isCancelled
+        let isCancelled = cancelled || Task.isCancelled
         events(
             .stepFinished(
                 step: name, succeeded: !failed && !isCancelled, duration: ContinuousClock.now - started,

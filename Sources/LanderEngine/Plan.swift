@@ -104,7 +104,7 @@ public struct PlannedTask: Sendable {
     /// The role it runs on.
     public var role: String
     /// What it does (template parameters and argv still hold per-target expressions until `targets`).
-    public var action: Task.Action
+    public var action: StepTask.Action
     /// How it runs and fails.
     public var options: TaskOptions
     /// One entry per target of the role, with the action resolved for it.

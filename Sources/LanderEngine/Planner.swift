@@ -231,7 +231,7 @@ public struct Planner: Sendable {
         return bindings
     }
 
-    private func loadSignature(_ template: String, task: Task, _ problems: inout Problems) async -> TemplateSignature? {
+    private func loadSignature(_ template: String, task: StepTask, _ problems: inout Problems) async -> TemplateSignature? {
         guard let scripts else { return nil }
         do {
             return try await scripts.signature(ofTemplate: template)
@@ -249,7 +249,7 @@ public struct Planner: Sendable {
     }
 
     private func resolve(
-        _ task: Task, signature: TemplateSignature?, target: Target, root: String, variables: [String: ConfigValue],
+        _ task: StepTask, signature: TemplateSignature?, target: Target, root: String, variables: [String: ConfigValue],
         scope: ExpressionScope, _ problems: inout Problems
     ) -> PlannedTarget? {
         do throws(ExpressionError) {
@@ -282,7 +282,7 @@ public struct Planner: Sendable {
 
     /// Checks parameters against a template's declaration and fills in defaults.
     private func check(
-        _ given: [String: ConfigValue], against signature: TemplateSignature, task: Task, _ problems: inout Problems
+        _ given: [String: ConfigValue], against signature: TemplateSignature, task: StepTask, _ problems: inout Problems
     ) -> [String: ConfigValue]? {
         var result = given
         var ok = true

@@ -45,7 +45,7 @@ enum ProjectChecks {
     }
 
     /// Step names read through `{{output.STEP.…}}` in a task's argv and env.
-    static func outputReferences(in task: Task) -> [String] {
+    static func outputReferences(in task: StepTask) -> [String] {
         var texts = Array(task.options.env.values)
         if case .run(let argv) = task.action { texts += argv }
         return texts.flatMap { text in

@@ -345,7 +345,7 @@ public enum ProjectLoader {
                         continue
                     }
                     step.tasks.append(
-                        Task(
+                        StepTask(
                             name: template, role: role, action: .template(template, with: [:]), options: defaults,
                             location: reader.location(taskNode)))
                 } else if let task = task(
@@ -373,7 +373,7 @@ public enum ProjectLoader {
     private static func task(
         _ node: Node, step: String, position: Int, inherited: [String: Node], defaults: TaskOptions,
         _ reader: inout NodeReader
-    ) -> Task? {
+    ) -> StepTask? {
         let context = "task \(position + 1) of step '\(step)'"
         guard let pairs = reader.mapping(node, in: context, allowed: taskKeys) else { return nil }
         var fields = Dictionary(pairs.map { ($0.key, $0.node) }, uniquingKeysWith: { first, _ in first })
@@ -427,7 +427,7 @@ public enum ProjectLoader {
     private static func action(
         _ fields: [String: Node], node: Node, name: String, context: String, options: TaskOptions,
         _ reader: inout NodeReader
-    ) -> Task? {
+    ) -> StepTask? {
         guard let roleNode = fields["on"] else {
             reader.report("\(context) has no role", at: node, hint: "add on: ROLE (steps name roles, never hosts)")
             return nil
@@ -441,7 +441,7 @@ public enum ProjectLoader {
                 reader.report("run of \(context) is empty", at: run, hint: "give the program and its arguments")
                 return nil
             }
-            return Task(name: name, role: role, action: .run(argv), options: options, location: reader.location(node))
+            return StepTask(name: name, role: role, action: .run(argv), options: options, location: reader.location(node))
         case (nil, let template?):
             guard let templateName = reader.string(template, "template of \(context)") else { return nil }
             var with: [String: ConfigValue] = [:]
@@ -452,7 +452,7 @@ public enum ProjectLoader {
                 }
                 with = map
             }
-            return Task(
+            return StepTask(
                 name: name, role: role, action: .template(templateName, with: with), options: options,
                 location: reader.location(node))
         case (.some, .some):

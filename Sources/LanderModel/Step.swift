@@ -3,7 +3,7 @@ public struct Step: Sendable {
     /// The step's name, unique in the project.
     public var name: String
     /// The tasks, all started together.
-    public var tasks: [Task]
+    public var tasks: [StepTask]
     /// Variables for this step (the highest scope).
     public var variables: [String: ConfigValue]
     /// A lock or semaphore held from the step's start until all its tasks end.
@@ -14,7 +14,7 @@ public struct Step: Sendable {
     public var location: SourceLocation?
 
     /// Creates a step.
-    public init(name: String, tasks: [Task], variables: [String: ConfigValue] = [:], location: SourceLocation? = nil) {
+    public init(name: String, tasks: [StepTask], variables: [String: ConfigValue] = [:], location: SourceLocation? = nil) {
         self.name = name
         self.tasks = tasks
         self.variables = variables
@@ -23,7 +23,7 @@ public struct Step: Sendable {
 }
 
 /// A unit inside a step: runs on every target of its role.
-public struct Task: Sendable {
+public struct StepTask: Sendable {
     /// A name for progress output and logs.
     public var name: String
     /// The role whose targets run it.

@@ -13,7 +13,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
     private let store: StateStore
     private let queue = DispatchQueue(label: "lander.journal")
     private let state = Mutex(State())
-    private let heartbeat = Mutex<_Concurrency.Task<Void, Never>?>(nil)
+    private let heartbeat = Mutex<Task<Void, Never>?>(nil)
 
     private struct State {
         var pending: [Entry] = []
@@ -35,9 +35,9 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         self.deploymentID = deploymentID
         let interval = store.lease / 3
         heartbeat.withLock {
-            $0 = _Concurrency.Task.detached { [store] in
-                while !_Concurrency.Task.isCancelled {
-                    try? await _Concurrency.Task.sleep(for: interval)
+            $0 = Task.detached { [store] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
                     try? store.heartbeat(deploymentID)
                 }
             }

@@ -55,7 +55,7 @@ public final class StoreLocks: LockService, Sendable {
         var pause = Duration.milliseconds(5)
         do {
             while true {
-                try _Concurrency.Task.checkCancellation()
+                try Task.checkCancellation()
                 switch try attempt(name, limit: limit, ticket: ticket) {
                 case .taken:
                     return StoreLease(store: store, ticket: ticket, name: name)
@@ -66,7 +66,7 @@ public final class StoreLocks: LockService, Sendable {
                         waiting(holders)
                     }
                 }
-                try await _Concurrency.Task.sleep(for: pause)
+                try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(200))
             }
         } catch {
@@ -137,7 +137,7 @@ public final class StoreLease: LockLease, Sendable {
     private let ticket: Int64
     /// The lock's name.
     public let name: String
-    private let renewal: Mutex<_Concurrency.Task<Void, Never>?>
+    private let renewal: Mutex<Task<Void, Never>?>
 
     init(store: StateStore, ticket: Int64, name: String) {
         self.store = store
@@ -145,10 +145,10 @@ public final class StoreLease: LockLease, Sendable {
         self.name = name
         let interval = store.lease / 3
         renewal = Mutex(
-            _Concurrency.Task.detached {
-                while !_Concurrency.Task.isCancelled {
-                    try? await _Concurrency.Task.sleep(for: interval)
-                    if _Concurrency.Task.isCancelled { return }
+            Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    if Task.isCancelled { return }
                     try? store.write { db in
                         try db.execute(
                             sql: "UPDATE lock_claim SET expires_at = ? WHERE ticket = ?",

@@ -12,8 +12,8 @@ extension SSHConnection {
         }
         let (process, remote) = try await start(command, onLine: options.onLine)
         let timer = options.timeout.map { timeout in
-            _Concurrency.Task {
-                try await _Concurrency.Task.sleep(for: timeout)
+            Task {
+                try await Task.sleep(for: timeout)
                 stop(process, remote: remote, .timeout)
             }
         }
@@ -40,7 +40,7 @@ extension SSHConnection {
         let (process, remote) = try await start(command, onLine: nil)
         // Wait for the remote process id, so closing can reach the remote tree.
         for _ in 0..<1000 where remote.pid == nil && process.isRunning {
-            try? await _Concurrency.Task.sleep(for: .milliseconds(2))
+            try? await Task.sleep(for: .milliseconds(2))
         }
         return SSHBackgroundCommand(connection: self, process: process, remote: remote)
     }
@@ -118,12 +118,12 @@ extension SSHConnection {
                     return true
                 })
             else { return }
-            _Concurrency.Task { await self.stopCommand(on: runner) }
+            Task { await self.stopCommand(on: runner) }
         }
         let started = ContinuousClock.now
         let timer = options.timeout.map { timeout in
-            _Concurrency.Task {
-                try await _Concurrency.Task.sleep(for: timeout)
+            Task {
+                try await Task.sleep(for: timeout)
                 stop(.timeout)
             }
         }
@@ -169,7 +169,7 @@ extension SSHConnection {
         let clientMessages = ["mux_client", "closed by remote host", "Connection to ", "client_loop:", "Broken pipe"]
         if clientMessages.contains(where: result.stderr.contains) { return true }
         // The master notices a dead peer a moment after its clients do.
-        for _ in 0..<50 where isConnected { try? await _Concurrency.Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<50 where isConnected { try? await Task.sleep(for: .milliseconds(10)) }
         return !isConnected
     }
 
@@ -194,7 +194,7 @@ extension SSHConnection {
     func stop(_ process: WatchedProcess, remote: RemoteProcess, _ reason: StopReason) {
         process.mark(reason)
         let grace = stopGrace
-        _Concurrency.Task {
+        Task {
             if let pid = remote.pid { await killRemote(pid) }
             process.stop(reason, grace: grace)
         }

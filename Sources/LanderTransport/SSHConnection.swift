@@ -23,7 +23,7 @@ public final class SSHConnection: TargetConnection, Sendable {
 
     private enum Master {
         case idle
-        case opening(_Concurrency.Task<Result<WatchedProcess, TransportError>, Never>)
+        case opening(Task<Result<WatchedProcess, TransportError>, Never>)
         case open(WatchedProcess)
         case closed
     }
@@ -80,13 +80,13 @@ public final class SSHConnection: TargetConnection, Sendable {
 
     /// Opens the master connection once; later callers wait for the same attempt.
     func connect() async throws(TransportError) {
-        let task: _Concurrency.Task<Result<WatchedProcess, TransportError>, Never>? = master.withLock { state in
+        let task: Task<Result<WatchedProcess, TransportError>, Never>? = master.withLock { state in
             switch state {
-            case .open(let process) where process.isRunning: return _Concurrency.Task { .success(process) }
+            case .open(let process) where process.isRunning: return Task { .success(process) }
             case .opening(let task): return task
             case .closed: return nil
             default:
-                let task = _Concurrency.Task { await self.openMaster() }
+                let task = Task { await self.openMaster() }
                 state = .opening(task)
                 return task
             }

@@ -97,7 +97,7 @@ public struct LuaScriptHost: ScriptHost {
         let declared = try await load(template: name, in: runtime)
         let output: LuaValue
         do {
-            defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }
+            defer { if let lockAPI { Task { await lockAPI.releaseAll() } } }
             let builder = try await contextBuilder(in: runtime)
             output =
                 try await runtime.call(
@@ -157,7 +157,7 @@ public struct LuaScriptHost: ScriptHost {
         async throws(ScriptError) -> ConfigValue
     {
         let (runtime, lockAPI) = try taskRuntime(context)
-        defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }
+        defer { if let lockAPI { Task { await lockAPI.releaseAll() } } }
         let (module, function) = Self.split(binding.reference)
         let what = "\(point.rawValue) \(binding.reference) on \(context.target.name)"
         do {
@@ -194,7 +194,7 @@ public struct LuaScriptHost: ScriptHost {
         if let processes = context.processes { ProcessAPI(processes: processes).install(in: runtime) }
         let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
         lockAPI?.install(in: runtime, step: context.step ?? context.point.rawValue)
-        defer { if let lockAPI { _Concurrency.Task { await lockAPI.releaseAll() } } }
+        defer { if let lockAPI { Task { await lockAPI.releaseAll() } } }
         let (module, function) = Self.split(binding.reference)
         do {
             let value = try await runtime.require(module)
