@@ -76,14 +76,22 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
-            /** Argument-parser commands; the only place errors become exit codes and messages. */
+            /** The one way to plan, start, watch, cancel, resume, roll back and abandon deployments. */
+            name: "LanderService",
+            dependencies: [
+                "LanderEngine", "LanderLua", "LanderStore", "LanderLoading", "LanderPackages", "LanderTransport",
+                "LanderModel",
+            ],
+            swiftSettings: settings
+        ),
+        .target(
+            /** Argument-parser commands over the service; the only place errors become exit codes and messages. */
             name: "LanderCommands",
             dependencies: [
+                "LanderService",
                 "LanderLua",
                 "LanderStore",
-                "LanderPackages",
                 "LanderEngine",
-                "LanderTransport",
                 "LanderLoading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -98,7 +106,9 @@ let package = Package(
         .executableTarget(
             /** Benchmarks that print figures, run by `Scripts/bench` in release mode. */
             name: "lander-bench",
-            dependencies: ["LanderLua", "LanderEngine", "LanderLoading", "LanderStore", "LanderTransport"],
+            dependencies: [
+                "LanderService", "LanderLua", "LanderEngine", "LanderLoading", "LanderStore", "LanderTransport",
+            ],
             swiftSettings: settings
         ),
         .testTarget(
@@ -139,6 +149,12 @@ let package = Package(
             /** Tests of loading lander.yml: fixtures and every diagnostic. */
             name: "LanderLoadingTests",
             dependencies: ["LanderLoading"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            /** Tests of the service layer: deployments started, watched and cancelled as library calls. */
+            name: "LanderServiceTests",
+            dependencies: ["LanderService", "LanderEngine"],
             swiftSettings: settings
         ),
         .testTarget(

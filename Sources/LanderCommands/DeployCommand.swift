@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import LanderEngine
-import LanderModel
-import LanderStore
+import LanderService
 
 /// `lander deploy -e ENV --version V`: plans and runs a deployment, showing its progress and recording it.
 struct DeployCommand: AsyncParsableCommand {
@@ -39,34 +37,10 @@ struct DeployCommand: AsyncParsableCommand {
     @OptionGroup var output: RunOutputOptions
 
     func run() async throws {
-        let loaded = try project.load()
-        let scripts = project.scripts(for: loaded)
-        let state = try store.open(projectDirectory: project.directory)
-        let version: String
-        let resolved: [ResolvedPackage]
+        let choice: VersionChoice
         switch (self.version, release) {
-        case (let given?, nil):
-            version = given
-            resolved = try await packages.resolve(
-                for: loaded, projectDirectory: project.directory, releaseVersion: given)
-        case (nil, let name?):
-            guard packages.packages.isEmpty else {
-                printError("lander: --release deploys the release's own packages; drop --package")
-                throw ExitCode(ExitCodes.usage)
-            }
-            let recorded: [ResolvedPackage]?
-            do {
-                recorded = try state.release(project: loaded.name, version: name)
-            } catch {
-                throw refuse(error)
-            }
-            guard let recorded else {
-                printError(
-                    "lander: no release \(name) of \(loaded.name) is recorded; create it with "
-                        + "`lander release create \(name) --package ID=VERSION`")
-                throw ExitCode(ExitCodes.refused)
-            }
-            (version, resolved) = (name, recorded)
+        case (let given?, nil): choice = .version(given)
+        case (nil, let name?): choice = .release(name)
         case (_?, _?):
             printError("lander: give --version V or --release V, not both")
             throw ExitCode(ExitCodes.usage)
@@ -74,22 +48,15 @@ struct DeployCommand: AsyncParsableCommand {
             printError("lander: give --version V, or --release V for a release `lander release create` recorded")
             throw ExitCode(ExitCodes.usage)
         }
-        let plan = try await project.plan(
-            loaded, environment: environment, version: version, scripts: scripts, packages: resolved)
-        let reporter = output.reporter
-        let id = Deployment.newID()
-        let new = NewDeployment(
-            id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
-            packages: plan.release.packages, variables: plan.recordedVariables, projectFile: project.absoluteFile,
-            pluginPath: project.plugins.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-        try await RecordedRun(plan: plan, scripts: scripts, store: state, id: id, wait: wait, reporter: reporter)
-            .run { () throws(StoreError) in try state.begin(new) }
-    }
-}
-
-extension Plan {
-    /// The project's and environment's variables as the store keeps them: secret values masked.
-    var recordedVariables: [String: ConfigValue] {
-        variables.mapValues { $0.masked(by: secrets) }
+        let request = DeploymentRequest(
+            project: .file(project.file), environment: environment, version: choice, packages: try packages.wanted(),
+            plugins: project.plugins, wait: wait)
+        let handle: DeploymentHandle
+        do {
+            handle = try await store.deployer.deploy(request)
+        } catch {
+            throw refusal(error)
+        }
+        try await follow(handle, reporter: output.reporter)
     }
 }

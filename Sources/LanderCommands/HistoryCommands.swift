@@ -218,21 +218,19 @@ struct AbandonCommand: AsyncParsableCommand {
     @OptionGroup var location: StoreLocation
 
     func run() async throws {
-        let store = try location.store.open(projectDirectory: location.directory)
+        let (record, held): (DeploymentRecord, [(lock: String, why: String)])
         do {
-            let known = try store.deployment(id)
-            let record = releaseLocks && known.status == "abandoned" ? known : try store.abandon(id, reason: reason)
-            if releaseLocks { try store.releaseLeftovers(of: record.id) }
-            let held = try store.heldLeftovers(of: record.id)
-            if location.json { return printOutput(jsonText(record)) }
-            printOutput("deployment \(record.id) abandoned: \(reason)")
-            for (lock, why) in held {
-                printError(
-                    "lander: lock '\(lock)' stays held: \(why). Once that has ended elsewhere: "
-                        + "lander abandon \(record.id) --release-locks --reason …")
-            }
+            (record, held) = try location.store.deployer.abandon(
+                id, reason: reason, releaseLocks: releaseLocks, projectDirectory: location.directory)
         } catch {
-            throw refuse(error)
+            throw refusal(error)
+        }
+        if location.json { return printOutput(jsonText(record)) }
+        printOutput("deployment \(record.id) abandoned: \(reason)")
+        for (lock, why) in held {
+            printError(
+                "lander: lock '\(lock)' stays held: \(why). Once that has ended elsewhere: "
+                    + "lander abandon \(record.id) --release-locks --reason …")
         }
     }
 }

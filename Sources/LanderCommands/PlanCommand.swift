@@ -1,5 +1,6 @@
 import ArgumentParser
 import LanderEngine
+import LanderService
 
 /// `lander plan -e ENV`: what a deployment would do, without doing it.
 struct PlanCommand: AsyncParsableCommand {
@@ -21,13 +22,17 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var packages: PackageOptions
 
     func run() async throws {
-        let loaded = try project.load()
-        let resolved = try await packages.resolve(
-            for: loaded, projectDirectory: project.directory, releaseVersion: version)
-        let plan = try await project.plan(
-            loaded, environment: environment, version: version, scripts: project.scripts(for: loaded),
-            packages: resolved)
-        printOutput(PlanRenderer(plan: plan).render(format))
+        let request = DeploymentRequest(
+            project: .file(project.file), environment: environment, version: .version(version),
+            packages: try packages.wanted(), plugins: project.plugins)
+        let planned: PlannedRelease
+        do {
+            planned = try await Deployer().plan(request).1
+        } catch {
+            throw refusal(error)
+        }
+        for warning in planned.warnings { printError(warning.description) }
+        printOutput(PlanRenderer(plan: planned.plan).render(format))
     }
 }
 

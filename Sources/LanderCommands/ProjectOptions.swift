@@ -37,28 +37,6 @@ struct ProjectOptions: ParsableArguments {
         let projectPlugins = project.plugins.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
         return LuaScriptHost(pluginPath: .standard(flags: plugins, project: projectPlugins))
     }
-
-    /// Plans a release to an environment or prints every problem and exits 2.
-    func plan(
-        _ project: Project, environment: String, version: String, scripts: LuaScriptHost,
-        overrides: [String: ConfigValue] = [:], packages: [ResolvedPackage] = []
-    ) async throws -> Plan {
-        var planner = Planner(
-            project: project, projectDirectory: directory, processEnvironment: ProcessInfo.processInfo.environment,
-            scripts: scripts)
-        planner.variableOverrides = overrides
-        for warning in planner.warnings() { printError(warning.description) }
-        do {
-            return try await planner.plan(
-                environment: environment, release: Release(version: version, packages: packages))
-        } catch {
-            for diagnostic in error.diagnostics { printError(diagnostic.description) }
-            printError(
-                "lander: cannot plan \(project.name) for '\(environment)': \(error.diagnostics.count) problem(s); "
-                    + "nothing was deployed")
-            throw ExitCode(ExitCodes.invalidProject)
-        }
-    }
 }
 
 /// The exit codes of `lander`, as docs/cli.md lists them.

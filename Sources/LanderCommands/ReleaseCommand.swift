@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LanderModel
+import LanderService
 import LanderStore
 
 /// `lander release create VERSION --package app=1.4.2`: records a release's exact packages.
@@ -30,16 +31,14 @@ struct ReleaseCreateCommand: AsyncParsableCommand {
     @OptionGroup var packages: PackageOptions
 
     func run() async throws {
-        let loaded = try project.load()
-        let resolved = try await packages.resolve(
-            for: loaded, projectDirectory: project.directory, releaseVersion: version)
-        let state = try store.open(projectDirectory: project.directory)
+        let (loaded, resolved): (LoadedProject, [ResolvedPackage])
         do {
-            try state.createRelease(project: loaded.name, version: version, packages: resolved)
-        } catch {
-            throw refuse(error)
+            (loaded, resolved) = try await store.deployer.createRelease(
+                .file(project.file), version: version, packages: try packages.wanted())
+        } catch let error as ServiceError {
+            throw refusal(error)
         }
-        printOutput("release \(loaded.name) \(version)")
+        printOutput("release \(loaded.project.name) \(version)")
         for package in resolved {
             printOutput("  \(package.id) \(package.version)  \(package.file)  sha256 \(package.sha256)")
         }

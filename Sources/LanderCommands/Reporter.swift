@@ -19,6 +19,11 @@ final class Reporter: Sendable {
 
     /// Called for every event, from many tasks at once.
     func handle(_ event: DeploymentEvent) {
+        // The project lock, before the deployment starts: someone else is deploying the project.
+        if case .waitingForLock(let name, let holders, "", nil) = event, name.hasPrefix("deploy:") {
+            let what = name.dropFirst("deploy:".count).replacingOccurrences(of: "/", with: " → ")
+            return note("waiting: \(what) is being deployed by \(holders)")
+        }
         switch style {
         case .json: printOutput(EventJSON.line(event))
         case .plain: if let line = plainLine(event) { printOutput(line) }

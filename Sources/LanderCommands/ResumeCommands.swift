@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import LanderEngine
-import LanderLoading
-import LanderModel
-import LanderStore
+import LanderService
 
 /// Output flags of the commands that run a deployment.
 struct RunOutputOptions: ParsableArguments {
@@ -46,31 +43,18 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
-        let state = try store.open(projectDirectory: directory)
-        let record: DeploymentRecord
-        let resume: ResumePoint
+        let handle: DeploymentHandle
         do {
-            record = try state.deployment(id)
-            try state.checkResumable(record)
-            resume = try state.resumePoint(of: record.id)
+            handle = try await store.deployer.resume(id, projectDirectory: directory, wait: wait)
         } catch {
-            throw refuse(error)
+            throw refusal(error)
         }
-        var project = ProjectOptions()
-        project.file = record.projectFile
-        project.plugins = record.pluginPath
-        let loaded = try project.load()
-        let scripts = project.scripts(for: loaded)
-        let plan = try await project.plan(
-            loaded, environment: record.environment, version: record.version, scripts: scripts,
-            overrides: record.variables, packages: record.packages)
         let reporter = output.reporter
-        let before = record.status == "cancelled" ? "it was cancelled" : "the interruption"
-        reporter.note("resuming \(record.id): \(resume.finished.count) task run(s) finished before \(before)")
-        let id = record.id
-        try await RecordedRun(
-            plan: plan, scripts: scripts, store: state, id: id, resume: resume, wait: wait, reporter: reporter
-        ).run { () throws(StoreError) in _ = try state.claimForResume(id) }
+        if case .resumed(let record, let finished) = handle.startedFrom {
+            let before = record.status == "cancelled" ? "it was cancelled" : "the interruption"
+            reporter.note("resuming \(record.id): \(finished) task run(s) finished before \(before)")
+        }
+        try await follow(handle, reporter: reporter)
     }
 }
 
@@ -98,36 +82,18 @@ struct RollbackCommand: AsyncParsableCommand {
     var wait = true
 
     func run() async throws {
-        let loaded = try project.load()
-        let state = try store.open(projectDirectory: project.directory)
-        let target: DeploymentRecord
+        let handle: DeploymentHandle
         do {
-            guard
-                let found = try state.rollbackTarget(project: loaded.name, environment: environment, version: version)
-            else {
-                throw StoreError(
-                    version.map { "no successful deployment of \(loaded.name) \($0) to \(environment) is recorded" }
-                        ?? "no earlier successful release of \(loaded.name) to \(environment) is recorded; "
-                        + "`lander history -e \(environment)` lists what is")
-            }
-            target = found
+            handle = try await store.deployer.rollback(
+                .file(project.file), environment: environment, to: version, plugins: project.plugins, wait: wait)
         } catch {
-            throw refuse(error)
+            throw refusal(error)
         }
-        let scripts = project.scripts(for: loaded)
-        let plan = try await project.plan(
-            loaded, environment: environment, version: target.version, scripts: scripts, overrides: target.variables,
-            packages: target.packages)
         let reporter = output.reporter
-        reporter.note("rolling back \(loaded.name) on \(environment) to \(target.version) (deployment \(target.id))")
-        let id = Deployment.newID()
-        let new = NewDeployment(
-            id: id, kind: "rollback", project: plan.project, environment: plan.environment,
-            version: plan.release.version, packages: target.packages, variables: plan.recordedVariables,
-            projectFile: project.absoluteFile,
-            pluginPath: project.plugins.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-            note: "rollback to \(target.version) as deployed by \(target.id)")
-        try await RecordedRun(plan: plan, scripts: scripts, store: state, id: id, wait: wait, reporter: reporter)
-            .run { () throws(StoreError) in try state.begin(new) }
+        if case .rollback(let target) = handle.startedFrom {
+            reporter.note(
+                "rolling back \(handle.plan.project) on \(environment) to \(target.version) (deployment \(target.id))")
+        }
+        try await follow(handle, reporter: reporter)
     }
 }

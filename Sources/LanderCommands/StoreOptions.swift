@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LanderService
 import LanderStore
 
 /// Where the state store is: `--state`, else `LANDER_STATE`, else `.lander/state.db` beside the project file.
@@ -18,16 +19,20 @@ struct StoreOptions: ParsableArguments {
         return directory + "/.lander/state.db"
     }
 
-    /// Opens the store, or prints why not and exits 3.
-    func open(projectDirectory directory: String) throws -> StateStore {
+    /// The service over this store (`LANDER_LEASE_SECONDS` shortens leases, for tests).
+    var deployer: Deployer {
         let lease =
             ProcessInfo.processInfo.environment["LANDER_LEASE_SECONDS"].flatMap(Double.init)
             .map { Duration.milliseconds(Int64($0 * 1000)) } ?? .seconds(15)
+        return Deployer(store: path.map(Deployer.StoreChoice.path) ?? .standard, lease: lease)
+    }
+
+    /// Opens the store, or prints why not and exits 3.
+    func open(projectDirectory directory: String) throws -> StateStore {
         do {
-            return try StateStore.open(at: resolvedPath(projectDirectory: directory), lease: lease)
+            return try deployer.openStore(forProjectIn: directory)
         } catch {
-            printError("lander: \(error)")
-            throw ExitCode(ExitCodes.refused)
+            throw refusal(error)
         }
     }
 }

@@ -17,6 +17,8 @@ public final class Deployment: Sendable {
     let journal: (any DeploymentJournal)?
     let resume: ResumePoint
     let locks: (any LockService)?
+    /// Starts and awaits other deployments for this one (the service's).
+    let children: (any ChildDeployments)?
     let outputs = OutputStore()
     let sessions: SessionStore
     let hookProcesses: HookProcesses
@@ -44,16 +46,18 @@ public final class Deployment: Sendable {
 
     /// Prepares a deployment; `connect` gives the connection to each target, `disconnect` closes them all at
     /// the end. With a `journal` every event is recorded, and durably so before a target is acted on; `resume`
-    /// names what an interrupted run already finished; `locks` serves `lock:` on steps and tasks.
+    /// names what an interrupted run already finished; `locks` serves `lock:` on steps and tasks; `children` starts
+    /// and awaits other deployments for it.
     public init(
         plan: Plan, id: String = Deployment.newID(), scripts: (any ScriptHost)?,
         sessionGrace: Duration = .seconds(3),
         connect: @escaping @Sendable (PlannedTarget) -> any TargetConnection,
         disconnect: @escaping @Sendable () async -> Void = {},
         journal: (any DeploymentJournal)? = nil, resume: ResumePoint = ResumePoint(),
-        locks: (any LockService)? = nil,
+        locks: (any LockService)? = nil, children: (any ChildDeployments)? = nil,
         events: @escaping EventSink
     ) {
+        self.children = children
         self.disconnect = disconnect
         self.plan = plan
         self.id = id

@@ -231,7 +231,9 @@ public struct Planner: Sendable {
         return bindings
     }
 
-    private func loadSignature(_ template: String, task: StepTask, _ problems: inout Problems) async -> TemplateSignature? {
+    private func loadSignature(_ template: String, task: StepTask, _ problems: inout Problems) async
+        -> TemplateSignature?
+    {
         guard let scripts else { return nil }
         do {
             return try await scripts.signature(ofTemplate: template)

@@ -441,7 +441,8 @@ public enum ProjectLoader {
                 reader.report("run of \(context) is empty", at: run, hint: "give the program and its arguments")
                 return nil
             }
-            return StepTask(name: name, role: role, action: .run(argv), options: options, location: reader.location(node))
+            return StepTask(
+                name: name, role: role, action: .run(argv), options: options, location: reader.location(node))
         case (nil, let template?):
             guard let templateName = reader.string(template, "template of \(context)") else { return nil }
             var with: [String: ConfigValue] = [:]

@@ -14,7 +14,9 @@ public struct Step: Sendable {
     public var location: SourceLocation?
 
     /// Creates a step.
-    public init(name: String, tasks: [StepTask], variables: [String: ConfigValue] = [:], location: SourceLocation? = nil) {
+    public init(
+        name: String, tasks: [StepTask], variables: [String: ConfigValue] = [:], location: SourceLocation? = nil
+    ) {
         self.name = name
         self.tasks = tasks
         self.variables = variables

@@ -1,9 +1,5 @@
 import Foundation
-import LanderEngine
-import LanderLoading
-import LanderStore
-import LanderTransport
-import Synchronization
+import LanderService
 
 /// CPU seconds (user + system) of this process, or of its reaped children.
 func cpuSeconds(children: Bool) -> Double {
@@ -20,7 +16,8 @@ func peakRSSMiB() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
-/// `lander-bench engine [TARGETS]`: 5 steps of `true` on local targets, run by the real engine and transport.
+/// `lander-bench engine [TARGETS]`: 5 steps of `true` on local targets, deployed through the service (the real
+/// engine, transport and store), as `lander deploy` does.
 func benchEngine(targets: Int, steps: Int = 5, rounds: Int = 3) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lander-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -40,54 +37,28 @@ func benchEngine(targets: Int, steps: Int = 5, rounds: Int = 3) async throws {
     for step in 1...steps { yaml += "  - { name: s\(step), on: app, run: [\"true\"] }\n" }
     let file = directory.appendingPathComponent("lander.yml").path
     try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-    let project = try ProjectLoader.load(file: file)
-    let environment = ProcessInfo.processInfo.environment
+    // Through the service, as `lander deploy` runs it: planned, under the project lock, recorded in a store.
+    let deployer = Deployer(store: .path(directory.appendingPathComponent("state.db").path))
     var results: [(wall: Double, cpu: Double, children: Double)] = []
     for _ in 0..<rounds {
         let cpu = cpuSeconds(children: false)
         let children = cpuSeconds(children: true)
         let started = ContinuousClock.now
-        let plan = try await Planner(
-            project: project, projectDirectory: directory.path, processEnvironment: environment, scripts: nil
-        ).plan(environment: "bench", release: Release(version: "1"))
-        let events = Atomic<Int>(0)
-        let deployment = Deployment(
-            plan: plan, scripts: nil,
-            connect: { LocalTransport(target: $0.name, root: $0.root, environment: environment) },
-            events: { _ in events.add(1, ordering: .relaxed) })
-        let report = await deployment.run()
+        let handle = try await deployer.deploy(
+            DeploymentRequest(project: .file(file), environment: "bench", version: .version("1")))
+        let events = Task {
+            var count = 0
+            for await _ in handle.events { count += 1 }
+            return count
+        }
+        let report = try await handle.report()
+        _ = await events.value
         let wall = seconds(ContinuousClock.now - started)
         guard report.outcome == .succeeded else {
             print("bench: the deployment failed: \(report.error ?? "?")")
             exit(1)
         }
         results.append((wall, cpuSeconds(children: false) - cpu, cpuSeconds(children: true) - children))
-    }
-    // The same deployment recorded in a state store, as `lander deploy` does.
-    var recordedWalls: [Double] = []
-    let store = try StateStore.open(at: directory.appendingPathComponent("state.db").path)
-    for round in 0..<rounds {
-        let started = ContinuousClock.now
-        let plan = try await Planner(
-            project: project, projectDirectory: directory.path, processEnvironment: environment, scripts: nil
-        ).plan(environment: "bench", release: Release(version: "1"))
-        let id = "bench-\(round)"
-        try store.begin(
-            NewDeployment(
-                id: id, project: "bench-\(round)", environment: "bench", version: "1", variables: [:],
-                projectFile: file, pluginPath: []))
-        let journal = StoreJournal(store: store, deploymentID: id)
-        let deployment = Deployment(
-            plan: plan, id: id, scripts: nil,
-            connect: { LocalTransport(target: $0.name, root: $0.root, environment: environment) },
-            journal: journal, events: { _ in })
-        let report = await deployment.run()
-        journal.close()
-        guard report.outcome == .succeeded else {
-            print("bench: the recorded deployment failed: \(report.error ?? "?")")
-            exit(1)
-        }
-        recordedWalls.append(seconds(ContinuousClock.now - started))
     }
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     let wall = median(results.map(\.wall))
@@ -97,7 +68,11 @@ func benchEngine(targets: Int, steps: Int = 5, rounds: Int = 3) async throws {
     print(
         "engine: \(steps) steps of `true` on \(targets) local targets, median of \(rounds) runs, "
             + "\(ProcessInfo.processInfo.activeProcessorCount) cores")
-    print(String(format: "  wall                          %8.2f s", wall))
+    print(
+        String(
+            format:
+                "  wall, recorded in a store     %8.2f s   (every event journaled, durable before each target-step)",
+            wall))
     print(
         String(
             format:
@@ -110,10 +85,5 @@ func benchEngine(targets: Int, steps: Int = 5, rounds: Int = 3) async throws {
             format: "  overhead per target-step      %8.3f ms  (orchestrator CPU / target-steps; aim < 1 ms)",
             cpu / targetSteps * 1000))
     print(String(format: "  wall per target-step          %8.3f ms", wall / targetSteps * 1000))
-    print(
-        String(
-            format:
-                "  wall, recorded in a store     %8.2f s   (every event journaled, durable before each target-step)",
-            median(recordedWalls)))
     print(String(format: "  peak RSS                      %8.1f MiB (aim < 200 MB)", peakRSSMiB()))
 }

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 
-/// A rollout cut short by SIGTERM can be finished: resumed, or deployed again, behind a real HAProxy.
-@Suite(.serialized) struct RollingCancelTests {
+/// A rollout cut short by SIGTERM can be finished: resumed, or deployed again, behind a real HAProxy. Part of
+/// the serialized rolling suite: two HAProxy fleets under load at once on two cores fail health checks.
+extension RollingTests {
     /// A project over the fleet whose restart, on a target holding `slow`, first stops the backend and then
     /// takes 30 s: cancelled there, the target is drained and its service down.
-    static func project(_ fleet: RollingFleet) throws -> String {
+    static func cancellableProject(_ fleet: RollingFleet) throws -> String {
         let restart = RollingFleet.fixtures.appendingPathComponent("restart.sh").path
         let targets = fleet.backendPorts.enumerated().map { index, port in
             (
@@ -16,8 +17,8 @@ import Testing
         }
         let slow =
             #"if [ -f slow ]; then kill -9 $(cat backend.pid); touch started; sleep 30; fi; exec \"$0\" \"$1\" \"$2\" \"$3\""#
-        return try RollingTests.haproxyProject(
-            fleet, rolling: "{ batch: 1, drain: \(RollingTests.drain(fleet)), settle: 0s }", targets: targets,
+        return try Self.haproxyProject(
+            fleet, rolling: "{ batch: 1, drain: \(Self.drain(fleet)), settle: 0s }", targets: targets,
             run: #"[sh, -c, "\#(slow)", "\#(restart)", "{{server}}", "{{port}}", "{{release.version}}"]"#)
     }
 
@@ -41,7 +42,7 @@ import Testing
     @Test func aCancelledRolloutResumesToTheWholeFleetOnTheNewVersion() async throws {
         let fleet = try await RollingFleet(count: 4, version: "v1")
         defer { fleet.stop() }
-        let file = try Self.project(fleet)
+        let file = try Self.cancellableProject(fleet)
         let id = try await Self.cancelDuringT2(fleet, file)
         let resumed = try await Lander.run(["resume", id, "-f", file, "--plain"], timeout: .seconds(120))
         #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
@@ -56,7 +57,7 @@ import Testing
     @Test func aNewDeploymentAfterACancelledRolloutDeploysTheTargetsItLeftOut() async throws {
         let fleet = try await RollingFleet(count: 4, version: "v1")
         defer { fleet.stop() }
-        let file = try Self.project(fleet)
+        let file = try Self.cancellableProject(fleet)
         let id = try await Self.cancelDuringT2(fleet, file)
         let run = try await Lander.run(
             ["deploy", "-f", file, "-e", "prod", "--version", "v3", "--plain"], timeout: .seconds(120))

@@ -1,0 +1,106 @@
+import Foundation
+import LanderEngine
+import LanderLua
+import LanderModel
+public import LanderStore
+import LanderTransport
+
+/// The one way to plan, start, resume, roll back and abandon deployments: the command line, test helpers,
+/// the benchmarks and (soon) the server and parent deployments all go through it. It alone takes the
+/// project lock, opens the record, builds the journal and the connection pool and runs the engine.
+public final class Deployer: Sendable {
+    /// Where the state store is.
+    public enum StoreChoice: Sendable, Hashable {
+        /// `LANDER_STATE`, else `.lander/state.db` beside the project file.
+        case standard
+        /// This file.
+        case path(String)
+    }
+
+    /// Where the store is.
+    public let store: StoreChoice
+    /// How long a lock claim or a deployment's heartbeat lives without renewal.
+    public let lease: Duration
+    /// The deployments running in this process.
+    public let running = RunningDeployments()
+
+    /// Creates a deployer.
+    public init(store: StoreChoice = .standard, lease: Duration = .seconds(15)) {
+        self.store = store
+        self.lease = lease
+    }
+
+    /// The store's path for a project in `directory`.
+    public func storePath(forProjectIn directory: String) -> String {
+        switch store {
+        case .path(let path): return path
+        case .standard:
+            if let path = ProcessInfo.processInfo.environment["LANDER_STATE"], !path.isEmpty { return path }
+            return directory + "/.lander/state.db"
+        }
+    }
+
+    /// Opens the store for a project in `directory`.
+    public func openStore(forProjectIn directory: String) throws(ServiceError) -> StateStore {
+        do {
+            return try StateStore.open(at: storePath(forProjectIn: directory), lease: lease)
+        } catch {
+            throw ServiceError(.refused, "\(error)")
+        }
+    }
+
+    /// Loads the project and plans the request, without touching the store (packages resolve against
+    /// their feeds; a `.release` is read from the store).
+    public func plan(_ request: DeploymentRequest) async throws(ServiceError) -> (LoadedProject, PlannedRelease) {
+        let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
+        let (version, packages) = try await choose(request, loaded)
+        let planned = try await loaded.plan(
+            environment: request.environment, version: version, packages: packages,
+            overrides: request.variableOverrides)
+        return (loaded, planned)
+    }
+
+    /// Plans the request and starts it: it waits for the project lock (or refuses, as the request says),
+    /// is recorded, and runs; the handle follows it.
+    public func deploy(_ request: DeploymentRequest) async throws(ServiceError) -> DeploymentHandle {
+        let (loaded, planned) = try await plan(request)
+        let store = try openStore(forProjectIn: loaded.directory)
+        let plan = planned.plan
+        let id = Deployment.newID()
+        let new = NewDeployment(
+            id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
+            packages: plan.release.packages, variables: plan.recordedVariables, projectFile: loaded.file,
+            pluginPath: loaded.plugins)
+        return start(
+            planned, scripts: loaded.scripts, store: store, id: id, wait: request.wait, startedFrom: .fresh
+        ) { () throws(StoreError) in try store.begin(new) }
+    }
+
+    /// The version and exact packages a request deploys.
+    private func choose(_ request: DeploymentRequest, _ loaded: LoadedProject) async throws(ServiceError)
+        -> (String, [ResolvedPackage])
+    {
+        switch request.version {
+        case .version(let version):
+            return (version, try await loaded.resolvePackages(request.packages, releaseVersion: version))
+        case .release(let name):
+            guard request.packages.isEmpty else {
+                throw ServiceError(.invalidRequest, "--release deploys the release's own packages; drop --package")
+            }
+            let store = try openStore(forProjectIn: loaded.directory)
+            let recorded: [ResolvedPackage]?
+            do {
+                recorded = try store.release(project: loaded.project.name, version: name)
+            } catch {
+                throw ServiceError(.refused, "\(error)")
+            }
+            guard let recorded else {
+                throw ServiceError(
+                    .refused,
+                    "no release \(name) of \(loaded.project.name) is recorded; create it with "
+                        + "`lander release create \(name) --package ID=VERSION`")
+            }
+            return (name, recorded)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+public import LanderEngine
+public import LanderModel
+public import LanderStore
+import Synchronization
+
+/// Where a started deployment comes from.
+public enum StartPoint: Sendable {
+    /// A new deployment.
+    case fresh
+    /// An interrupted or cancelled deployment continued; `finished` task runs are taken from its record.
+    case resumed(DeploymentRecord, finished: Int)
+    /// A rollback to the release an earlier deployment delivered.
+    case rollback(of: DeploymentRecord)
+}
+
+/// A deployment started through the service: its id, its events as they happen, a way to cancel it, and
+/// its final report.
+public final class DeploymentHandle: Sendable {
+    /// The deployment's id.
+    public let id: String
+    /// What it runs.
+    public let plan: Plan
+    /// Where it comes from.
+    public let startedFrom: StartPoint
+    /// What planning warned about (it works, but should be done another way).
+    public let warnings: [Diagnostic]
+    /// Every event, in order, until the deployment ends (one consumer). Before the deployment starts, a
+    /// `waitingForLock` event with the project lock's name (`deploy:PROJECT/ENV`) tells of a wait for it.
+    public let events: AsyncStream<DeploymentEvent>
+    private let continuation: AsyncStream<DeploymentEvent>.Continuation
+    private let body = Mutex<Task<DeploymentReport, any Error>?>(nil)
+
+    init(id: String, plan: Plan, warnings: [Diagnostic], startedFrom: StartPoint) {
+        self.id = id
+        self.plan = plan
+        self.warnings = warnings
+        self.startedFrom = startedFrom
+        (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// Publishes an event.
+    func emit(_ event: DeploymentEvent) {
+        continuation.yield(event)
+    }
+
+    /// Runs `work` as the deployment; the stream ends with it.
+    func start(_ work: @escaping @Sendable () async throws -> DeploymentReport) {
+        let continuation = self.continuation
+        body.withLock {
+            $0 = Task {
+                defer { continuation.finish() }
+                return try await work()
+            }
+        }
+    }
+
+    /// Cancels it: running commands are stopped, `on_cancel` and `finally` hooks run; a deployment still
+    /// waiting for its project lock does not start.
+    public func cancel() {
+        body.withLock { $0?.cancel() }
+    }
+
+    /// Waits for the end: the report, or why it never started.
+    public func report() async throws(ServiceError) -> DeploymentReport {
+        guard let task = body.withLock({ $0 }) else { throw ServiceError(.refused, "deployment \(id) never started") }
+        switch await task.result {
+        case .success(let report): return report
+        case .failure(let error as ServiceError): throw error
+        case .failure(is CancellationError):
+            throw ServiceError(.cancelled, "cancelled before the deployment started; nothing ran")
+        case .failure(let error): throw ServiceError(.refused, "\(error)")
+        }
+    }
+}
+
+/// The deployments running in this process: found by id, cancelled, awaited.
+public final class RunningDeployments: Sendable {
+    private let handles = Mutex<[String: DeploymentHandle]>([:])
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// The running deployment with this id.
+    public func handle(_ id: String) -> DeploymentHandle? { handles.withLock { $0[id] } }
+
+    /// The ids of every running deployment.
+    public var ids: [String] { handles.withLock { $0.keys.sorted() } }
+
+    /// Cancels a running deployment; false when none has this id.
+    @discardableResult
+    public func cancel(_ id: String) -> Bool {
+        guard let handle = handle(id) else { return false }
+        handle.cancel()
+        return true
+    }
+
+    func add(_ handle: DeploymentHandle) { handles.withLock { $0[handle.id] = handle } }
+    func remove(_ id: String) { _ = handles.withLock { $0.removeValue(forKey: id) } }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import LanderEngine
+import LanderService
+import Testing
+
+/// Deployments started as library calls: two at once from one process, one cancelled through its handle.
+@Suite struct DeployerTests {
+    /// A one-target project under a fresh directory whose `work` step runs `command`.
+    static func project(_ name: String, command: String) throws -> (file: String, root: URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lander-service-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let file = root.appendingPathComponent("lander.yml")
+        try """
+        project: \(name)
+        environments:
+          test:
+            targets:
+              t1: { root: \(root.path)/t1, roles: [app] }
+        steps:
+          - { name: work, on: app, run: [sh, -c, "\(command)"] }
+          - { name: after, on: app, run: [touch, after.txt] }
+        """.write(to: file, atomically: true, encoding: .utf8)
+        return (file.path, root)
+    }
+
+    @Test func twoDeploymentsRunAtOnceAndCancellingOneLeavesTheOtherAlone() async throws {
+        let slow = try Self.project("slow", command: "touch started; sleep 30")
+        let quick = try Self.project("quick", command: "sleep 0.5; echo done > done.txt")
+        let deployer = Deployer()
+        let first = try await deployer.deploy(
+            DeploymentRequest(project: .file(slow.file), environment: "test", version: .version("1")))
+        let second = try await deployer.deploy(
+            DeploymentRequest(project: .file(quick.file), environment: "test", version: .version("2")))
+        #expect(Set(deployer.running.ids) == [first.id, second.id])
+        async let firstEvents = Self.kinds(first.events)
+        async let secondEvents = Self.kinds(second.events)
+        let started = slow.root.appendingPathComponent("t1/started").path
+        for _ in 0..<3000 where !FileManager.default.fileExists(atPath: started) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(deployer.running.cancel(first.id))
+        let cancelled = try await first.report()
+        let finished = try await second.report()
+        #expect(cancelled.outcome == .cancelled)
+        #expect(finished.outcome == .succeeded, "\(finished.error ?? "")")
+        #expect(FileManager.default.fileExists(atPath: quick.root.appendingPathComponent("t1/after.txt").path))
+        #expect(!FileManager.default.fileExists(atPath: slow.root.appendingPathComponent("t1/after.txt").path))
+        let (firstKinds, secondKinds) = await (firstEvents, secondEvents)
+        #expect(firstKinds.last == "deploymentFinished")
+        #expect(secondKinds.first == "deploymentStarted" && secondKinds.last == "deploymentFinished")
+        #expect(deployer.running.ids.isEmpty, "both left the registry")
+        // Each was recorded in its own project's store.
+        let store = try deployer.openStore(forProjectIn: slow.root.path)
+        #expect(try store.deployment(first.id).status == "cancelled")
+    }
+
+    @Test func aBrokenProjectIsATypedErrorWithItsDiagnostics() async throws {
+        let broken = try Self.project("broken", command: "true")
+        try "project: broken\nsteps: [{ name: s, on: app, run: [true], tiemout: 1s }]\n".write(
+            toFile: broken.file, atomically: true, encoding: .utf8)
+        do {
+            _ = try await Deployer().deploy(
+                DeploymentRequest(project: .file(broken.file), environment: "test", version: .version("1")))
+            Issue.record("a broken project started")
+        } catch {
+            #expect(error.kind == .invalidProject)
+            #expect(error.diagnostics.contains { $0.message.contains("unknown key 'tiemout'") }, "\(error)")
+        }
+    }
+
+    /// The names of the events of a stream, in order, until it ends.
+    static func kinds(_ events: AsyncStream<DeploymentEvent>) async -> [String] {
+        var kinds: [String] = []
+        for await event in events {
+            kinds.append(String(String(describing: event).prefix { $0 != "(" }))
+        }
+        return kinds
+    }
+}
