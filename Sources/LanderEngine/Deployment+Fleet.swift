@@ -38,11 +38,11 @@ extension NotUpdatedTarget {
 }
 
 extension Deployment {
-    /// Every target of the fleet says what version it serves; those with another are stopped gracefully,
-    /// one after another, as long as no more than `max_stopped` are: the one that would go past it is not
-    /// stopped, the rollout halts and the deployment fails, leaving it and the rest serving.
-    func verifyFleet(_ step: PlannedStep, _ targets: [PlannedTarget], policy: RollingPolicy) async {
-        guard let binding = policy.verifyFleet, !Task.isCancelled else { return }
+    /// Every target of the fleet says what version it serves (the machine decides what to stop).
+    func verifyFleet(_ step: PlannedStep, _ targets: [PlannedTarget], policy: RollingPolicy) async
+        -> [String: RolloutMachine.Served]
+    {
+        guard let binding = policy.verifyFleet else { return [:] }
         let expected = plan.release.version
         let unchecked = Mutex<[String]>([])
         let failures = await each(targets) { target in
@@ -69,51 +69,39 @@ extension Deployment {
                         + "; not checked (set the target variable version_url, or verify_fleet: with: { … })",
                     target: nil))
         }
-        let confirmed = failures.filter { $0.1 == nil && !notChecked.contains($0.0.name) }.map(\.0.name)
+        var results: [String: RolloutMachine.Served] = [:]
+        for (target, failure) in failures {
+            if let failure {
+                results[target.name] = .other(failure)
+            } else {
+                results[target.name] = notChecked.contains(target.name) ? .unknown : .expected
+            }
+        }
+        let confirmed = results.filter { $0.value == .expected }.map(\.key)
         state.withLock { $0.fleetConfirmed[step.name, default: []].formUnion(confirmed) }
-        await stopMismatched(step, failures.compactMap { target, failure in failure.map { (target, $0) } }, policy)
+        return results
     }
 
-    /// Stops each mismatched target within the failure budget; fails the deployment once it would be exceeded.
-    private func stopMismatched(
-        _ step: PlannedStep, _ mismatched: [(PlannedTarget, String)], _ policy: RollingPolicy
-    ) async {
-        guard !mismatched.isEmpty else { return }
-        let stopBinding = policy.bounded(
+    /// Stops a target serving another version through `stop_target` (or the drain plugin's).
+    func stop(_ target: PlannedTarget, _ reason: String, _ rollout: Rollout) async {
+        let policy = rollout.policy
+        let step = rollout.step.name
+        let binding = policy.bounded(
             policy.stopTarget
                 ?? policy.drain.map {
                     RollingBinding(reference: Self.plugin($0.reference) + ".stop_target", with: $0.with)
                 })
-        var stopped: [String] = []
-        var serving: [String] = []
-        for (target, failure) in mismatched {
-            guard stopped.count < policy.maxStopped else {
-                serving.append("\(target.name) (\(failure))")
-                state.withLock { $0.leftServing[step.name, default: [:]][target.name] = failure }
-                continue
-            }
-            if stopBinding == nil {
-                events(
-                    .log(
-                        level: "warn", message: "\(failure); no stop_target hook (nor a drain plugin) can stop it",
-                        target: target.name))
-            } else if let stopFailure = await single(
-                target, { _ = try await self.rollingHook(.stopTarget, stopBinding, target, step: step.name) })
-            {
-                events(.log(level: "warn", message: "stop_target: \(stopFailure)", target: target.name))
-            }
-            state(step.name, target, .stopped, failure)
-            stopped.append("\(target.name) (\(failure))")
+        if binding == nil {
+            events(
+                .log(
+                    level: "warn", message: "\(reason); no stop_target hook (nor a drain plugin) can stop it",
+                    target: target.name))
+        } else if let failure = await single(
+            target, { _ = try await self.rollingHook(.stopTarget, binding, target, step: step) })
+        {
+            events(.log(level: "warn", message: "stop_target: \(failure)", target: target.name))
         }
-        let list = stopped.isEmpty ? "none" : stopped.joined(separator: "; ")
-        guard serving.isEmpty else {
-            fail(
-                "step '\(step.name)': verify_fleet found \(mismatched.count) target(s) not serving "
-                    + "\(plan.release.version), more than max_stopped (\(policy.maxStopped)); the rollout halted. "
-                    + "Stopped: \(list). Left serving: \(serving.joined(separator: "; "))", step: step.name)
-            return
-        }
-        events(.log(level: "warn", message: "verify_fleet stopped \(stopped.count) target(s): \(list)", target: nil))
+        state(step, target, .stopped, reason)
     }
 
     /// Says which targets of a rolling step are not on the new version, once the rollout is over.

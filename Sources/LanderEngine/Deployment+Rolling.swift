@@ -29,138 +29,147 @@ extension RollingPolicy {
 }
 
 extension Deployment {
-    /// Runs a step batch by batch: per target precheck (a failure skips it), drain, the step's tasks,
-    /// settle, verify (a failure leaves it out of the pool and halts the rollout after the batch), undrain;
-    /// then `verify_fleet` over every target, stopping those serving the wrong version.
+    /// Runs a step batch by batch as `RolloutMachine` decides: this performs each action (hooks, the
+    /// step's tasks, the settle wait) and reports what happened back to the machine.
     func runRolling(_ step: PlannedStep, tasks: [PlannedTask], policy: RollingPolicy) async {
-        var inPool: [PlannedTarget] = []
-        var skipped: [PlannedTarget] = []
-        var leftOut: [(String, String)] = []
         let batches = policy.batches(of: tasks)
         defer { finishRollout(step.name, targets: batches.flatMap { $0 }) }
-        for (number, batch) in batches.enumerated() {
-            if Task.isCancelled || !leftOut.isEmpty {
-                let reason = leftOut.isEmpty ? "the deployment was cancelled" : "the rollout halted"
-                skipRest(batches[number...].flatMap { $0 }, tasks: tasks, step: step.name, reason: reason)
-                break
+        var targets: [String: PlannedTarget] = [:]
+        for target in batches.flatMap({ $0 }) { targets[target.name] = target }
+        var machine = RolloutMachine(
+            step: step.name, version: plan.release.version, batches: batches.map { $0.map(\.name) },
+            maxStopped: policy.maxStopped, leftOutEarlier: Set(resume.leftOutOfPool.keys),
+            checksFleet: policy.verifyFleet != nil, settles: policy.settle > .zero)
+        let rollout = Rollout(step: step, tasks: tasks, policy: policy, targets: targets)
+        var queue = machine.start()
+        while !queue.isEmpty {
+            let action = queue.removeFirst()
+            if case .startBatch = action, Task.isCancelled {
+                queue = machine.cancelled()
+                continue
             }
+            queue += await perform(action, rollout, &machine)
+        }
+    }
+
+    /// What a rollout's actions work on.
+    struct Rollout: Sendable {
+        let step: PlannedStep
+        let tasks: [PlannedTask]
+        let policy: RollingPolicy
+        let targets: [String: PlannedTarget]
+
+        func named(_ names: [String]) -> [PlannedTarget] { names.compactMap { targets[$0] } }
+    }
+
+    /// Performs one action; the actions the machine returns for its result.
+    private func perform(_ action: RolloutMachine.Action, _ rollout: Rollout, _ machine: inout RolloutMachine)
+        async -> [RolloutMachine.Action]
+    {
+        let (step, policy) = (rollout.step.name, rollout.policy)
+        switch action {
+        case .startBatch(let number, let count, let names):
             events(
                 .log(
-                    level: "info",
-                    message: "batch \(number + 1) of \(batches.count): "
-                        + batch.map(\.name).joined(separator: ", "), target: nil))
-            // Precheck: a target that fails is never drained or changed. A target Lander itself left out of
-            // the pool in an earlier run is no misconfigured box: it is deployed without one.
-            var ready: [PlannedTarget] = []
-            for target in batch {
-                guard let how = resume.leftOutOfPool[target.name] else { continue }
+                    level: "info", message: "batch \(number) of \(count): " + names.joined(separator: ", "), target: nil
+                ))
+            for name in names {
+                guard let how = resume.leftOutOfPool[name] else { continue }
                 events(
                     .log(
                         level: "info", message: "out of the pool since \(how); deploying it without a precheck",
-                        target: target.name))
-                ready.append(target)
+                        target: name))
             }
-            for (target, failure) in await each(
-                batch.filter { resume.leftOutOfPool[$0.name] == nil },
-                { target in
-                    if policy.precheck != nil { self.state(step.name, target, .prechecking) }
-                    try await self.rollingHook(.precheck, policy.precheck, target, step: step.name)
-                })
-            {
-                if let failure {
-                    state(step.name, target, .skipped, "precheck failed: \(failure)")
-                    skipTarget(target, tasks: tasks, step: step.name, reason: "precheck failed: \(failure)")
-                    skipped.append(target)
-                } else {
-                    ready.append(target)
-                }
+        case .precheck(let names):
+            return machine.prechecked(
+                await checks(rollout.named(names), .prechecking, policy.precheck, .precheck, rollout))
+        case .skip(let name, let reason):
+            guard let target = rollout.targets[name] else { break }
+            state(step, target, .skipped, reason)
+            skipTarget(target, tasks: rollout.tasks, step: step, reason: reason)
+        case .drain(let names):
+            return machine.drained(
+                await checks(rollout.named(names), .draining, policy.bounded(policy.drain), .drain, rollout))
+        case .run(let names):
+            return machine.ran(await runBatch(rollout.named(names), rollout))
+        case .settle(let names):
+            for target in rollout.named(names) { state(step, target, .settling) }
+            try? await Task.sleep(for: policy.settle)
+            return machine.settled()
+        case .verify(let names):
+            return machine.verified(await checks(rollout.named(names), .verifying, policy.verify, .verify, rollout))
+        case .undrain(let names):
+            let undrain = policy.drain.map {
+                RollingBinding(reference: Self.plugin($0.reference) + ".undrain", with: $0.with)
             }
-            // Drain.
-            var drained: [PlannedTarget] = []
-            let drain = policy.bounded(policy.drain)
-            for (target, failure) in await each(
-                ready,
-                { target in
-                    if policy.drain != nil { self.state(step.name, target, .draining) }
-                    try await self.rollingHook(.drain, drain, target, step: step.name)
-                })
-            {
-                if let failure {
-                    await leaveOut(target, "drain failed: \(failure)", policy: policy, step: step.name, &leftOut)
-                    skipTarget(target, tasks: tasks, step: step.name, reason: "drain failed")
-                } else {
-                    drained.append(target)
-                }
-            }
-            // The step's tasks on what was drained.
-            for target in drained { state(step.name, target, .deploying) }
-            let names = Set(drained.map(\.name))
-            await withTaskGroup(of: Void.self) { group in
-                for task in tasks {
-                    var part = task
-                    part.targets = task.targets.filter { names.contains($0.name) }
-                    guard !part.targets.isEmpty else { continue }
-                    group.addTask { await self.runTask(part, step: step.name) }
-                }
-            }
-            // Why each drained target's tasks did not all succeed: failed, or cut short by a cancellation.
-            let unfinished = state.withLock { state in
-                var reasons: [String: String] = [:]
-                for record in state.records where record.step == step.name && names.contains(record.target) {
-                    if case .failed = record.outcome { reasons[record.target] = "its tasks failed" }
-                    if record.outcome == .cancelled, reasons[record.target] == nil {
-                        reasons[record.target] = "cancelled while deploying"
-                    }
-                }
-                return reasons
-            }
-            var changed: [PlannedTarget] = []
-            for target in drained {
-                if let reason = unfinished[target.name] {
-                    await leaveOut(target, reason, policy: policy, step: step.name, &leftOut)
-                } else {
-                    changed.append(target)
-                }
-            }
-            if policy.settle > .zero, !changed.isEmpty {
-                for target in changed { state(step.name, target, .settling) }
-                try? await Task.sleep(for: policy.settle)
-            }
-            // Verify, then back into the pool.
-            for (target, failure) in await each(
-                changed,
-                { target in
-                    if policy.verify != nil { self.state(step.name, target, .verifying) }
-                    try await self.rollingHook(.verify, policy.verify, target, step: step.name)
-                })
-            {
-                if let failure {
-                    await leaveOut(target, "verify failed: \(failure)", policy: policy, step: step.name, &leftOut)
-                    continue
-                }
-                let undrain = policy.drain.map {
-                    RollingBinding(reference: Self.plugin($0.reference) + ".undrain", with: $0.with)
-                }
-                if let failure = await single(
-                    target, { _ = try await self.rollingHook(.undrain, undrain, target, step: step.name) })
-                {
-                    await leaveOut(target, "undrain failed: \(failure)", policy: policy, step: step.name, &leftOut)
-                } else {
-                    state(step.name, target, .inPool)
-                    inPool.append(target)
-                }
+            return machine.undrained(await checks(rollout.named(names), nil, undrain, .undrain, rollout))
+        case .putBack(let name):
+            if let target = rollout.targets[name] { state(step, target, .inPool) }
+        case .leaveOut(let name, let reason):
+            if let target = rollout.targets[name] { await leaveOut(target, reason, policy: policy, step: step) }
+        case .skipRest(let names, let reason):
+            skipRest(rollout.named(names), tasks: rollout.tasks, step: step, reason: reason)
+        case .checkFleet(let names):
+            guard !Task.isCancelled else { break }
+            return machine.fleetChecked(await verifyFleet(rollout.step, rollout.named(names), policy: policy))
+        case .stop(let name, let reason):
+            if let target = rollout.targets[name] { await stop(target, reason, rollout) }
+        case .leaveServing(let name, let reason):
+            state.withLock { $0.leftServing[step, default: [:]][name] = reason }
+        case .warn(let message):
+            events(.log(level: "warn", message: message, target: nil))
+        case .halt(let message):
+            fail(message, step: step)
+        case .finish:
+            break
+        }
+        return []
+    }
+
+    /// Runs one rolling point on each target at once, showing `showing` first when the point is set.
+    private func checks(
+        _ targets: [PlannedTarget], _ showing: RolloutState?, _ binding: RollingBinding?, _ point: RollingPoint,
+        _ rollout: Rollout
+    ) async -> [String: RolloutMachine.Check] {
+        let step = rollout.step.name
+        var results: [String: RolloutMachine.Check] = [:]
+        for (target, failure) in await each(
+            targets,
+            { target in
+                if let showing, binding != nil { self.state(step, target, showing) }
+                try await self.rollingHook(point, binding, target, step: step)
+            })
+        {
+            results[target.name] = failure.map { .failed($0) } ?? .passed
+        }
+        return results
+    }
+
+    /// The step's tasks on the drained targets of a batch; how they went on each.
+    private func runBatch(_ drained: [PlannedTarget], _ rollout: Rollout) async -> [String: RolloutMachine.TasksOutcome]
+    {
+        let step = rollout.step.name
+        for target in drained { state(step, target, .deploying) }
+        let names = Set(drained.map(\.name))
+        await withTaskGroup(of: Void.self) { group in
+            for task in rollout.tasks {
+                var part = task
+                part.targets = task.targets.filter { names.contains($0.name) }
+                guard !part.targets.isEmpty else { continue }
+                group.addTask { await self.runTask(part, step: step) }
             }
         }
-        if !leftOut.isEmpty {
-            let list = leftOut.map { "\($0.0) (\($0.1))" }.joined(separator: "; ")
-            fail(
-                "step '\(step.name)': the rollout halted; left out of the pool for inspection: \(list)", step: step.name
-            )
-            return
+        return state.withLock { state in
+            var outcomes: [String: RolloutMachine.TasksOutcome] = [:]
+            for name in names { outcomes[name] = .succeeded }
+            for record in state.records where record.step == step && names.contains(record.target) {
+                if case .failed = record.outcome { outcomes[record.target] = .failed }
+                if record.outcome == .cancelled, outcomes[record.target] == .succeeded {
+                    outcomes[record.target] = .cancelled
+                }
+            }
+            return outcomes
         }
-        // The fleet check covers every target of the rollout, those precheck skipped included.
-        let fleet = Set((inPool + skipped).map(\.name))
-        await verifyFleet(step, batches.flatMap { $0 }.filter { fleet.contains($0.name) }, policy: policy)
     }
 
     // MARK: Pieces
@@ -231,12 +240,8 @@ extension Deployment {
     }
 
     /// Leaves a target out of the pool for inspection and tells `on_target_failed` (its failure is logged).
-    private func leaveOut(
-        _ target: PlannedTarget, _ reason: String, policy: RollingPolicy, step: String,
-        _ leftOut: inout [(String, String)]
-    ) async {
+    private func leaveOut(_ target: PlannedTarget, _ reason: String, policy: RollingPolicy, step: String) async {
         state(step, target, .leftOut, reason)
-        leftOut.append((target.name, reason))
         if let failure = await single(
             target, { _ = try await self.rollingHook(.onTargetFailed, policy.onTargetFailed, target, step: step) })
         {

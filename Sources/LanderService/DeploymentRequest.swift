@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import LanderModel
 
 /// Which project a request is about: a lander.yml today, a project of a workspace soon.
