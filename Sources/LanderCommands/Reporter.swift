@@ -18,14 +18,15 @@ final class Reporter: Sendable {
     }
 
     /// Called for every event, from many tasks at once.
-    func handle(_ event: DeploymentEvent) {
+    func handle(_ envelope: EventEnvelope) {
+        let event = envelope.event
         // The project lock, before the deployment starts: someone else is deploying the project.
         if case .waitingForLock(let name, let holders, "", nil) = event, name.hasPrefix("deploy:") {
             let what = name.dropFirst("deploy:".count).replacingOccurrences(of: "/", with: " → ")
             return note("waiting: \(what) is being deployed by \(holders)")
         }
         switch style {
-        case .json: printOutput(EventJSON.line(event))
+        case .json: printOutput(envelope.json)
         case .plain: if let line = plainLine(event) { printOutput(line) }
         case .live: live(event)
         }
@@ -34,7 +35,8 @@ final class Reporter: Sendable {
     /// A remark of Lander's own (e.g. a signal arrived).
     func note(_ text: String) {
         if style == .json {
-            printOutput(EventJSON.line(.log(level: "warn", message: text, target: nil)))
+            printOutput(
+                EventEnvelope(deployment: "", sequence: 0, event: .log(level: .warn, message: text, target: nil)).json)
         } else {
             printError("lander: \(text)")
         }
@@ -89,7 +91,7 @@ final class Reporter: Sendable {
         case .output(let step, let task, let target, let line, let isError):
             return verbose ? "  \(target)  \(label(step, task))  \(isError ? "!" : "|") \(line)" : nil
         case .log(let level, let message, let target, _, _):
-            return "  \(target ?? "lander")  [\(level)] \(message)"
+            return "  \(target ?? "lander")  [\(level.rawValue)] \(message)"
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             return
                 "  \(target)  \(label(step, task))  attempt \(attempt) failed (\(error)); retrying in \(delay.formatted)"
@@ -103,7 +105,7 @@ final class Reporter: Sendable {
             return
                 "step \(step): \(cancelled ? "cancelled" : succeeded ? "finished" : "failed") (\(duration.formatted))"
         case .targetState(let step, let target, let state, let detail):
-            return "  \(target)  \(step)  rolling: \(state)" + (detail.map { " (\($0))" } ?? "")
+            return "  \(target)  \(step)  rolling: \(state.rawValue)" + (detail.map { " (\($0))" } ?? "")
         case .rolloutFinished(let step, let version, let targets, let notUpdated):
             return "step \(step): rollout over, " + NotUpdatedTarget.summary(notUpdated, of: targets, version: version)
         case .sessionOpened(let target, let name, let pid, _, _):
@@ -142,10 +144,10 @@ final class Reporter: Sendable {
                 board.set(target, task: label(step, task), state: state, finished: true)
             case .targetState(let step, let target, let state, let detail):
                 // A rolling target's row shows where it is; it leaves the board back in the pool (or out).
-                let ended = ["in_pool", "left_out", "skipped", "stopped"].contains(state)
+                let ended: Set<RolloutState> = [.inPool, .leftOut, .skipped, .stopped]
                 board.set(
-                    target, task: "\(step) rollout", state: state + (detail.map { ": \($0)" } ?? ""), finished: ended,
-                    succeeded: state == "in_pool")
+                    target, task: "\(step) rollout", state: state.rawValue + (detail.map { ": \($0)" } ?? ""),
+                    finished: ended.contains(state), succeeded: state == .inPool)
             case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log, .stepStarted, .waitingForLock:
                 if let line = plainLine(event) { board.commit(line) }
                 return

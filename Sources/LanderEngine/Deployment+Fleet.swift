@@ -63,7 +63,7 @@ extension Deployment {
         if !notChecked.isEmpty {
             events(
                 .log(
-                    level: "info",
+                    level: .info,
                     message: "verify_fleet: \(binding.reference) read no version on "
                         + notChecked.joined(separator: ", ")
                         + "; not checked (set the target variable version_url, or verify_fleet: with: { … })",
@@ -94,12 +94,12 @@ extension Deployment {
         if binding == nil {
             events(
                 .log(
-                    level: "warn", message: "\(reason); no stop_target hook (nor a drain plugin) can stop it",
+                    level: .warn, message: "\(reason); no stop_target hook (nor a drain plugin) can stop it",
                     target: target.name))
         } else if let failure = await single(
             target, { _ = try await self.rollingHook(.stopTarget, binding, target, step: step) })
         {
-            events(.log(level: "warn", message: "stop_target: \(failure)", target: target.name))
+            events(.log(level: .warn, message: "stop_target: \(failure)", target: target.name))
         }
         state(step, target, .stopped, reason)
     }

@@ -18,7 +18,7 @@ extension Deployment {
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                 events(
                     .log(
-                        level: "info",
+                        level: .info,
                         message: "package \(package.id) \(package.version): "
                             + (fetched ? "acquired from \(package.feed)" : "already in the cache")
                             + " (\(Self.bytes(size)), sha256 \(package.sha256.prefix(12))…)", target: nil))
@@ -63,10 +63,10 @@ extension Deployment {
                             case .reused:
                                 said = "unpacked again from the copy it keeps (variables changed), nothing sent"
                             }
-                            self.events(.log(level: "info", message: "\(label): \(said)", target: name))
+                            self.events(.log(level: .info, message: "\(label): \(said)", target: name))
                         } catch {
                             let message = self.plan.secrets.mask("\(error)")
-                            self.events(.log(level: "error", message: message, target: name))
+                            self.events(.log(level: .error, message: message, target: name))
                             return ("\(name): \(message)", outcomes)
                         }
                     }
@@ -92,7 +92,7 @@ extension Deployment {
             }
             events(
                 .log(
-                    level: "info",
+                    level: .info,
                     message: "packages: \(pushed) pushed (\(Self.bytes(sent)) sent from here), \(pulled) pulled, "
                         + "\(present) already present, \(reused) unpacked again", target: nil))
             return failed

@@ -4,7 +4,7 @@ import LanderTransport
 import Synchronization
 
 /// Where a target is in a rollout.
-public enum RolloutState: String, Sendable {
+public enum RolloutState: String, Sendable, Hashable, CaseIterable {
     case inPool = "in_pool"
     case prechecking, draining, deploying, settling, verifying
     case leftOut = "left_out"
@@ -71,13 +71,13 @@ extension Deployment {
         case .startBatch(let number, let count, let names):
             events(
                 .log(
-                    level: "info", message: "batch \(number) of \(count): " + names.joined(separator: ", "), target: nil
+                    level: .info, message: "batch \(number) of \(count): " + names.joined(separator: ", "), target: nil
                 ))
             for name in names {
                 guard let how = resume.leftOutOfPool[name] else { continue }
                 events(
                     .log(
-                        level: "info", message: "out of the pool since \(how); deploying it without a precheck",
+                        level: .info, message: "out of the pool since \(how); deploying it without a precheck",
                         target: name))
             }
         case .precheck(let names):
@@ -117,7 +117,7 @@ extension Deployment {
         case .leaveServing(let name, let reason):
             state.withLock { $0.leftServing[step, default: [:]][name] = reason }
         case .warn(let message):
-            events(.log(level: "warn", message: message, target: nil))
+            events(.log(level: .warn, message: message, target: nil))
         case .halt(let message):
             fail(message, step: step)
         case .finish:
@@ -236,7 +236,7 @@ extension Deployment {
 
     func state(_ step: String, _ target: PlannedTarget, _ state: RolloutState, _ detail: String? = nil) {
         self.state.withLock { $0.rollout[step, default: [:]][target.name] = (state, detail) }
-        events(.targetState(step: step, target: target.name, state: state.rawValue, detail: detail))
+        events(.targetState(step: step, target: target.name, state: state, detail: detail))
     }
 
     /// Leaves a target out of the pool for inspection and tells `on_target_failed` (its failure is logged).
@@ -245,7 +245,7 @@ extension Deployment {
         if let failure = await single(
             target, { _ = try await self.rollingHook(.onTargetFailed, policy.onTargetFailed, target, step: step) })
         {
-            events(.log(level: "warn", message: "on_target_failed: \(failure)", target: target.name))
+            events(.log(level: .warn, message: "on_target_failed: \(failure)", target: target.name))
         }
     }
 

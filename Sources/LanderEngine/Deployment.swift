@@ -55,7 +55,7 @@ public final class Deployment: Sendable {
         disconnect: @escaping @Sendable () async -> Void = {},
         journal: (any DeploymentJournal)? = nil, resume: ResumePoint = ResumePoint(),
         locks: (any LockService)? = nil, children: (any ChildDeployments)? = nil,
-        events: @escaping EventSink
+        events: @escaping EnvelopeSink
     ) {
         self.children = children
         self.disconnect = disconnect
@@ -68,10 +68,13 @@ public final class Deployment: Sendable {
         self.locks = locks
         self.hookProcesses = HookProcesses(directory: plan.projectDirectory)
         let masker = plan.secrets
-        let sink: EventSink = { event in
-            let masked = event.masked(by: masker)
-            journal?.record(masked)
-            events(masked)
+        let sequence = Atomic<Int>(0)
+        let sink: EventSink = { [id] event in
+            // Masked before it leaves the engine; numbered in the order it happened.
+            let envelope = EventEnvelope(
+                deployment: id, sequence: sequence.add(1, ordering: .relaxed).newValue, event: event.masked(by: masker))
+            journal?.record(envelope)
+            events(envelope)
         }
         self.events = sink
         self.sessions = SessionStore(grace: sessionGrace, events: sink)
@@ -289,7 +292,7 @@ public final class Deployment: Sendable {
         _ = await runHooks(.finally)
         for name in await hookProcesses.stopAll() {
             events(
-                .log(level: "warn", message: "stopped '\(name)', which a hook started and left running", target: nil))
+                .log(level: .warn, message: "stopped '\(name)', which a hook started and left running", target: nil))
         }
         await sessions.closeAll()
         await disconnect()
@@ -369,14 +372,14 @@ extension Deployment {
                     for session in sessions where stopped.remove(String(session.pid)) != nil {
                         self.events(
                             .log(
-                                level: "warn",
+                                level: .warn,
                                 message: "stopped session '\(session.name)' (pid \(session.pid)) the interrupted run "
                                     + "left open", target: target.name))
                     }
                     if !stopped.isEmpty {
                         self.events(
                             .log(
-                                level: "warn",
+                                level: .warn,
                                 message: "stopped what the interrupted run left running of its unfinished tasks "
                                     + "(process groups \(stopped.sorted().joined(separator: ", ")))",
                                 target: target.name))

@@ -13,7 +13,7 @@ public enum DeploymentEvent: Sendable {
     /// A line a command or script wrote.
     case output(step: String, task: String, target: String, line: String, isError: Bool)
     /// A log line from a script: a template's carries its step and task, a hook's neither.
-    case log(level: String, message: String, target: String?, step: String? = nil, task: String? = nil)
+    case log(level: LogLevel, message: String, target: String?, step: String? = nil, task: String? = nil)
     /// An attempt failed and another follows after `delay`.
     case retrying(step: String, task: String, target: String, attempt: Int, error: String, delay: Duration)
     /// A task finished on a target; `exitCode` is its command's when it ran one; `earlier` when an interrupted
@@ -28,7 +28,7 @@ public enum DeploymentEvent: Sendable {
     /// A session ended (closed by a script or at the end of the deployment).
     case sessionClosed(target: String, name: String)
     /// A target moved in a rollout (`in_pool`, `draining`, `deploying`, `verifying`, `left_out`, …).
-    case targetState(step: String, target: String, state: String, detail: String?)
+    case targetState(step: String, target: String, state: RolloutState, detail: String?)
     /// A rolling step ended: how many targets it rolled through and those not left on `version`.
     case rolloutFinished(step: String, version: String, targets: Int, notUpdated: [NotUpdatedTarget])
     /// A lock or semaphore is busy; the step or task waits for it.
@@ -43,6 +43,14 @@ public enum DeploymentEvent: Sendable {
 
 /// Receives events; called from many tasks at once, so it must be thread-safe.
 public typealias EventSink = @Sendable (DeploymentEvent) -> Void
+
+/// Receives events in their envelopes (deployment, sequence, time); thread-safe like `EventSink`.
+public typealias EnvelopeSink = @Sendable (EventEnvelope) -> Void
+
+/// How much a log line matters.
+public enum LogLevel: String, Sendable, Hashable, CaseIterable {
+    case debug, info, warn, error
+}
 
 /// How a task ended on one target.
 public enum TargetOutcome: Sendable, Equatable {

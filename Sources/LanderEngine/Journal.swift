@@ -4,8 +4,8 @@ public import LanderModel
 /// waits for `flush` before it acts on a target and after a target finishes, so nothing happens that
 /// the record does not already say.
 public protocol DeploymentJournal: Sendable {
-    /// Queues an event (secrets already masked).
-    func record(_ event: DeploymentEvent)
+    /// Queues an event in its envelope (secrets already masked).
+    func record(_ envelope: EventEnvelope)
     /// Queues the outputs a target-step gave, secrets masked (a resumed run runs such a target-step again).
     func recordOutputs(_ outputs: [String: ConfigValue], for key: TargetStepKey)
     /// Returns once everything queued so far is durable; throws when it cannot be written.

@@ -24,10 +24,11 @@ public final class DeploymentHandle: Sendable {
     public let startedFrom: StartPoint
     /// What planning warned about (it works, but should be done another way).
     public let warnings: [Diagnostic]
-    /// Every event, in order, until the deployment ends (one consumer). Before the deployment starts, a
-    /// `waitingForLock` event with the project lock's name (`deploy:PROJECT/ENV`) tells of a wait for it.
-    public let events: AsyncStream<DeploymentEvent>
-    private let continuation: AsyncStream<DeploymentEvent>.Continuation
+    /// Every event in its envelope, in order, until the deployment ends (one consumer). Before the
+    /// deployment starts, a `waitingForLock` event (sequence 0) with the project lock's name
+    /// (`deploy:PROJECT/ENV`) tells of a wait for it.
+    public let events: AsyncStream<EventEnvelope>
+    private let continuation: AsyncStream<EventEnvelope>.Continuation
     private let body = Mutex<Task<DeploymentReport, any Error>?>(nil)
 
     init(id: String, plan: Plan, warnings: [Diagnostic], startedFrom: StartPoint) {
@@ -38,9 +39,14 @@ public final class DeploymentHandle: Sendable {
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
-    /// Publishes an event.
+    /// Publishes an event the deployment sent.
+    func emit(_ envelope: EventEnvelope) {
+        continuation.yield(envelope)
+    }
+
+    /// Publishes an event of the service's own, before the deployment started.
     func emit(_ event: DeploymentEvent) {
-        continuation.yield(event)
+        continuation.yield(EventEnvelope(deployment: id, sequence: 0, event: event))
     }
 
     /// Runs `work` as the deployment; the stream ends with it.

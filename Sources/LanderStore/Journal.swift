@@ -22,10 +22,11 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         var writing = false
         var failure: StoreError?
         var waiters: [(upTo: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        var ownSequence = 0
     }
 
     private enum Entry {
-        case event(DeploymentEvent, at: Double)
+        case event(EventEnvelope)
         case outputs([String: ConfigValue], TargetStepKey)
     }
 
@@ -49,8 +50,17 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         heartbeat.withLock { $0?.cancel() }
     }
 
+    public func record(_ envelope: EventEnvelope) {
+        enqueue(.event(envelope))
+    }
+
+    /// Records an event not sent by a deployment (benchmarks, tests), numbered by this journal.
     public func record(_ event: DeploymentEvent) {
-        enqueue(.event(event, at: StateStore.now))
+        let sequence = state.withLock { state -> Int in
+            state.ownSequence += 1
+            return state.ownSequence
+        }
+        enqueue(.event(EventEnvelope(deployment: deploymentID, sequence: sequence, event: event)))
     }
 
     public func recordOutputs(_ outputs: [String: ConfigValue], for key: TargetStepKey) {
@@ -121,22 +131,26 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 db,
                 "UPDATE target_step SET outputs = ? WHERE deployment_id = ? AND step = ? AND task = ? AND target = ?",
                 [json(outputs), id, key.step, key.task, key.target])
-        case .event(let event, let at):
-            try write(event, at: at, db)
+        case .event(let envelope):
+            try write(envelope, db)
         }
     }
 
-    private func write(_ event: DeploymentEvent, at: Double, _ db: Database) throws {
+    private func write(_ envelope: EventEnvelope, _ db: Database) throws {
         let id = deploymentID
+        let at = envelope.time.timeIntervalSince1970
+        // Each row keeps the event's one encoding (`payload`) beside the columns queries use.
         func log(_ kind: String, step: String? = nil, task: String? = nil, target: String? = nil, _ detail: String?)
             throws
         {
             try execute(
                 db,
-                "INSERT INTO event (deployment_id, at, kind, step, task, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [id, at, kind, step, task, target, detail])
+                """
+                INSERT INTO event (deployment_id, at, kind, step, task, target, detail, sequence, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [id, at, kind, step, task, target, detail, envelope.sequence, envelope.json])
         }
-        switch event {
+        switch envelope.event {
         case .output(let step, let task, let target, let line, let isError):
             try execute(
                 db,
@@ -146,7 +160,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             try execute(
                 db,
                 "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, 'log', ?)",
-                [id, at, step, task, target, "[\(level)] \(message)"])
+                [id, at, step, task, target, "[\(level.rawValue)] \(message)"])
         case .deploymentStarted(_, _, _, _, let steps, let targets):
             try log("started", "\(steps) steps on \(targets) targets")
         case .stepStarted(let step, let tasks, _):
@@ -198,7 +212,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 "target_finished", step: step, task: task, target: target,
                 status + (message.map { ": \($0)" } ?? "") + (earlier ? " (done by the interrupted run)" : ""))
         case .targetState(let step, let target, let state, let detail):
-            try log("target_state", step: step, target: target, state + (detail.map { ": \($0)" } ?? ""))
+            try log("target_state", step: step, target: target, state.rawValue + (detail.map { ": \($0)" } ?? ""))
         case .rolloutFinished(let step, let version, let targets, let notUpdated):
             try log("rollout_finished", step: step, NotUpdatedTarget.summary(notUpdated, of: targets, version: version))
         case .sessionOpened(let target, let name, let pid, let step, let task):

@@ -116,6 +116,14 @@ enum Schema {
                     ALTER TABLE session ADD COLUMN task TEXT;
                     """)
         }
+        migrator.registerMigration("5-event-payloads") { db in
+            // Every event row keeps its envelope's JSON (the one encoding of events) and its sequence.
+            try db.execute(
+                sql: """
+                    ALTER TABLE event ADD COLUMN sequence INTEGER;
+                    ALTER TABLE event ADD COLUMN payload TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -357,14 +357,18 @@ extension Run {
     /// A target's rollout states in order.
     func states(_ target: String) -> [String] {
         events.compactMap {
-            if case .targetState(_, target, let state, _) = $0 { state } else { nil }
+            if case .targetState(_, target, let state, _) = $0 { state.rawValue } else { nil }
         }
     }
 
     /// What a target's rollout state said when it entered `state`.
     func detail(_ target: String, _ state: String) -> String? {
         events.lazy.compactMap {
-            if case .targetState(_, target, state, let detail) = $0 { detail } else { nil }
+            if case .targetState(_, target, let entered, let detail) = $0, entered.rawValue == state {
+                detail
+            } else {
+                nil
+            }
         }.first ?? nil
     }
 }

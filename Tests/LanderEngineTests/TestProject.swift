@@ -81,7 +81,7 @@ struct TestProject {
                 var transport = LocalTransport(target: target.name, root: target.root, environment: base)
                 transport.stopGrace = .milliseconds(500)
                 return transport
-            }, resume: resume, events: { events.add($0) })
+            }, resume: resume, events: { events.add($0.event) })
         let task = _Concurrency.Task { await deployment.run() }
         if let whileRunning { await whileRunning(task) }
         return Run(report: await task.value, events: events.all, project: self)

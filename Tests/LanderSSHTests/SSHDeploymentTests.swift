@@ -41,7 +41,7 @@ import Testing
         let deployment = Deployment(
             plan: plan, scripts: scripts, sessionGrace: .milliseconds(500),
             connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
-            disconnect: { await pool.closeAll() }, events: onEvent)
+            disconnect: { await pool.closeAll() }, events: { onEvent($0.event) })
         let task = _Concurrency.Task { await deployment.run() }
         if let whileRunning { await whileRunning(task) }
         return (await task.value, directory)

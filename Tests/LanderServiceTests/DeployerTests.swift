@@ -68,12 +68,20 @@ import Testing
         }
     }
 
-    /// The names of the events of a stream, in order, until it ends.
-    static func kinds(_ events: AsyncStream<DeploymentEvent>) async -> [String] {
+    /// The names of the events of a stream, in order, until it ends; each carries its deployment's id and
+    /// numbers increase by one from 1 (0 for the service's own notice before the start).
+    static func kinds(_ events: AsyncStream<EventEnvelope>) async -> [String] {
         var kinds: [String] = []
-        for await event in events {
-            kinds.append(String(String(describing: event).prefix { $0 != "(" }))
+        var sequences: [Int] = []
+        var deployments: Set<String> = []
+        for await envelope in events {
+            kinds.append(String(String(describing: envelope.event).prefix { $0 != "(" }))
+            sequences.append(envelope.sequence)
+            deployments.insert(envelope.deployment)
         }
+        let numbered = sequences.filter { $0 > 0 }
+        #expect(numbered.sorted() == Array(1...max(numbered.count, 1)).prefix(numbered.count).map { $0 })
+        #expect(deployments.count == 1)
         return kinds
     }
 }

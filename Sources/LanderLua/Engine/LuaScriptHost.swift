@@ -315,10 +315,13 @@ public struct LuaScriptHost: ScriptHost {
             let runtime = try LuaRuntime(
                 limits: limits, pluginPath: pluginPath,
                 output: { line in
-                    events(.log(level: "info", message: line, target: target, step: step, task: task))
+                    events(.log(level: .info, message: line, target: target, step: step, task: task))
                 },
                 log: { level, message in
-                    events(.log(level: level.rawValue, message: message, target: target, step: step, task: task))
+                    events(
+                        .log(
+                            level: LogLevel(rawValue: level.rawValue) ?? .info, message: message, target: target,
+                            step: step, task: task))
                 })
             HTTPAPI().install(in: runtime)
             NetAPI().install(in: runtime)

@@ -1,11 +1,52 @@
-import Foundation
-import LanderEngine
+public import Foundation
 
-/// One JSON object per event, for tools reading `lander deploy --json`.
-enum EventJSON {
+/// An event with its envelope: which deployment, its place in that deployment's sequence, and when.
+///
+/// Its JSON (one object, snake_case keys) is the one encoding of events: the journal stores it, `--json`
+/// prints it, and the server's event stream and webhooks will send it (docs/events.md has the schema).
+public struct EventEnvelope: Sendable, Encodable {
+    /// The deployment's id.
+    public var deployment: String
+    /// Its place among the deployment's events, from 1 (0: before the deployment started, e.g. waiting for
+    /// the project lock).
+    public var sequence: Int
+    /// When it happened.
+    public var time: Date
+    /// What happened.
+    public var event: DeploymentEvent
+
+    /// Wraps an event.
+    public init(deployment: String, sequence: Int, time: Date = Date(), event: DeploymentEvent) {
+        self.deployment = deployment
+        self.sequence = sequence
+        self.time = time
+        self.event = event
+    }
+
+    /// The event's JSON text, keys sorted.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// UTC with milliseconds: `2026-11-22T20:33:03.125Z`.
+    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    public func encode(to encoder: any Encoder) throws {
+        var record = Record(time: time.formatted(Self.timeStyle), event: "")
+        record.deployment = deployment
+        record.sequence = sequence
+        Self.fill(&record, from: event)
+        try record.encode(to: encoder)
+    }
+
     private struct Record: Encodable {
         var time: String
         var event: String
+        var deployment: String?, sequence: Int?
         var id: String?, project: String?, environment: String?, version: String?
         var step: String?, task: String?, target: String?
         var tasks: [String]?, detached: [String]?
@@ -24,11 +65,9 @@ enum EventJSON {
         var target: String, state: String, detail: String?
     }
 
-    /// UTC with milliseconds: `2026-11-22T20:33:03.125Z`.
-    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    static func line(_ event: DeploymentEvent) -> String {
-        var record = Record(time: Date().formatted(timeStyle), event: "")
+    // One case per kind of event: a flat list is the clearest way to keep the schema in one place.
+    // swift-format-ignore
+    private static func fill(_ record: inout Record, from event: DeploymentEvent) {
         switch event {
         case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
             record.event = "deployment_started"
@@ -45,7 +84,7 @@ enum EventJSON {
             (record.event, record.step, record.task, record.target) = ("output", step, task, target)
             (record.line, record.stream) = (line, isError ? "stderr" : "stdout")
         case .log(let level, let message, let target, let step, let task):
-            (record.event, record.level, record.message, record.target) = ("log", level, message, target)
+            (record.event, record.level, record.message, record.target) = ("log", level.rawValue, message, target)
             (record.step, record.task) = (step, task)
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             (record.event, record.step, record.task, record.target) = ("retrying", step, task, target)
@@ -64,7 +103,7 @@ enum EventJSON {
             record.durationSeconds = seconds(duration)
         case .targetState(let step, let target, let state, let detail):
             (record.event, record.step, record.target) = ("target_state", step, target)
-            (record.state, record.message) = (state, detail)
+            (record.state, record.message) = (state.rawValue, detail)
         case .sessionOpened(let target, let name, let pid, _, _):
             (record.event, record.target, record.session, record.pid) = ("session_opened", target, name, pid)
         case .sessionClosed(let target, let name):
@@ -84,11 +123,6 @@ enum EventJSON {
             (record.event, record.outcome, record.error) = ("deployment_finished", outcome.rawValue, error)
             record.durationSeconds = seconds(duration)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(record) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
     }
 
     private static func seconds(_ duration: Duration) -> Double {
