@@ -111,6 +111,13 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            /** Test support shared by the test targets: an in-memory journal, a fake script host. */
+            name: "LanderTesting",
+            dependencies: ["LanderEngine", "LanderModel", "LanderTransport"],
+            path: "Tests/LanderTesting",
+            swiftSettings: settings
+        ),
         .testTarget(
             /** Tests of the Lua runtime against real Lua states. */
             name: "LanderLuaTests",
@@ -122,6 +129,7 @@ let package = Package(
             name: "LanderEngineTests",
             dependencies: [
                 "LanderEngine", "LanderLua", "LanderLoading", "LanderModel", "LanderTransport", "LanderPackages",
+                "LanderTesting",
             ],
             swiftSettings: settings
         ),
