@@ -64,7 +64,8 @@ import Testing
         let journal = InMemoryJournal()
         let connections = transports
         let deployment = Deployment(
-            plan: plan, scripts: host, connect: { connections[$0.name]! }, journal: journal, events: { _ in })
+            plan: plan, scripts: host, connect: { connections[$0.name] ?? RecordingTransport(target: $0.name) },
+            journal: journal, events: { _ in })
         return Setup(deployment: deployment, transports: transports, journal: journal, failures: failures)
     }
 
