@@ -23,27 +23,42 @@ public struct EventEnvelope: Sendable, Encodable {
         self.event = event
     }
 
-    /// The event's JSON text, keys sorted.
+    /// The event's JSON text, keys sorted: the same bytes `JSONEncoder` writes for it (sorted keys, snake_case,
+    /// slashes unescaped), written directly because the journal writes one per event.
     public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        var record = Record(time: Self.timestamp(time), event: "")
+        record.deployment = deployment
+        record.sequence = sequence
+        Self.fill(&record, from: event)
+        return record.json
     }
 
-    /// UTC with milliseconds: `2026-11-22T20:33:03.125Z`.
-    private static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// UTC with milliseconds: `2026-11-22T20:33:03.125Z` (written by hand: one per event, and the format
+    /// styles cost microseconds each).
+    public static func timestamp(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        var whole = time_t(seconds.rounded(.down))
+        let millis = min(Int(((seconds - Double(whole)) * 1000).rounded(.down)), 999)
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return pad(parts.tm_year + 1900, 4) + "-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2) + "T"
+            + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2) + "."
+            + pad(Int32(millis), 3) + "Z"
+    }
 
     public func encode(to encoder: any Encoder) throws {
-        var record = Record(time: time.formatted(Self.timeStyle), event: "")
+        var record = Record(time: Self.timestamp(time), event: "")
         record.deployment = deployment
         record.sequence = sequence
         Self.fill(&record, from: event)
         try record.encode(to: encoder)
     }
 
-    private struct Record: Encodable {
+    fileprivate struct Record: Encodable {
         var time: String
         var event: String
         var deployment: String?, sequence: Int?
@@ -61,9 +76,10 @@ public struct EventEnvelope: Sendable, Encodable {
     }
 
     /// A target a rollout did not leave on the new version.
-    private struct NotUpdated: Encodable {
+    fileprivate struct NotUpdated: Encodable {
         var target: String, state: String, detail: String?
     }
+
 
     // One case per kind of event: a flat list is the clearest way to keep the schema in one place.
     // swift-format-ignore
@@ -127,5 +143,128 @@ public struct EventEnvelope: Sendable, Encodable {
 
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+extension EventEnvelope.Record {
+    /// The JSON object, keys in sorted order, absent fields left out.
+    fileprivate var json: String {
+        var out = JSONWriter()
+        out.field("attempt", attempt)
+        out.field("critical", critical)
+        out.field("delay_seconds", delaySeconds)
+        out.field("deployment", deployment)
+        out.field("detached", detached)
+        out.field("done_earlier", doneEarlier)
+        out.field("duration_seconds", durationSeconds)
+        out.field("environment", environment)
+        out.field("error", error)
+        out.field("event", event)
+        out.field("exit_code", exitCode.map(Int.init))
+        out.field("holders", holders)
+        out.field("hook", hook)
+        out.field("id", id)
+        out.field("level", level)
+        out.field("line", line)
+        out.field("lock", lock)
+        out.field("message", message)
+        if let notUpdated {
+            out.key("not_updated")
+            out.text += "[" + notUpdated.map { entry in
+                var item = JSONWriter()
+                item.field("detail", entry.detail)
+                item.field("state", entry.state)
+                item.field("target", entry.target)
+                return item.closed
+            }.joined(separator: ",") + "]"
+        }
+        out.field("outcome", outcome)
+        out.field("pid", pid.map(Int.init))
+        out.field("point", point)
+        out.field("project", project)
+        out.field("reason", reason)
+        out.field("sequence", sequence)
+        out.field("session", session)
+        out.field("state", state)
+        out.field("step", step)
+        out.field("steps", steps)
+        out.field("stream", stream)
+        out.field("target", target)
+        out.field("targets", targets)
+        out.field("task", task)
+        out.field("tasks", tasks)
+        out.field("time", time)
+        out.field("version", version)
+        return out.closed
+    }
+}
+
+/// Writes one flat JSON object the way `JSONEncoder` does (no spaces, `/` unescaped).
+private struct JSONWriter {
+    var text = "{"
+    private var empty = true
+
+    var closed: String { text + "}" }
+
+    mutating func key(_ name: String) {
+        if !empty { text += "," }
+        empty = false
+        text += "\"" + name + "\":"
+    }
+
+    mutating func field(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        text += Self.quoted(value)
+    }
+
+    mutating func field(_ name: String, _ value: Int?) {
+        guard let value else { return }
+        key(name)
+        text += String(value)
+    }
+
+    mutating func field(_ name: String, _ value: Double?) {
+        guard let value else { return }
+        key(name)
+        if !value.isFinite {
+            text += "null"
+        } else if value == value.rounded(), abs(value) < 1e15 {
+            text += String(Int64(value))  // as JSONEncoder writes 2.0: `2`
+        } else {
+            text += "\(value)"
+        }
+    }
+
+    mutating func field(_ name: String, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        text += value ? "true" : "false"
+    }
+
+    mutating func field(_ name: String, _ value: [String]?) {
+        guard let value else { return }
+        key(name)
+        text += "[" + value.map(Self.quoted).joined(separator: ",") + "]"
+    }
+
+    static func quoted(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
