@@ -137,6 +137,7 @@ let package = Package(
             /** Tests of the state store against real SQLite files: records, locks, refusals. */
             name: "LanderStoreTests",
             dependencies: [
+                "LanderTesting",
                 "LanderStore", "LanderEngine", "LanderModel", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
@@ -144,13 +145,15 @@ let package = Package(
         .testTarget(
             /** Tests of the local transport against real processes. */
             name: "LanderTransportTests",
-            dependencies: ["LanderTransport"],
+            dependencies: ["LanderTesting", "LanderTransport"],
             swiftSettings: settings
         ),
         .testTarget(
             /** Tests of the SSH transport and of deployments over it, against real sshd on 127.0.0.1. */
             name: "LanderSSHTests",
-            dependencies: ["LanderTransport", "LanderEngine", "LanderLoading", "LanderLua", "LanderModel"],
+            dependencies: [
+                "LanderTesting", "LanderTransport", "LanderEngine", "LanderLoading", "LanderLua", "LanderModel",
+            ],
             swiftSettings: settings
         ),
         .testTarget(
@@ -168,7 +171,7 @@ let package = Package(
         .testTarget(
             /** Tests that run the built `lander` executable as a user would. */
             name: "LanderCommandsTests",
-            dependencies: ["lander"],
+            dependencies: ["lander", "LanderTesting"],
             swiftSettings: settings
         ),
     ],

@@ -80,7 +80,6 @@ public struct EventEnvelope: Sendable, Encodable {
         var target: String, state: String, detail: String?
     }
 
-
     // One case per kind of event: a flat list is the clearest way to keep the schema in one place.
     // swift-format-ignore
     private static func fill(_ record: inout Record, from event: DeploymentEvent) {
@@ -170,13 +169,15 @@ extension EventEnvelope.Record {
         out.field("message", message)
         if let notUpdated {
             out.key("not_updated")
-            out.text += "[" + notUpdated.map { entry in
-                var item = JSONWriter()
-                item.field("detail", entry.detail)
-                item.field("state", entry.state)
-                item.field("target", entry.target)
-                return item.closed
-            }.joined(separator: ",") + "]"
+            out.text +=
+                "["
+                + notUpdated.map { entry in
+                    var item = JSONWriter()
+                    item.field("detail", entry.detail)
+                    item.field("state", entry.state)
+                    item.field("target", entry.target)
+                    return item.closed
+                }.joined(separator: ",") + "]"
         }
         out.field("outcome", outcome)
         out.field("pid", pid.map(Int.init))

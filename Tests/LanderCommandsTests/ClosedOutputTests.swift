@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// A reader that goes away never stops a deployment.

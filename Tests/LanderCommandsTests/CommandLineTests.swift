@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// What the command line itself says: exit codes for a wrong command line, help, the pictures of a plan.

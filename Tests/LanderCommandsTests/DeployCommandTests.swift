@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// `lander plan` and `lander deploy` run as a user would, on a copy of the quickstart example.
@@ -181,14 +182,4 @@ import Testing
             !FileManager.default.fileExists(
                 atPath: scratch.url.appendingPathComponent(".lander/targets/test/app-1/never.txt").path))
     }
-}
-
-/// Waits (bounded) until a process no longer runs; a zombie awaiting its reaper counts as gone.
-func isGone(_ pid: Int32) async -> Bool {
-    for _ in 0..<200 {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-        if stat.split(separator: ")").last?.split(separator: " ").first == "Z" { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return false
 }

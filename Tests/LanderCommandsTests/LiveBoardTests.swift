@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// The live board a terminal shows (run under a pseudo-terminal with util-linux `script`).

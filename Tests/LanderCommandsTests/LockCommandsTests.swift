@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// Locks and semaphores between separate `lander` processes and projects sharing one state store.

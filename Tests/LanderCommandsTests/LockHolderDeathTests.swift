@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// A lock whose holder dies passes on only once what the holder ran under it is gone.

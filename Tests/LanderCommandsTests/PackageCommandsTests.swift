@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// Packages through the CLI, from a real HTTP feed on 127.0.0.1 that counts what it served.

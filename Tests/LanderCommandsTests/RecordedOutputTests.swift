@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// What the output and the record say about steps that were cancelled, skipped, taken from the record,

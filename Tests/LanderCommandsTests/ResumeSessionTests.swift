@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// Resume reaches the same end as an uninterrupted run, for projects that hold a session between steps.

@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// A rollout cut short by SIGTERM can be finished: resumed, or deployed again, behind a real HAProxy. Part of

@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Synchronization
 
 /// A real HAProxy on 127.0.0.1 in front of real HTTP backend processes, with ports chosen at run time;
@@ -119,21 +120,9 @@ final class RollingFleet: @unchecked Sendable {
     // MARK: Helpers
 
     static func freePort() throws -> UInt16 {
-        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0 else { throw FleetError("bind failed") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
+        let port = Ports.free()
+        guard port > 0 else { throw FleetError("no free port") }
+        return UInt16(port)
     }
 
     /// Runs a program in a directory and waits for it (posix_spawn and waitpid: no Foundation process

@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// Rolling deployments against a real HAProxy and real backends under load.

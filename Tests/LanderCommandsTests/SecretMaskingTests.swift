@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// Secrets stay hidden whatever form they travel in: quoted, escaped, encoded, or spread over lines.

@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import Testing
 
 /// The state store as a user meets it: history, show, logs, kill -9 and resume, abandon, rollback, locks.

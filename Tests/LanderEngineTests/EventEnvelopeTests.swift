@@ -8,7 +8,8 @@ import Testing
     static let events: [DeploymentEvent] = [
         .deploymentStarted(id: "d1", project: "shop", environment: "prod", version: "1.4.2", steps: 3, targets: 12),
         .stepStarted(step: "stage", tasks: ["a", "b"], detached: ["b"]),
-        .output(step: "s", task: "t", target: "web-1", line: "quote \" slash / tab \t nl \n bell \u{07} é ☃", isError: true),
+        .output(
+            step: "s", task: "t", target: "web-1", line: "quote \" slash / tab \t nl \n bell \u{07} é ☃", isError: true),
         .log(level: .warn, message: "careful", target: nil, step: "s", task: "t"),
         .retrying(step: "s", task: "t", target: "x", attempt: 2, error: "boom", delay: .milliseconds(1500)),
         .targetFinished(
@@ -41,7 +42,8 @@ import Testing
 
     @Test func timesAreUTCWithMilliseconds() {
         let date = Date(timeIntervalSince1970: 1_764_585_221.4129)
-        #expect(EventEnvelope.timestamp(date) == date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        #expect(
+            EventEnvelope.timestamp(date) == date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
         #expect(EventEnvelope.timestamp(date) == "2025-12-01T10:33:41.412Z")
     }
 }

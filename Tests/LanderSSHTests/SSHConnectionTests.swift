@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import LanderTransport
 import Testing
 

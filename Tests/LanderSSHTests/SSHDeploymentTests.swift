@@ -3,6 +3,7 @@ import LanderEngine
 import LanderLoading
 import LanderLua
 import LanderModel
+import LanderTesting
 import LanderTransport
 import Synchronization
 import Testing

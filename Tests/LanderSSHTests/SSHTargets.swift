@@ -115,12 +115,6 @@ final class SSHTargets: @unchecked Sendable {
     }
 }
 
-/// Whether a process runs (a zombie does not).
-func runs(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-    return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
-}
-
 /// A port on 127.0.0.1 bound here and never listened on: connections to it are refused, and no other
 /// process can take it while this holds it.
 final class HeldPort {

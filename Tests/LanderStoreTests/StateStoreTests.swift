@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LanderEngine
 import LanderModel
+import LanderTesting
 import Synchronization
 import Testing
 
@@ -10,10 +11,7 @@ import Testing
 /// The store against real SQLite files.
 @Suite struct StateStoreTests {
     static func scratchPath() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "lander-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory.appendingPathComponent("state.db").path
+        try Scratch().url.appendingPathComponent("state.db").path
     }
 
     static func begin(_ store: StateStore, id: String = "d1", project: String = "shop") throws {

@@ -1,4 +1,5 @@
 import Foundation
+import LanderTesting
 import LanderTransport
 import Testing
 
@@ -131,12 +132,6 @@ import Testing
         let pid = try #require(Int32(text))
         for _ in 0..<100 where runs(pid) { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!runs(pid), "child \(pid) outlived its stopped command")
-    }
-
-    /// Whether a process runs; an orphan's zombie waiting for init to reap it does not.
-    private func runs(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
     }
 }
 
