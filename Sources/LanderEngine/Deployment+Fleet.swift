@@ -89,7 +89,7 @@ extension Deployment {
         let binding = policy.bounded(
             policy.stopTarget
                 ?? policy.drain.map {
-                    RollingBinding(reference: Self.plugin($0.reference) + ".stop_target", with: $0.with)
+                    RollingBinding(reference: $0.plugin.sibling("stop_target"), with: $0.with)
                 })
         if binding == nil {
             events(

@@ -100,7 +100,7 @@ extension Deployment {
             return machine.verified(await checks(rollout.named(names), .verifying, policy.verify, .verify, rollout))
         case .undrain(let names):
             let undrain = policy.drain.map {
-                RollingBinding(reference: Self.plugin($0.reference) + ".undrain", with: $0.with)
+                RollingBinding(reference: $0.plugin.sibling("undrain"), with: $0.with)
             }
             return machine.undrained(await checks(rollout.named(names), nil, undrain, .undrain, rollout))
         case .putBack(let name):
@@ -268,10 +268,5 @@ extension Deployment {
             state(step, target, .skipped, reason)
             skipTarget(target, tasks: tasks, step: step, reason: reason)
         }
-    }
-
-    /// `haproxy` of `haproxy` or `haproxy.drain`.
-    static func plugin(_ reference: String) -> String {
-        String(reference.split(separator: ".", maxSplits: 1).first ?? Substring(reference))
     }
 }

@@ -184,7 +184,7 @@ public struct Planner: Sendable {
             (.onTargetFailed, policy.onTargetFailed),
         ]
         if let drain = policy.drain {
-            bindings.append((.undrain, RollingBinding(reference: Deployment.plugin(drain.reference) + ".undrain")))
+            bindings.append((.undrain, RollingBinding(reference: drain.plugin.sibling("undrain"))))
         }
         for case (let point, let binding?) in bindings {
             guard let problem = await scripts.problem(withReference: binding.reference, point: point.rawValue) else {

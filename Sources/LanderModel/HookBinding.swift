@@ -18,8 +18,10 @@ public enum HookPoint: String, Sendable, Hashable, CaseIterable {
 public struct HookBinding: Sendable, Hashable {
     /// Where it runs.
     public var point: HookPoint
-    /// The module path and function, e.g. `notify.webhook`: module `notify`, function `webhook`.
-    public var reference: String
+    /// The module path and function as written, e.g. `notify.webhook`: module `notify`, function `webhook`.
+    public var reference: String { didSet { plugin = PluginReference(reference) } }
+    /// The reference parsed once, when it is set.
+    public private(set) var plugin: PluginReference
     /// Whether its failure fails the deployment.
     public var critical: Bool
     /// Options passed to the hook function.
@@ -34,6 +36,7 @@ public struct HookBinding: Sendable, Hashable {
     ) {
         self.point = point
         self.reference = reference
+        self.plugin = PluginReference(reference)
         self.critical = critical
         self.with = with
         self.location = location

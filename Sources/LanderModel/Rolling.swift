@@ -66,13 +66,16 @@ public enum BatchSize: Sendable, Hashable, CustomStringConvertible {
 /// A rolling point's plugin (`haproxy`, `http-status`, or `plugin.function`) and its options.
 public struct RollingBinding: Sendable, Hashable {
     /// The plugin module, optionally with the function: by default the function named after the point.
-    public var reference: String
+    public var reference: String { didSet { plugin = PluginReference(reference) } }
+    /// The reference parsed once, when it is set.
+    public private(set) var plugin: PluginReference
     /// Options passed to the function.
     public var with: [String: ConfigValue]
 
     /// Creates a binding.
     public init(reference: String, with: [String: ConfigValue] = [:]) {
         self.reference = reference
+        self.plugin = PluginReference(reference)
         self.with = with
     }
 }

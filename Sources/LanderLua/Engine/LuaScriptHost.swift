@@ -58,7 +58,8 @@ public struct LuaScriptHost: ScriptHost {
     }
 
     public func problem(withReference reference: String, point: String) async -> String? {
-        let (module, function) = Self.split(reference)
+        let parsed = PluginReference(reference)
+        let (module, function) = (parsed.module, parsed.function)
         let value: LuaValue
         do {
             let runtime = try makeRuntime(limits: limits, events: { _ in }, target: nil)
@@ -158,7 +159,7 @@ public struct LuaScriptHost: ScriptHost {
     {
         let (runtime, lockAPI) = try taskRuntime(context)
         defer { if let lockAPI { Task { await lockAPI.releaseAll() } } }
-        let (module, function) = Self.split(binding.reference)
+        let (module, function) = (binding.plugin.module, binding.plugin.function)
         let what = "\(point.rawValue) \(binding.reference) on \(context.target.name)"
         do {
             let value = try await runtime.require(module)
@@ -195,7 +196,7 @@ public struct LuaScriptHost: ScriptHost {
         let lockAPI = context.locks.map { LockAPI(locks: $0, events: context.events) }
         lockAPI?.install(in: runtime, step: context.step ?? context.point.rawValue)
         defer { if let lockAPI { Task { await lockAPI.releaseAll() } } }
-        let (module, function) = Self.split(binding.reference)
+        let (module, function) = (binding.plugin.module, binding.plugin.function)
         do {
             let value = try await runtime.require(module)
             guard let hook = Self.hookFunction(value, function: function, point: binding.point.rawValue) else {
@@ -229,11 +230,6 @@ public struct LuaScriptHost: ScriptHost {
     // MARK: Pieces
 
     /// `notify.webhook` is module `notify`, function `webhook`; `notify` alone uses the plugin's hook for the point.
-    static func split(_ reference: String) -> (module: String, function: String?) {
-        guard let dot = reference.lastIndex(of: ".") else { return (reference, nil) }
-        return (String(reference[..<dot]), String(reference[reference.index(after: dot)...]))
-    }
-
     static func hookFunction(_ module: LuaValue, function: String?, point: String) -> LuaFunctionRef? {
         guard case .map(let fields) = module else { return nil }
         if case .map(let hooks)? = fields["hooks"], case .function(let ref)? = hooks[function ?? point] { return ref }
