@@ -103,19 +103,19 @@ public struct EventEnvelope: Sendable, Encodable {
             (record.step, record.task) = (step, task)
         case .retrying(let step, let task, let target, let attempt, let error, let delay):
             (record.event, record.step, record.task, record.target) = ("retrying", step, task, target)
-            (record.attempt, record.error, record.delaySeconds) = (attempt, error, seconds(delay))
+            (record.attempt, record.error, record.delaySeconds) = (attempt, error, delay.seconds)
         case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode, let earlier):
             (record.event, record.step, record.task, record.target) = ("target_finished", step, task, target)
             record.exitCode = exitCode
             record.doneEarlier = earlier ? true : nil
             record.outcome = outcome.word
-            record.durationSeconds = seconds(duration)
+            record.durationSeconds = duration.seconds
             if case .failed(let message) = outcome { record.error = message }
             if case .tolerated(let message) = outcome { record.error = message }
         case .stepFinished(let step, let succeeded, let duration, let cancelled):
             (record.event, record.step) = ("step_finished", step)
             record.outcome = cancelled ? "cancelled" : succeeded ? "succeeded" : "failed"
-            record.durationSeconds = seconds(duration)
+            record.durationSeconds = duration.seconds
         case .targetState(let step, let target, let state, let detail):
             (record.event, record.step, record.target) = ("target_state", step, target)
             (record.state, record.message) = (state.rawValue, detail)
@@ -136,12 +136,8 @@ public struct EventEnvelope: Sendable, Encodable {
             record.notUpdated = notUpdated.map { NotUpdated(target: $0.target, state: $0.state, detail: $0.detail) }
         case .deploymentFinished(let outcome, let duration, let error):
             (record.event, record.outcome, record.error) = ("deployment_finished", outcome.rawValue, error)
-            record.durationSeconds = seconds(duration)
+            record.durationSeconds = duration.seconds
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

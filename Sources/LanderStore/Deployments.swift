@@ -184,6 +184,7 @@ extension StateStore {
         if let exact = rows.first(where: { ($0["id"] as String) == id }) { return record(exact) }
         guard rows.count == 1, let row = rows.first else {
             throw StoreError(
+                .notFound,
                 rows.isEmpty
                     ? "no deployment \(id) in \(path); `lander history` lists them"
                     : "\(id) names more than one deployment; give more of the id")

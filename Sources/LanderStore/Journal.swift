@@ -196,7 +196,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 default: nil
                 }
             // A resumed run reports what the interrupted one finished with no duration: the first record stands.
-            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            let seconds = duration.seconds
             try execute(
                 db,
                 """

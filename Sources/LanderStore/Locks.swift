@@ -60,7 +60,7 @@ public final class StoreLocks: LockService, Sendable {
                 case .taken:
                     return StoreLease(store: store, ticket: ticket, name: name)
                 case .busy(let holders):
-                    if !wait { throw StoreError("'\(name)' is held by \(holders)") }
+                    if !wait { throw StoreError(.busy, "'\(name)' is held by \(holders)") }
                     if !told {
                         told = true
                         waiting(holders)

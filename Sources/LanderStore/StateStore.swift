@@ -28,7 +28,8 @@ public final class StateStore: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw StoreError("cannot create \(directory) for the state store: \(error.localizedDescription)")
+                throw StoreError(
+                    .unusable, "cannot create \(directory) for the state store: \(error.localizedDescription)")
             }
         }
         var configuration = Configuration()
@@ -93,11 +94,13 @@ public final class StateStore: Sendable {
         let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
         if !known && tables > 0 {
             throw StoreError(
+                .unusable,
                 "\(path) is an SQLite database but not a Lander state store; point --state (or LANDER_STATE) "
                     + "at another file. Nothing was changed.")
         }
         if known, try migrator.hasBeenSuperseded(db) {
             throw StoreError(
+                .unusable,
                 "\(path) was written by a newer Lander (its schema has changes this lander does not know); "
                     + "use the newer lander, or another --state file. Nothing was changed.")
         }
@@ -111,6 +114,7 @@ public final class StateStore: Sendable {
         if header.isEmpty { return }
         if header != Data("SQLite format 3\0".utf8) {
             throw StoreError(
+                .unusable,
                 "\(path) is not a Lander state store (it is not an SQLite database); move it aside or point --state "
                     + "(or LANDER_STATE) at another file. Nothing was changed.")
         }
@@ -122,21 +126,23 @@ public final class StateStore: Sendable {
             switch error.resultCode {
             case .SQLITE_CORRUPT, .SQLITE_NOTADB:
                 return StoreError(
+                    .unusable,
                     "the state store \(path) is damaged (\(error.message ?? "corrupt")); keep a copy, then try "
                         + "`sqlite3 \(path) .recover` or move it aside. Nothing was changed.")
             case .SQLITE_FULL:
-                return StoreError("the disk holding the state store \(path) is full; free space and run again")
+                return StoreError(.failed, "the disk holding the state store \(path) is full; free space and run again")
             case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
                 return StoreError(
+                    .unusable,
                     "the state store \(path) cannot be written (\(error.message ?? "read-only")); check its "
                         + "permissions and those of its directory")
             default:
                 let during = error.sql.map { " (during `\($0.prefix(60))`)" } ?? ""
-                return StoreError("the state store \(path) failed: \(error.message ?? "\(error)")\(during)")
+                return StoreError(.failed, "the state store \(path) failed: \(error.message ?? "\(error)")\(during)")
             }
         }
         if let error = error as? StoreError { return error }
-        return StoreError("the state store \(path) failed: \(error)")
+        return StoreError(.failed, "the state store \(path) failed: \(error)")
     }
 
     /// Runs a write transaction, with SQLite's errors explained.
@@ -150,7 +156,7 @@ public final class StateStore: Sendable {
                     result = try body(db)
                     return .commit
                 }
-                guard let result else { throw StoreError("the state store \(path) returned nothing") }
+                guard let result else { throw StoreError(.failed, "the state store \(path) returned nothing") }
                 return result
             }
         } catch {
@@ -186,6 +192,6 @@ public final class StateStore: Sendable {
 
     /// The lease in seconds.
     var leaseSeconds: Double {
-        Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        lease.seconds
     }
 }
