@@ -23,6 +23,9 @@ public struct EventEnvelope: Sendable, Encodable {
         self.event = event
     }
 
+    /// A JSON string literal, escaped exactly as `JSONEncoder` escapes (`/` left as it is).
+    public static func quoted(_ text: String) -> String { JSONWriter.quoted(text) }
+
     /// The event's JSON text, keys sorted: the same bytes `JSONEncoder` writes for it (sorted keys, snake_case,
     /// slashes unescaped), written directly because the journal writes one per event.
     public var json: String {

@@ -1,4 +1,5 @@
 import Foundation
+import LanderEngine
 
 /// JSON for Lua values: tables with keys 1…n are arrays, string-keyed tables objects; `null` reads as nil.
 enum JSON {
@@ -17,21 +18,8 @@ enum JSON {
         }
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, escaped as the event encoding escapes (one implementation).
+    static func quote(_ text: String) -> String { EventEnvelope.quoted(text) }
 
     /// The Lua value of a JSON text; a failure with a reason when it is not JSON.
     static func decode(_ text: String) -> Result<LuaValue, HostFailure> {
