@@ -19,13 +19,13 @@ public final class LuaRuntime {
     var hostFunctions: [HostEntry] = []
     /// The async work the coroutine that just yielded is waiting for.
     var pending: (@Sendable () async throws -> [LuaValue])?
-    private var hostErrors: [(message: String, error: any Error)] = []
-    private var chunkPlugins: [String: String] = [:]
+    var hostErrors: [(message: String, error: any Error)] = []
+    var chunkPlugins: [String: String] = [:]
     private var runner: OpaquePointer?
     private var lastEntryFailed = false
-    private let budget: OpaquePointer
+    let budget: OpaquePointer
     private var runnerReference: Int32 = LUA_NOREF
-    private var sandboxReference: Int32 = LUA_NOREF
+    var sandboxReference: Int32 = LUA_NOREF
     private let output: @Sendable (String) -> Void
     private let log: @Sendable (LuaLogLevel, String) -> Void
 
@@ -69,59 +69,6 @@ public final class LuaRuntime {
 
     /// Bytes the state holds now.
     public var memoryUsed: Int { lander_memory_used(state) }
-
-    // MARK: Registering host functions
-
-    /// Makes a Swift function callable as `lander.<path>` (e.g. `"log.info"` or `"lander.log.info"`).
-    /// Register before running code: a plugin's environment keeps the API view it was made with.
-    public func register(_ name: String, _ function: @escaping LuaHostFunction) {
-        install(HostEntry(name: Self.qualified(name), body: .sync(function)))
-    }
-
-    /// Makes an async Swift function callable as `lander.<path>`; the calling script waits for it.
-    public func register(_ name: String, async function: @escaping LuaAsyncHostFunction) {
-        install(HostEntry(name: Self.qualified(name), body: .async(function)))
-    }
-
-    /// Makes an async Swift function callable as `internal.<key>` from Lander's own chunks only (plugin
-    /// `<lander>`); plugins never see it. `displayName` is what argument errors call it, e.g. `ctx.target:run`.
-    func registerInternal(_ key: String, displayName: String, async function: @escaping LuaAsyncHostFunction) {
-        install(HostEntry(name: displayName, body: .async(function)), table: "internal", path: [key])
-    }
-
-    /// Makes a Swift function callable as `internal.<key>` from Lander's own chunks only.
-    func registerInternal(_ key: String, displayName: String, _ function: @escaping LuaHostFunction) {
-        install(HostEntry(name: displayName, body: .sync(function)), table: "internal", path: [key])
-    }
-
-    private static func qualified(_ name: String) -> String {
-        name.hasPrefix("lander.") ? name : "lander." + name
-    }
-
-    private func install(_ entry: HostEntry, table: String = "api", path: [String]? = nil) {
-        let id = Int32(hostFunctions.count)
-        hostFunctions.append(entry)
-        let path = path ?? entry.name.split(separator: ".").dropFirst().map(String.init)
-        pushSandboxField(table)
-        for component in path.dropLast() {
-            pushString(component, on: state)
-            lua_rawget(state, -2)
-            if lua_type(state, -1) != LUA_TTABLE {
-                lander_pop(state, 1)
-                lua_createtable(state, 0, 4)
-                pushString(component, on: state)
-                lua_pushvalue(state, -2)
-                lua_rawset(state, -4)
-            }
-            lua_rotate(state, -2, 1)
-            lander_pop(state, 1)
-        }
-        pushString(path.last ?? entry.name, on: state)
-        lander_push_host_function(state, id)
-        lua_rawset(state, -3)
-        lander_pop(state, 1)
-        if table == "api" { setSandboxField("api_view") { lua_pushnil($0) } }  // the view is rebuilt on next use
-    }
 
     // MARK: Entries
 
@@ -403,39 +350,6 @@ public final class LuaRuntime {
         return []
     }
 
-    /// Pushes a field of the prelude's sandbox table.
-    func pushSandboxField(_ name: String, on lua: OpaquePointer? = nil) {
-        let lua = lua ?? state
-        lua_rawgeti(lua, lander_registry_index(), lua_Integer(sandboxReference))
-        pushString(name, on: lua)
-        lua_rawget(lua, -2)
-        lua_rotate(lua, -2, 1)
-        lander_pop(lua, 1)
-    }
-
-    private func pushEnvironment(of plugin: String, on co: OpaquePointer) throws(LuaError) {
-        pushSandboxField("env_for")
-        pushString(plugin, on: state)
-        guard lander_pcall(state, 1, 1) == LUA_OK else {
-            let text = string(at: -1, in: state) ?? "?"
-            lua_settop(state, 0)
-            let kind = stopReason() ?? .runtime
-            throw LuaError(
-                kind,
-                message: kind == .runtime ? "cannot make the environment of '\(plugin)': \(text)" : stopMessage(kind))
-        }
-        lua_xmove(state, co, 1)
-    }
-
-    /// Sets a field of the prelude's sandbox table to the value `push` leaves on the main stack.
-    private func setSandboxField(_ name: String, _ push: (OpaquePointer) -> Void) {
-        lua_rawgeti(state, lander_registry_index(), lua_Integer(sandboxReference))
-        pushString(name, on: state)
-        push(state)
-        lua_rawset(state, -3)
-        lander_pop(state, 1)
-    }
-
     /// Forgets modules left half-loaded by a failed entry, so the next `require` retries them.
     private func resetLoading() {
         lastEntryFailed = false
@@ -445,76 +359,6 @@ public final class LuaRuntime {
     func rememberHostError(_ error: any Error, message: String) {
         if hostErrors.count >= 64 { hostErrors.removeFirst() }
         hostErrors.append((message, error))
-    }
-
-    // MARK: Errors
-
-    private func stopReason() -> LuaError.Kind? {
-        switch lander_budget_stop(budget) {
-        case LANDER_STOP_INSTRUCTIONS: return .instructionLimit
-        case LANDER_STOP_MEMORY: return .memoryLimit
-        case LANDER_STOP_DEADLINE: return .deadline
-        case LANDER_STOP_CANCELLED: return .cancelled
-        default: return nil
-        }
-    }
-
-    private func stopMessage(_ kind: LuaError.Kind) -> String {
-        switch kind {
-        case .instructionLimit: "instruction limit of \(limits.instructions ?? 0) exceeded (a runaway loop?)"
-        case .memoryLimit: limits.memory.map { "memory limit of \($0) bytes exceeded" } ?? "out of memory"
-        case .deadline: "deadline of \(limits.deadline.map { "\($0)" } ?? "?") exceeded"
-        case .cancelled: "cancelled"
-        default: "stopped"
-        }
-    }
-
-    /// Builds the Swift error for a coroutine that failed, from its intact stack.
-    private func failure(_ co: OpaquePointer, status: Int32) -> LuaError {
-        luaL_traceback(state, co, nil, 0)
-        let traceback = string(at: -1, in: state)
-        lander_pop(state, 1)
-        let location = firstLuaFrame(co)
-        var text = "unknown error"
-        if lua_gettop(co) > 0 {
-            lua_xmove(co, state, 1)
-            if let message = string(at: -1, in: state) {
-                text = message
-            } else if lander_safe_tostring(state, -1) == LUA_OK, let message = string(at: -1, in: state) {
-                text = message
-            }
-            lua_settop(state, 0)
-        }
-        let underlying = hostErrors.last { $0.message == text }?.error
-        let split = LuaError.splitLocation(text)
-        let kind = stopReason() ?? (status == LUA_ERRMEM ? .memoryLimit : .runtime)
-        let message = kind == .runtime ? (split?.message ?? text) : stopMessage(kind)
-        let chunk = split.map { fullChunkName($0.chunk, frame: location?.chunk) } ?? location?.chunk
-        let line = split?.line ?? location?.line
-        return LuaError(
-            kind, message: message, chunk: chunk, line: line, plugin: chunk.flatMap { chunkPlugins[$0] },
-            traceback: traceback, underlying: (underlying as? LuaError)?.underlying ?? underlying)
-    }
-
-    /// Lua shortens chunk names past 60 bytes to `...tail`; find the full name again.
-    private func fullChunkName(_ chunk: String, frame: String?) -> String {
-        guard chunk.hasPrefix("...") else { return chunk }
-        let tail = chunk.dropFirst(3)
-        if let frame, frame.hasSuffix(tail) { return frame }
-        return chunkPlugins.keys.first { $0.hasSuffix(tail) } ?? chunk
-    }
-
-    private func firstLuaFrame(_ co: OpaquePointer) -> (chunk: String, line: Int)? {
-        var record = lua_Debug()
-        var level: Int32 = 0
-        while lua_getstack(co, level, &record) != 0 {
-            level += 1
-            guard lua_getinfo(co, "Sl", &record) != 0, record.currentline > 0, let source = record.source,
-                source.pointee == UInt8(ascii: "@")
-            else { continue }
-            return (String(cString: source + 1), Int(record.currentline))
-        }
-        return nil
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
