@@ -31,12 +31,6 @@ struct ProjectOptions: ParsableArguments {
             throw ExitCode(ExitCodes.invalidProject)
         }
     }
-
-    /// The script host over the plugin path: flags, the project's `plugins:`, then the standard places.
-    func scripts(for project: Project) -> LuaScriptHost {
-        let projectPlugins = project.plugins.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
-        return LuaScriptHost(pluginPath: .standard(flags: plugins, project: projectPlugins))
-    }
 }
 
 /// The exit codes of `lander`, as docs/cli.md lists them.

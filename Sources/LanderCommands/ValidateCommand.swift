@@ -3,6 +3,7 @@ import Foundation
 import LanderEngine
 import LanderLoading
 import LanderModel
+import LanderService
 
 /// `lander validate`: loads lander.yml, checks templates and expressions, and reports every problem at once.
 struct ValidateCommand: AsyncParsableCommand {
@@ -40,7 +41,8 @@ struct ValidateCommand: AsyncParsableCommand {
         // Planning each environment checks templates, parameters and expressions; secrets need not be set.
         var planner = Planner(
             project: loaded, projectDirectory: project.directory,
-            processEnvironment: ProcessInfo.processInfo.environment, scripts: project.scripts(for: loaded))
+            processEnvironment: ProcessInfo.processInfo.environment,
+            scripts: LoadedProject.scripts(for: loaded, in: project.directory, plugins: project.plugins))
         planner.requireSources = false
         planner.requireRoles = environment != nil
         for warning in planner.warnings() { printError(warning.description) }

@@ -8,7 +8,8 @@ extension Deployment {
 
     /// The start every `LANDER_RUN` of a deployment (or of one step, or one task of it) shares.
     public static func runPrefix(_ id: String, step: String? = nil, task: String? = nil) -> String {
-        "\(id)/" + (step.map { "\($0)/" } ?? "") + (step != nil ? task.map { "\($0)/" } ?? "" : "")
+        guard let step else { return "\(id)/" }
+        return "\(id)/\(step)/" + (task.map { "\($0)/" } ?? "")
     }
 
     /// Stops, on each target, what the interrupted run left running: the sessions it opened and never closed

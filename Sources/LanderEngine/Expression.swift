@@ -114,6 +114,22 @@ public enum Expression {
         }
     }
 
+    /// The expressions a text holds, trimmed, in order (quoted literals and unclosed ones left out).
+    public static func expressions(in text: String) -> [String] {
+        var found: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            if let (_, end) = try? quotedLiteral(rest[open.upperBound...]) {
+                rest = rest[end...]
+                continue
+            }
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            found.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return found
+    }
+
     /// A quoted literal right after `{{`: its text and where the text after its `}}` starts; nil when the
     /// expression is not a quoted literal.
     private static func quotedLiteral(_ text: Substring) throws(ExpressionError) -> (String, Substring.Index)? {

@@ -52,6 +52,11 @@ public struct Plan: Sendable {
         ]
     }
 
+    /// Whether a step or task of it rolls through its targets.
+    public var rolls: Bool {
+        steps.contains { $0.rolling != nil || $0.tasks.contains { $0.options.rolling != nil } }
+    }
+
     /// Every target that takes part, once, in environment order.
     public var targets: [PlannedTarget] {
         var seen: Set<String> = []

@@ -39,16 +39,11 @@ extension Planner {
 
     /// The variables the `{{…}}` expressions in a text start with (`{{vars.token}}`, `{{token.key}}` → token).
     static func variablesNamed(in text: String) -> [String] {
-        var names: [String] = []
-        var rest = text[...]
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
-            var expression = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)[...]
-            if expression.hasPrefix("vars.") { expression = expression.dropFirst(5) }
-            let name = expression.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
-            if !name.isEmpty { names.append(String(name)) }
-            rest = rest[close.upperBound...]
+        Expression.expressions(in: text).compactMap { expression in
+            var name = expression[...]
+            if name.hasPrefix("vars.") { name = name.dropFirst(5) }
+            let head = name.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+            return head.isEmpty ? nil : String(head)
         }
-        return names
     }
 }

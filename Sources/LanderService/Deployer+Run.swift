@@ -41,8 +41,10 @@ extension Deployer {
                 throw ServiceError(.refused, "\(error)")
             }
             var resume = resume
-            resume.leftOutOfPool =
-                (try? store.leftOutOfPool(project: plan.project, environment: plan.environment)) ?? [:]
+            if plan.rolls {
+                resume.leftOutOfPool =
+                    (try? store.leftOutOfPool(project: plan.project, environment: plan.environment)) ?? [:]
+            }
             let journal = StoreJournal(store: store, deploymentID: id)
             let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment)
             let deployment = Deployment(

@@ -53,7 +53,14 @@ public final class Deployer: Sendable {
     /// their feeds; a `.release` is read from the store).
     public func plan(_ request: DeploymentRequest) async throws(ServiceError) -> (LoadedProject, PlannedRelease) {
         let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
-        let (version, packages) = try await choose(request, loaded)
+        return try await plan(request, loaded, store: nil)
+    }
+
+    /// Plans a request for a loaded project; `store`, when already open, is where a `.release` is read.
+    private func plan(_ request: DeploymentRequest, _ loaded: LoadedProject, store: StateStore?)
+        async throws(ServiceError) -> (LoadedProject, PlannedRelease)
+    {
+        let (version, packages) = try await choose(request, loaded, store: store)
         let planned = try await loaded.plan(
             environment: request.environment, version: version, packages: packages,
             overrides: request.variableOverrides)
@@ -63,8 +70,9 @@ public final class Deployer: Sendable {
     /// Plans the request and starts it: it waits for the project lock (or refuses, as the request says),
     /// is recorded, and runs; the handle follows it.
     public func deploy(_ request: DeploymentRequest) async throws(ServiceError) -> DeploymentHandle {
-        let (loaded, planned) = try await plan(request)
+        let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
         let store = try openStore(forProjectIn: loaded.directory)
+        let (_, planned) = try await plan(request, loaded, store: store)
         let plan = planned.plan
         let id = Deployment.newID()
         let new = NewDeployment(
@@ -77,8 +85,8 @@ public final class Deployer: Sendable {
     }
 
     /// The version and exact packages a request deploys.
-    private func choose(_ request: DeploymentRequest, _ loaded: LoadedProject) async throws(ServiceError)
-        -> (String, [ResolvedPackage])
+    private func choose(_ request: DeploymentRequest, _ loaded: LoadedProject, store: StateStore?)
+        async throws(ServiceError) -> (String, [ResolvedPackage])
     {
         switch request.version {
         case .version(let version):
@@ -87,10 +95,11 @@ public final class Deployer: Sendable {
             guard request.packages.isEmpty else {
                 throw ServiceError(.invalidRequest, "--release deploys the release's own packages; drop --package")
             }
-            let store = try openStore(forProjectIn: loaded.directory)
+            let opened: StateStore
+            if let store { opened = store } else { opened = try openStore(forProjectIn: loaded.directory) }
             let recorded: [ResolvedPackage]?
             do {
-                recorded = try store.release(project: loaded.project.name, version: name)
+                recorded = try opened.release(project: loaded.project.name, version: name)
             } catch {
                 throw ServiceError(.refused, "\(error)")
             }

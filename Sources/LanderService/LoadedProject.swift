@@ -44,10 +44,16 @@ public struct LoadedProject: Sendable {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let directory = url.deletingLastPathComponent().path
         let flags = plugins.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let projectPlugins = project.plugins.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
         return LoadedProject(
             project: project, file: url.path, directory: directory, plugins: flags,
-            scripts: LuaScriptHost(pluginPath: .standard(flags: plugins, project: projectPlugins)))
+            scripts: scripts(for: project, in: directory, plugins: plugins))
+    }
+
+    /// The script host of a project in `directory`: `plugins` first, the project's `plugins:` (relative to its
+    /// directory), then the standard places.
+    public static func scripts(for project: Project, in directory: String, plugins: [String]) -> LuaScriptHost {
+        let projectPlugins = project.plugins.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
+        return LuaScriptHost(pluginPath: .standard(flags: plugins, project: projectPlugins))
     }
 
     /// The project's packages resolved against their feeds: `wanted` by id, else `releaseVersion`.

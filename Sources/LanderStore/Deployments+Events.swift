@@ -62,4 +62,28 @@ extension StateStore {
                 detail: row["detail"] ?? "")
         }
     }
+
+    /// Targets that rollouts of a project and environment took out of the pool and never put back: each
+    /// target's last recorded rollout state is neither `in_pool` nor one that leaves it untouched
+    /// (`prechecking`, `skipped`). The value says by which deployment and how.
+    public func leftOutOfPool(project: String, environment: String) throws(StoreError) -> [String: String] {
+        let rows = try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.target, e.detail, e.deployment_id FROM event e
+                    WHERE e.id IN (
+                      SELECT MAX(e2.id) FROM event e2 JOIN deployment d ON d.id = e2.deployment_id
+                      WHERE d.project = ? AND d.environment = ? AND e2.kind = 'target_state' GROUP BY e2.target)
+                    """, arguments: [project, environment])
+        }
+        var out: [String: String] = [:]
+        for row in rows {
+            guard let target = row["target"] as String?, let detail = row["detail"] as String? else { continue }
+            let state = String(detail.prefix { $0 != ":" })
+            guard !["in_pool", "prechecking", "skipped"].contains(state) else { continue }
+            out[target] = "deployment \(row["deployment_id"] as String) (\(detail))"
+        }
+        return out
+    }
 }

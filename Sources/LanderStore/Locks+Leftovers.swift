@@ -61,32 +61,3 @@ extension StateStore {
         }
     }
 }
-
-extension StateStore {
-    /// Targets that rollouts of a project and environment took out of the pool and never put back: each
-    /// target's last recorded rollout state is neither `in_pool` nor one that leaves it untouched
-    /// (`prechecking`, `skipped`). The value says by which deployment and how.
-    public func leftOutOfPool(project: String, environment: String) throws(StoreError) -> [String: String] {
-        let rows = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.target, e.detail, e.deployment_id, d.status FROM event e
-                    JOIN deployment d ON d.id = e.deployment_id
-                    WHERE d.project = ? AND d.environment = ? AND e.kind = 'target_state'
-                    ORDER BY e.at, e.id
-                    """, arguments: [project, environment])
-        }
-        var last: [String: (state: String, detail: String, deployment: String)] = [:]
-        for row in rows {
-            guard let target = row["target"] as String?, let detail = row["detail"] as String? else { continue }
-            let state = String(detail.prefix { $0 != ":" })
-            last[target] = (state, detail, row["deployment_id"])
-        }
-        var out: [String: String] = [:]
-        for (target, entry) in last where !["in_pool", "prechecking", "skipped"].contains(entry.state) {
-            out[target] = "deployment \(entry.deployment) (\(entry.detail))"
-        }
-        return out
-    }
-}

@@ -1,7 +1,8 @@
 import Foundation
 import LanderEngine
-import LanderService
 import Testing
+
+@testable import LanderService
 
 /// Deployments started as library calls: two at once from one process, one cancelled through its handle.
 @Suite struct DeployerTests {
@@ -54,6 +55,24 @@ import Testing
         #expect(try store.deployment(first.id).status == "cancelled")
     }
 
+    @Test func aChildDeploymentGoesThroughTheServiceAndReportsHowItEnded() async throws {
+        let good = try Self.project("child", command: "echo $LANDER_RELEASE > version.txt")
+        let bad = try Self.project("broken-child", command: "exit 7")
+        let deployer = Deployer()
+        let children = ChildLauncher(deployer: deployer, parent: "parent-1")
+        let done = try await children.deployAndWait(
+            ChildDeploymentRequest(project: good.file, environment: "test", version: "3.1", parent: "parent-1"))
+        #expect(done.outcome == .succeeded, "\(done.error ?? "")")
+        let written = try String(contentsOf: good.root.appendingPathComponent("t1/version.txt"), encoding: .utf8)
+        #expect(written == "3.1\n")
+        let record = try deployer.openStore(forProjectIn: good.root.path).deployment(done.id)
+        #expect(record.status == "succeeded" && record.version == "3.1", "recorded like any deployment")
+        let failed = try await children.deployAndWait(
+            ChildDeploymentRequest(project: bad.file, environment: "test", version: "1", parent: "parent-1"))
+        #expect(failed.outcome == .failed)
+        #expect(failed.error?.contains("exited 7") == true, "\(failed.error ?? "")")
+    }
+
     @Test func aBrokenProjectIsATypedErrorWithItsDiagnostics() async throws {
         let broken = try Self.project("broken", command: "true")
         try "project: broken\nsteps: [{ name: s, on: app, run: [true], tiemout: 1s }]\n".write(
@@ -79,8 +98,8 @@ import Testing
             sequences.append(envelope.sequence)
             deployments.insert(envelope.deployment)
         }
-        let numbered = sequences.filter { $0 > 0 }
-        #expect(numbered.sorted() == Array(1...max(numbered.count, 1)).prefix(numbered.count).map { $0 })
+        let numbered = sequences.filter { $0 > 0 }.sorted()
+        #expect(!numbered.isEmpty && numbered == Array(1...numbered.count))
         #expect(deployments.count == 1)
         return kinds
     }
