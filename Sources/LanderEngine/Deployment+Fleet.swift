@@ -77,8 +77,6 @@ extension Deployment {
                 results[target.name] = notChecked.contains(target.name) ? .unknown : .expected
             }
         }
-        let confirmed = results.filter { $0.value == .expected }.map(\.key)
-        state.withLock { $0.fleetConfirmed[step.name, default: []].formUnion(confirmed) }
         return results
     }
 
@@ -105,32 +103,13 @@ extension Deployment {
     }
 
     /// Says which targets of a rolling step are not on the new version, once the rollout is over.
-    func finishRollout(_ step: String, targets: [PlannedTarget]) {
-        let notUpdated = state.withLock { state -> [NotUpdatedTarget] in
-            let ends = state.rollout[step] ?? [:]
-            let confirmed = state.fleetConfirmed[step] ?? []
-            let serving = state.leftServing[step] ?? [:]
-            let list = targets.compactMap { target -> NotUpdatedTarget? in
-                if let failure = serving[target.name] {
-                    return NotUpdatedTarget(step: step, target: target.name, state: "in_pool", detail: failure)
-                }
-                guard let (end, detail) = ends[target.name] else {
-                    return NotUpdatedTarget(step: step, target: target.name, state: "skipped", detail: "never reached")
-                }
-                switch end {
-                case .skipped where confirmed.contains(target.name): return nil
-                case .skipped, .leftOut, .stopped:
-                    return NotUpdatedTarget(step: step, target: target.name, state: end.rawValue, detail: detail)
-                case .inPool: return nil
-                default:
-                    return NotUpdatedTarget(step: step, target: target.name, state: end.rawValue, detail: "cut short")
-                }
-            }
-            state.notUpdated += list
-            return list
+    func finishRollout(
+        _ step: String, targets: Int, _ ends: [(target: String, state: RolloutState, detail: String?)]
+    ) {
+        let notUpdated = ends.map {
+            NotUpdatedTarget(step: step, target: $0.target, state: $0.state.rawValue, detail: $0.detail)
         }
-        events(
-            .rolloutFinished(
-                step: step, version: plan.release.version, targets: targets.count, notUpdated: notUpdated))
+        state.withLock { $0.notUpdated += notUpdated }
+        events(.rolloutFinished(step: step, version: plan.release.version, targets: targets, notUpdated: notUpdated))
     }
 }

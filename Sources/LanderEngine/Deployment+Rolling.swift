@@ -33,7 +33,6 @@ extension Deployment {
     /// step's tasks, the settle wait) and reports what happened back to the machine.
     func runRolling(_ step: PlannedStep, tasks: [PlannedTask], policy: RollingPolicy) async {
         let batches = policy.batches(of: tasks)
-        defer { finishRollout(step.name, targets: batches.flatMap { $0 }) }
         var targets: [String: PlannedTarget] = [:]
         for target in batches.flatMap({ $0 }) { targets[target.name] = target }
         var machine = RolloutMachine(
@@ -50,6 +49,7 @@ extension Deployment {
             }
             queue += await perform(action, rollout, &machine)
         }
+        finishRollout(step.name, targets: batches.flatMap { $0 }.count, machine.notUpdated)
     }
 
     /// What a rollout's actions work on.
@@ -114,8 +114,8 @@ extension Deployment {
             return machine.fleetChecked(await verifyFleet(rollout.step, rollout.named(names), policy: policy))
         case .stop(let name, let reason):
             if let target = rollout.targets[name] { await stop(target, reason, rollout) }
-        case .leaveServing(let name, let reason):
-            state.withLock { $0.leftServing[step, default: [:]][name] = reason }
+        case .leaveServing:
+            break  // it keeps serving: the machine lists it among the targets not updated
         case .warn(let message):
             events(.log(level: .warn, message: message, target: nil))
         case .halt(let message):
@@ -235,7 +235,6 @@ extension Deployment {
     }
 
     func state(_ step: String, _ target: PlannedTarget, _ state: RolloutState, _ detail: String? = nil) {
-        self.state.withLock { $0.rollout[step, default: [:]][target.name] = (state, detail) }
         events(.targetState(step: step, target: target.name, state: state, detail: detail))
     }
 

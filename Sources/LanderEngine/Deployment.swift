@@ -34,12 +34,6 @@ public final class Deployment: Sendable {
         var records: [TargetRecord] = []
         var failedSteps: Set<String> = []
         var skippedSteps: [String: String] = [:]
-        /// Where each target of each rolling step is, with why.
-        var rollout: [String: [String: (RolloutState, String?)]] = [:]
-        /// Per rolling step, targets `verify_fleet` found on the new version.
-        var fleetConfirmed: [String: Set<String>] = [:]
-        /// Per rolling step, mismatched targets left serving because `max_stopped` was reached.
-        var leftServing: [String: [String: String]] = [:]
         /// Targets rollouts did not leave on the new version.
         var notUpdated: [NotUpdatedTarget] = []
     }

@@ -80,6 +80,11 @@ public struct RolloutMachine: Sendable {
     private var skipped: [String] = []
     private var leftOut: [(String, String)] = []
     private var changed: [String] = []
+    /// Where each target ended and why (`skipped`, `left_out`, `stopped`, `in_pool`).
+    private var ends: [String: (state: RolloutState, detail: String?)] = [:]
+    /// Targets the fleet check found on the new version, and those left serving another one.
+    private var confirmed: Set<String> = []
+    private var serving: [String: String] = [:]
 
     /// A rollout of `batches` (target names) for `step`, deploying `version`.
     public init(
@@ -101,12 +106,26 @@ public struct RolloutMachine: Sendable {
     /// The first actions.
     public mutating func start() -> [Action] { nextBatch() }
 
+    /// The targets not left on the new version once the rollout is over, in batch order, with where they
+    /// ended (`skipped` and not found on the new version, `left_out`, `stopped`, or `in_pool` still serving
+    /// another version) and why.
+    public var notUpdated: [(target: String, state: RolloutState, detail: String?)] {
+        batches.flatMap { $0 }.compactMap { target in
+            if let reason = serving[target] { return (target, .inPool, reason) }
+            guard let end = ends[target] else { return (target, .skipped, "never reached") }
+            switch end.state {
+            case .skipped where confirmed.contains(target), .inPool: return nil
+            default: return (target, end.state, end.detail)
+            }
+        }
+    }
+
     /// The deployment was cancelled before the batch just announced started: it and the later ones are
     /// skipped, nothing else happens.
     public mutating func cancelled() -> [Action] {
         let rest = batches[min(max(next - 1, 0), batches.count)...].flatMap { $0 }
         next = batches.count
-        return rest.isEmpty ? [.finish] : [.skipRest(rest, reason: "the deployment was cancelled"), .finish]
+        return rest.isEmpty ? [.finish] : [skipRest(rest, "the deployment was cancelled"), .finish]
     }
 
     /// Precheck results of the current batch (targets left out earlier were not prechecked).
@@ -116,6 +135,7 @@ public struct RolloutMachine: Sendable {
         for target in current where !leftOutEarlier.contains(target) {
             if case .failed(let reason) = results[target] ?? .failed("no precheck result") {
                 skipped.append(target)
+                ends[target] = (.skipped, "precheck failed: \(reason)")
                 actions.append(.skip(target, reason: "precheck failed: \(reason)"))
             } else {
                 ready.append(target)
@@ -178,6 +198,7 @@ public struct RolloutMachine: Sendable {
                 actions.append(leave(target, "undrain failed: \(reason)"))
             } else {
                 inPool.append(target)
+                ends[target] = (.inPool, nil)
                 actions.append(.putBack(target))
             }
         }
@@ -188,21 +209,24 @@ public struct RolloutMachine: Sendable {
     public mutating func fleetChecked(_ results: [String: Served]) -> [Action] {
         var actions: [Action] = []
         var stopped: [String] = []
-        var serving: [String] = []
         var mismatched = 0
+        var left: [String] = []
         for target in (inPool + skipped).sorted(by: order) {
+            if results[target] == .expected { confirmed.insert(target) }
             guard case .other(let reason) = results[target] ?? .unknown else { continue }
             mismatched += 1
             if stopped.count < maxStopped {
                 stopped.append("\(target) (\(reason))")
+                ends[target] = (.stopped, reason)
                 actions.append(.stop(target, reason: reason))
             } else {
-                serving.append("\(target) (\(reason))")
+                left.append("\(target) (\(reason))")
+                serving[target] = reason
                 actions.append(.leaveServing(target, reason: reason))
             }
         }
         let list = stopped.isEmpty ? "none" : stopped.joined(separator: "; ")
-        guard !serving.isEmpty else {
+        guard !left.isEmpty else {
             if stopped.isEmpty { return actions + [.finish] }
             return actions + [.warn("verify_fleet stopped \(stopped.count) target(s): \(list)"), .finish]
         }
@@ -210,7 +234,7 @@ public struct RolloutMachine: Sendable {
             .halt(
                 "step '\(step)': verify_fleet found \(mismatched) target(s) not serving \(version), more than "
                     + "max_stopped (\(maxStopped)); the rollout halted. Stopped: \(list). Left serving: "
-                    + serving.joined(separator: "; ")),
+                    + left.joined(separator: "; ")),
             .finish,
         ]
     }
@@ -227,7 +251,13 @@ public struct RolloutMachine: Sendable {
 
     private mutating func leave(_ target: String, _ reason: String) -> Action {
         leftOut.append((target, reason))
+        ends[target] = (.leftOut, reason)
         return .leaveOut(target, reason: reason)
+    }
+
+    private mutating func skipRest(_ targets: [String], _ reason: String) -> Action {
+        for target in targets { ends[target] = (.skipped, reason) }
+        return .skipRest(targets, reason: reason)
     }
 
     private mutating func nextBatch() -> [Action] {
@@ -247,7 +277,7 @@ public struct RolloutMachine: Sendable {
         let rest = batches[next...].flatMap { $0 }
         next = batches.count
         let list = leftOut.map { "\($0.0) (\($0.1))" }.joined(separator: "; ")
-        return (rest.isEmpty ? [] : [.skipRest(rest, reason: "the rollout halted")]) + [
+        return (rest.isEmpty ? [] : [skipRest(rest, "the rollout halted")]) + [
             .halt("step '\(step)': the rollout halted; left out of the pool for inspection: \(list)"), .finish,
         ]
     }

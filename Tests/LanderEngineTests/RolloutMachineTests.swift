@@ -127,6 +127,21 @@ import Testing
             ])
     }
 
+    @Test func theMachineNamesEveryTargetNotLeftOnTheNewVersion() {
+        var machine = Self.machine([["a", "b", "c", "d"]], maxStopped: 1)
+        _ = machine.start()
+        _ = machine.prechecked(["a": .failed("HTTP 503"), "b": .passed, "c": .passed, "d": .passed])
+        _ = machine.drained(["b": .passed, "c": .passed, "d": .passed])
+        _ = machine.ran(["b": .succeeded, "c": .succeeded, "d": .succeeded])
+        _ = machine.settled()
+        _ = machine.verified(["b": .passed, "c": .passed, "d": .passed])
+        _ = machine.undrained(["b": .passed, "c": .passed, "d": .passed])
+        _ = machine.fleetChecked(["a": .expected, "b": .other("serves 1.0"), "c": .other("serves 0.9"), "d": .expected])
+        let list = machine.notUpdated.map { "\($0.target) \($0.state.rawValue) \($0.detail ?? "")" }
+        // a was skipped but found on the new version; b was stopped; c is left serving; d is fine.
+        #expect(list == ["b stopped serves 1.0", "c in_pool serves 0.9"])
+    }
+
     @Test func withNoBudgetNothingIsStopped() {
         var machine = Self.machine([["a"]], maxStopped: 0)
         _ = machine.start()
