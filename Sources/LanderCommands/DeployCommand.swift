@@ -51,12 +51,13 @@ struct DeployCommand: AsyncParsableCommand {
         let request = DeploymentRequest(
             project: .file(project.file), environment: environment, version: choice, packages: try packages.wanted(),
             plugins: project.plugins, wait: wait)
+        let reporter = output.reporter
         let handle: DeploymentHandle
         do {
-            handle = try await store.deployer.deploy(request)
+            handle = try await store.deployer.deploy(request, observer: ReporterObserver(reporter: reporter))
         } catch {
             throw refusal(error)
         }
-        try await follow(handle, reporter: output.reporter)
+        try await follow(handle, reporter: reporter)
     }
 }

@@ -3,16 +3,35 @@ import Foundation
 import LanderEngine
 import LanderService
 
-/// Follows a deployment the service started, the way `deploy`, `resume` and `rollback` do: its events through
-/// the reporter, Ctrl-C or SIGTERM cancelling it cleanly, its outcome as the exit code.
+/// Shows a deployment as `deploy`, `resume` and `rollback` do: planning's warnings and where it starts from
+/// first, then each event through the reporter as it happens (on the engine's threads: no task wake-up per
+/// event).
+struct ReporterObserver: DeploymentObserver {
+    let reporter: Reporter
+
+    func started(_ handle: DeploymentHandle) {
+        for warning in handle.warnings { printError(warning.description) }
+        switch handle.startedFrom {
+        case .fresh: break
+        case .resumed(let record, let finished):
+            let before = record.status == "cancelled" ? "it was cancelled" : "the interruption"
+            reporter.note("resuming \(record.id): \(finished) task run(s) finished before \(before)")
+        case .rollback(let target):
+            reporter.note(
+                "rolling back \(handle.plan.project) on \(handle.plan.environment) to \(target.version) "
+                    + "(deployment \(target.id))")
+        }
+    }
+
+    func observe(_ envelope: EventEnvelope) { reporter.handle(envelope) }
+}
+
+/// Follows a deployment the service started with a `ReporterObserver`: Ctrl-C or SIGTERM cancel it cleanly,
+/// its outcome is the exit code.
 func follow(_ handle: DeploymentHandle, reporter: Reporter) async throws {
-    for warning in handle.warnings { printError(warning.description) }
     let trap = SignalTrap { signal in
         reporter.note("received \(signal); stopping running commands, then running on_cancel and finally hooks")
         handle.cancel()
-    }
-    let shown = Task {
-        for await event in handle.events { reporter.handle(event) }
     }
     let result: Result<DeploymentReport, ServiceError>
     do {
@@ -20,7 +39,6 @@ func follow(_ handle: DeploymentHandle, reporter: Reporter) async throws {
     } catch {
         result = .failure(error)
     }
-    await shown.value
     trap.release()
     switch result {
     case .success(let report):

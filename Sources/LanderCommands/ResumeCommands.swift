@@ -43,16 +43,13 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
+        let reporter = output.reporter
         let handle: DeploymentHandle
         do {
-            handle = try await store.deployer.resume(id, projectDirectory: directory, wait: wait)
+            handle = try await store.deployer.resume(
+                id, projectDirectory: directory, wait: wait, observer: ReporterObserver(reporter: reporter))
         } catch {
             throw refusal(error)
-        }
-        let reporter = output.reporter
-        if case .resumed(let record, let finished) = handle.startedFrom {
-            let before = record.status == "cancelled" ? "it was cancelled" : "the interruption"
-            reporter.note("resuming \(record.id): \(finished) task run(s) finished before \(before)")
         }
         try await follow(handle, reporter: reporter)
     }
@@ -82,17 +79,14 @@ struct RollbackCommand: AsyncParsableCommand {
     var wait = true
 
     func run() async throws {
+        let reporter = output.reporter
         let handle: DeploymentHandle
         do {
             handle = try await store.deployer.rollback(
-                .file(project.file), environment: environment, to: version, plugins: project.plugins, wait: wait)
+                .file(project.file), environment: environment, to: version, plugins: project.plugins, wait: wait,
+                observer: ReporterObserver(reporter: reporter))
         } catch {
             throw refusal(error)
-        }
-        let reporter = output.reporter
-        if case .rollback(let target) = handle.startedFrom {
-            reporter.note(
-                "rolling back \(handle.plan.project) on \(environment) to \(target.version) (deployment \(target.id))")
         }
         try await follow(handle, reporter: reporter)
     }

@@ -44,13 +44,26 @@ public struct EventEnvelope: Sendable, Encodable {
         let millis = min(Int(((seconds - Double(whole)) * 1000).rounded(.down)), 999)
         var parts = tm()
         gmtime_r(&whole, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func pad(_ value: Int32, _ width: Int, then separator: Character?) {
+            var digits = [UInt8](repeating: 0x30, count: width)
+            var rest = max(0, value)
+            for index in stride(from: width - 1, through: 0, by: -1) {
+                digits[index] = 0x30 + UInt8(rest % 10)
+                rest /= 10
+            }
+            out.append(contentsOf: digits)
+            if let separator, let byte = separator.asciiValue { out.append(byte) }
         }
-        return pad(parts.tm_year + 1900, 4) + "-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2) + "T"
-            + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2) + "."
-            + pad(Int32(millis), 3) + "Z"
+        pad(parts.tm_year + 1900, 4, then: "-")
+        pad(parts.tm_mon + 1, 2, then: "-")
+        pad(parts.tm_mday, 2, then: "T")
+        pad(parts.tm_hour, 2, then: ":")
+        pad(parts.tm_min, 2, then: ":")
+        pad(parts.tm_sec, 2, then: ".")
+        pad(Int32(millis), 3, then: "Z")
+        return String(decoding: out, as: UTF8.self)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -168,15 +181,15 @@ extension EventEnvelope.Record {
         out.field("message", message)
         if let notUpdated {
             out.key("not_updated")
-            out.text +=
+            out.raw(
                 "["
-                + notUpdated.map { entry in
-                    var item = JSONWriter()
-                    item.field("detail", entry.detail)
-                    item.field("state", entry.state)
-                    item.field("target", entry.target)
-                    return item.closed
-                }.joined(separator: ",") + "]"
+                    + notUpdated.map { entry in
+                        var item = JSONWriter()
+                        item.field("detail", entry.detail)
+                        item.field("state", entry.state)
+                        item.field("target", entry.target)
+                        return item.closed
+                    }.joined(separator: ",") + "]")
         }
         out.field("outcome", outcome)
         out.field("pid", pid.map(Int.init))
@@ -199,72 +212,118 @@ extension EventEnvelope.Record {
     }
 }
 
-/// Writes one flat JSON object the way `JSONEncoder` does (no spaces, `/` unescaped).
+/// Writes one flat JSON object the way `JSONEncoder` does (no spaces, `/` unescaped), into bytes: the journal
+/// writes one per event, so nothing is built piece by piece as strings.
 private struct JSONWriter {
-    var text = "{"
+    private var bytes: [UInt8]
     private var empty = true
 
-    var closed: String { text + "}" }
+    init() {
+        bytes = []
+        bytes.reserveCapacity(256)
+        bytes.append(UInt8(ascii: "{"))
+    }
 
-    mutating func key(_ name: String) {
-        if !empty { text += "," }
+    /// The object, closed.
+    var closed: String {
+        var out = bytes
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    mutating func key(_ name: StaticString) {
+        if !empty { bytes.append(UInt8(ascii: ",")) }
         empty = false
-        text += "\"" + name + "\":"
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
-    mutating func field(_ name: String, _ value: String?) {
+    /// Appends JSON text as it is (an array or object written by another writer).
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func field(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         key(name)
-        text += Self.quoted(value)
+        Self.appendQuoted(value, to: &bytes)
     }
 
-    mutating func field(_ name: String, _ value: Int?) {
+    mutating func field(_ name: StaticString, _ value: Int?) {
         guard let value else { return }
         key(name)
-        text += String(value)
+        bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func field(_ name: String, _ value: Double?) {
+    mutating func field(_ name: StaticString, _ value: Double?) {
         guard let value else { return }
         key(name)
         if !value.isFinite {
-            text += "null"
+            raw("null")
         } else if value == value.rounded(), abs(value) < 1e15 {
-            text += String(Int64(value))  // as JSONEncoder writes 2.0: `2`
+            raw(String(Int64(value)))  // as JSONEncoder writes 2.0: `2`
         } else {
-            text += "\(value)"
+            raw("\(value)")
         }
     }
 
-    mutating func field(_ name: String, _ value: Bool?) {
+    mutating func field(_ name: StaticString, _ value: Bool?) {
         guard let value else { return }
         key(name)
-        text += value ? "true" : "false"
+        raw(value ? "true" : "false")
     }
 
-    mutating func field(_ name: String, _ value: [String]?) {
+    mutating func field(_ name: StaticString, _ value: [String]?) {
         guard let value else { return }
         key(name)
-        text += "[" + value.map(Self.quoted).joined(separator: ",") + "]"
+        bytes.append(UInt8(ascii: "["))
+        for (index, item) in value.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.appendQuoted(item, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 
+    /// A JSON string literal.
     static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count + 2)
+        appendQuoted(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `value` quoted; bytes of multi-byte characters (all ≥ 0x80) pass through as they are.
+    static func appendQuoted(_ value: String, to out: inout [UInt8]) {
+        let backslash = UInt8(ascii: "\\")
+        out.append(UInt8(ascii: "\""))
+        let plain = value.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != backslash }
+        if plain {
+            out.append(contentsOf: value.utf8)
+        } else {
+            for byte in value.utf8 {
+                let escaped: UInt8? =
+                    switch byte {
+                    case UInt8(ascii: "\""), backslash: byte
+                    case 0x0A: UInt8(ascii: "n")
+                    case 0x0D: UInt8(ascii: "r")
+                    case 0x09: UInt8(ascii: "t")
+                    case 0x08: UInt8(ascii: "b")
+                    case 0x0C: UInt8(ascii: "f")
+                    default: nil
+                    }
+                if let escaped {
+                    out.append(backslash)
+                    out.append(escaped)
+                } else if byte < 0x20 {
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: "\\u00".utf8)
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
+                } else {
+                    out.append(byte)
+                }
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

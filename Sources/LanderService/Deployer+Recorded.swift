@@ -4,10 +4,11 @@ public import LanderStore
 
 extension Deployer {
     /// Continues an interrupted (or cancelled, still newest) deployment: planned again from the lander.yml
-    /// and plugin path it was recorded with; what its run finished is not done again.
-    public func resume(_ id: String, projectDirectory: String, wait: Bool = true) async throws(ServiceError)
-        -> DeploymentHandle
-    {
+    /// and plugin path it was recorded with; what its run finished is not done again. `observer`, when
+    /// given, follows it instead of the handle's event stream.
+    public func resume(
+        _ id: String, projectDirectory: String, wait: Bool = true, observer: (any DeploymentObserver)? = nil
+    ) async throws(ServiceError) -> DeploymentHandle {
         let store = try openStore(forProjectIn: projectDirectory)
         let record: DeploymentRecord
         let resume: ResumePoint
@@ -25,15 +26,16 @@ extension Deployer {
         let resumed = record.id
         return start(
             planned, scripts: loaded.scripts, store: store, id: resumed, resume: resume, wait: wait,
-            startedFrom: .resumed(record, finished: resume.finished.count)
+            startedFrom: .resumed(record, finished: resume.finished.count), observer: observer
         ) { () throws(StoreError) in _ = try store.claimForResume(resumed) }
     }
 
     /// Deploys again the release of the newest successful deployment before the current one (or of
-    /// `version`), with its recorded variables; secrets are read again.
+    /// `version`), with its recorded variables; secrets are read again. `observer`, when given, follows it
+    /// instead of the handle's event stream.
     public func rollback(
         _ project: ProjectReference, environment: String, to version: String? = nil, plugins: [String] = [],
-        wait: Bool = true
+        wait: Bool = true, observer: (any DeploymentObserver)? = nil
     ) async throws(ServiceError) -> DeploymentHandle {
         let loaded = try LoadedProject.load(project, plugins: plugins)
         let store = try openStore(forProjectIn: loaded.directory)
@@ -62,7 +64,8 @@ extension Deployer {
             projectFile: loaded.file, pluginPath: loaded.plugins,
             note: "rollback to \(target.version) as deployed by \(target.id)")
         return start(
-            planned, scripts: loaded.scripts, store: store, id: id, wait: wait, startedFrom: .rollback(of: target)
+            planned, scripts: loaded.scripts, store: store, id: id, wait: wait, startedFrom: .rollback(of: target),
+            observer: observer
         ) { () throws(StoreError) in try store.begin(new) }
     }
 

@@ -11,10 +11,11 @@ extension Deployer {
     func start(
         _ planned: PlannedRelease, scripts: LuaScriptHost, store: StateStore, id: String,
         resume: ResumePoint = ResumePoint(), wait: Bool, startedFrom: StartPoint,
-        record: @escaping @Sendable () throws(StoreError) -> Void
+        observer: (any DeploymentObserver)?, record: @escaping @Sendable () throws(StoreError) -> Void
     ) -> DeploymentHandle {
         let plan = planned.plan
-        let handle = DeploymentHandle(id: id, plan: plan, warnings: planned.warnings, startedFrom: startedFrom)
+        let handle = DeploymentHandle(
+            id: id, plan: plan, warnings: planned.warnings, startedFrom: startedFrom, observer: observer)
         let running = self.running
         let children = ChildLauncher(deployer: self, parent: id)
         running.add(handle)

@@ -68,8 +68,11 @@ public final class Deployer: Sendable {
     }
 
     /// Plans the request and starts it: it waits for the project lock (or refuses, as the request says),
-    /// is recorded, and runs; the handle follows it.
-    public func deploy(_ request: DeploymentRequest) async throws(ServiceError) -> DeploymentHandle {
+    /// is recorded, and runs; the handle follows it, and so does `observer` when given (instead of the
+    /// handle's event stream).
+    public func deploy(_ request: DeploymentRequest, observer: (any DeploymentObserver)? = nil)
+        async throws(ServiceError) -> DeploymentHandle
+    {
         let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
         let store = try openStore(forProjectIn: loaded.directory)
         let (_, planned) = try await plan(request, loaded, store: store)
@@ -80,7 +83,8 @@ public final class Deployer: Sendable {
             packages: plan.release.packages, variables: plan.recordedVariables, projectFile: loaded.file,
             pluginPath: loaded.plugins)
         return start(
-            planned, scripts: loaded.scripts, store: store, id: id, wait: request.wait, startedFrom: .fresh
+            planned, scripts: loaded.scripts, store: store, id: id, wait: request.wait, startedFrom: .fresh,
+            observer: observer
         ) { () throws(StoreError) in try store.begin(new) }
     }
 

@@ -13,6 +13,16 @@ public enum StartPoint: Sendable {
     case rollback(of: DeploymentRecord)
 }
 
+/// Follows a deployment as it happens, instead of the handle's event stream: called on the deployment's own
+/// threads, possibly from several at once, so it must be thread-safe and must not block. The command line
+/// uses it (an event stream costs a task wake-up per event); a consumer elsewhere reads `events`.
+public protocol DeploymentObserver: Sendable {
+    /// The deployment is about to start: before any of its events.
+    func started(_ handle: DeploymentHandle)
+    /// An event, as it happens.
+    func observe(_ envelope: EventEnvelope)
+}
+
 /// A deployment started through the service: its id, its events as they happen, a way to cancel it, and
 /// its final report.
 public final class DeploymentHandle: Sendable {
@@ -24,33 +34,39 @@ public final class DeploymentHandle: Sendable {
     public let startedFrom: StartPoint
     /// What planning warned about (it works, but should be done another way).
     public let warnings: [Diagnostic]
-    /// Every event in its envelope, in order, until the deployment ends (one consumer). Before the
-    /// deployment starts, a `waitingForLock` event (sequence 0) with the project lock's name
-    /// (`deploy:PROJECT/ENV`) tells of a wait for it.
+    /// Every event in its envelope, in order, until the deployment ends (one consumer); empty when an
+    /// observer was given, which gets them instead. Before the deployment starts, a `waitingForLock` event
+    /// (sequence 0) with the project lock's name (`deploy:PROJECT/ENV`) tells of a wait for it.
     public let events: AsyncStream<EventEnvelope>
     private let continuation: AsyncStream<EventEnvelope>.Continuation
+    private let observer: (any DeploymentObserver)?
     private let body = Mutex<Task<DeploymentReport, any Error>?>(nil)
 
-    init(id: String, plan: Plan, warnings: [Diagnostic], startedFrom: StartPoint) {
+    init(
+        id: String, plan: Plan, warnings: [Diagnostic], startedFrom: StartPoint, observer: (any DeploymentObserver)?
+    ) {
         self.id = id
         self.plan = plan
         self.warnings = warnings
         self.startedFrom = startedFrom
+        self.observer = observer
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        if observer != nil { continuation.finish() }
     }
 
     /// Publishes an event the deployment sent.
     func emit(_ envelope: EventEnvelope) {
-        continuation.yield(envelope)
+        if let observer { observer.observe(envelope) } else { continuation.yield(envelope) }
     }
 
     /// Publishes an event of the service's own, before the deployment started.
     func emit(_ event: DeploymentEvent) {
-        continuation.yield(EventEnvelope(deployment: id, sequence: 0, event: event))
+        emit(EventEnvelope(deployment: id, sequence: 0, event: event))
     }
 
-    /// Runs `work` as the deployment; the stream ends with it.
+    /// Runs `work` as the deployment (the observer hears of it first); the stream ends with it.
     func start(_ work: @escaping @Sendable () async throws -> DeploymentReport) {
+        observer?.started(self)
         let continuation = self.continuation
         body.withLock {
             $0 = Task {

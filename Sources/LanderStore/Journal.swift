@@ -26,7 +26,8 @@ public final class StoreJournal: DeploymentJournal, Sendable {
     }
 
     private enum Entry {
-        case event(EventEnvelope)
+        /// An event with its JSON, encoded by whoever recorded it (in parallel, outside the write).
+        case event(EventEnvelope, json: String)
         case outputs([String: ConfigValue], TargetStepKey)
     }
 
@@ -51,7 +52,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
     }
 
     public func record(_ envelope: EventEnvelope) {
-        enqueue(.event(envelope))
+        enqueue(.event(envelope, json: envelope.json))
     }
 
     /// Records an event not sent by a deployment (benchmarks, tests), numbered by this journal.
@@ -60,7 +61,8 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             state.ownSequence += 1
             return state.ownSequence
         }
-        enqueue(.event(EventEnvelope(deployment: deploymentID, sequence: sequence, event: event)))
+        let envelope = EventEnvelope(deployment: deploymentID, sequence: sequence, event: event)
+        enqueue(.event(envelope, json: envelope.json))
     }
 
     public func recordOutputs(_ outputs: [String: ConfigValue], for key: TargetStepKey) {
@@ -131,12 +133,12 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 db,
                 "UPDATE target_step SET outputs = ? WHERE deployment_id = ? AND step = ? AND task = ? AND target = ?",
                 [json(outputs), id, key.step, key.task, key.target])
-        case .event(let envelope):
-            try write(envelope, db)
+        case .event(let envelope, let json):
+            try write(envelope, json: json, db)
         }
     }
 
-    private func write(_ envelope: EventEnvelope, _ db: Database) throws {
+    private func write(_ envelope: EventEnvelope, json: String, _ db: Database) throws {
         let id = deploymentID
         let at = envelope.time.timeIntervalSince1970
         // Each row keeps the event's one encoding (`payload`) beside the columns queries use.
@@ -148,7 +150,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 """
                 INSERT INTO event (deployment_id, at, kind, step, task, target, detail, sequence, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [id, at, kind, step, task, target, detail, envelope.sequence, envelope.json])
+                """, [id, at, kind, step, task, target, detail, envelope.sequence, json])
         }
         switch envelope.event {
         case .output(let step, let task, let target, let line, let isError):

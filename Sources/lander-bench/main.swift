@@ -1,5 +1,5 @@
 // Benchmarks that print figures (never pass/fail): `Scripts/bench lua`, `Scripts/bench engine [TARGETS]`,
-// `Scripts/bench store`.
+// `Scripts/bench events`, `Scripts/bench store`.
 import Foundation
 import LanderLua
 
@@ -77,12 +77,14 @@ case "lua": try await Task.detached { try await benchLua() }.value
 case "engine":
     let targets = arguments.dropFirst().first.flatMap { Int($0) } ?? 1000
     try await Task.detached { try await benchEngine(targets: targets) }.value
+case "events": benchEvents()
 case "store": try await Task.detached { try await benchStore() }.value
 case "store-locker":
     let rest = Array(arguments.dropFirst())
     try await storeLocker(path: rest.first ?? "", rounds: rest.dropFirst().first.flatMap { Int($0) } ?? 100)
 default:
     print(
-        "usage: lander-bench lua | engine [TARGETS] | store   (LANDER_BENCH_ONLY=calls|host|states runs one lua part)")
+        "usage: lander-bench lua | engine [TARGETS] | events | store   (LANDER_BENCH_ONLY=calls|host|states runs one lua part)"
+    )
     exit(2)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LanderEngine
+import Synchronization
 import Testing
 
 @testable import LanderService
@@ -84,6 +85,36 @@ import Testing
         } catch {
             #expect(error.kind == .invalidProject)
             #expect(error.diagnostics.contains { $0.message.contains("unknown key 'tiemout'") }, "\(error)")
+        }
+    }
+
+    @Test func anObserverHearsOfTheStartFirstThenEveryEventInsteadOfTheStream() async throws {
+        let project = try Self.project("observed", command: "echo one; echo two")
+        let observer = Observer()
+        let handle = try await Deployer().deploy(
+            DeploymentRequest(project: .file(project.file), environment: "test", version: .version("1")),
+            observer: observer)
+        let report = try await handle.report()
+        #expect(report.outcome == .succeeded)
+        var streamed = 0
+        for await _ in handle.events { streamed += 1 }
+        #expect(streamed == 0, "an observed deployment's stream is empty")
+        let heard = observer.heard
+        #expect(heard.first == "started \(handle.id)")
+        let sequences = heard.dropFirst().compactMap { Int($0.split(separator: " ")[0]) }.sorted()
+        #expect(sequences == Array(1...sequences.count) && sequences.count == heard.count - 1, "\(heard)")
+        #expect(heard.contains { $0.hasSuffix("output two") } && heard.last?.hasSuffix("deploymentFinished") == true)
+    }
+
+    /// Writes down what it hears: `started ID`, then `SEQUENCE KIND` (and the line of an output event).
+    final class Observer: DeploymentObserver {
+        private let lines = Mutex<[String]>([])
+        var heard: [String] { lines.withLock { $0 } }
+        func started(_ handle: DeploymentHandle) { lines.withLock { $0.append("started \(handle.id)") } }
+        func observe(_ envelope: EventEnvelope) {
+            var kind = String(String(describing: envelope.event).prefix { $0 != "(" })
+            if case .output(_, _, _, let line, _) = envelope.event { kind += " " + line }
+            lines.withLock { $0.append("\(envelope.sequence) \(kind)") }
         }
     }
 
