@@ -153,6 +153,7 @@ let package = Package(
             name: "LanderSSHTests",
             dependencies: [
                 "LanderTesting", "LanderTransport", "LanderEngine", "LanderLoading", "LanderLua", "LanderModel",
+                "LanderService",
             ],
             swiftSettings: settings
         ),

@@ -17,6 +17,7 @@ extension Deployer {
         let handle = DeploymentHandle(
             id: id, plan: plan, warnings: planned.warnings, startedFrom: startedFrom, observer: observer)
         let running = self.running
+        let grace = self.grace
         let children = ChildLauncher(deployer: self, parent: id)
         running.add(handle)
         handle.start {
@@ -47,9 +48,9 @@ extension Deployer {
                     (try? store.leftOutOfPool(project: plan.project, environment: plan.environment)) ?? [:]
             }
             let journal = StoreJournal(store: store, deploymentID: id)
-            let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment)
+            let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: grace)
             let deployment = Deployment(
-                plan: plan, id: id, scripts: scripts,
+                plan: plan, id: id, scripts: scripts, sessionGrace: grace,
                 connect: { connections.connection(target: $0.name, transport: $0.transport, root: $0.root) },
                 disconnect: { await connections.closeAll() },
                 journal: journal, resume: resume, locks: locks, children: children,

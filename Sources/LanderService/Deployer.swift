@@ -21,13 +21,16 @@ public final class Deployer: Sendable {
     public let store: StoreChoice
     /// How long a lock claim or a deployment's heartbeat lives without renewal.
     public let lease: Duration
+    /// How long a stopped command, or a session closed at the end, has between SIGTERM and SIGKILL.
+    public let grace: Duration
     /// The deployments running in this process.
     public let running = RunningDeployments()
 
     /// Creates a deployer.
-    public init(store: StoreChoice = .standard, lease: Duration = .seconds(15)) {
+    public init(store: StoreChoice = .standard, lease: Duration = .seconds(15), grace: Duration = .seconds(3)) {
         self.store = store
         self.lease = lease
+        self.grace = grace
     }
 
     /// The store's path for a project in `directory`.

@@ -7,21 +7,7 @@ import Testing
     @Test(arguments: [["--plain"], ["--json"], ["--plain", "-v"]])
     func aDeploymentWhoseOutputIsClosedKeepsDeployingAndExitsWithItsOutcome(_ flags: [String]) async throws {
         let scratch = try Scratch()
-        let file = try scratch.file(
-            "pipe/lander.yml",
-            """
-            project: pipe
-            environments:
-              test:
-                targets:
-                  t1: { root: \(scratch.url.path)/pipe/targets/t1, roles: [app] }
-            hooks:
-              post_deploy: [{ hook: notify.file, with: { path: .lander/notified.log } }]
-            steps:
-              - { name: first, on: app, run: [sh, -c, "echo one; echo two; echo three"] }
-              - { name: slow, on: app, run: [sh, -c, "sleep 0.5; for i in 1 2 3 4 5; do echo line $i; done"] }
-              - { name: last, on: app, run: [touch, last.txt] }
-            """)
+        let file = try scratch.fixture("chatty", in: "pipe")
         // `lander deploy … | head -1`: head exits after the first line; lander's later writes meet EPIPE.
         let lander = try Lander.executable.path
         let plugins = DeployCommandTests.repository.appendingPathComponent("Plugins").path

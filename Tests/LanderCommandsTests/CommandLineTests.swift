@@ -68,21 +68,7 @@ import Testing
 @Suite struct LiteralBracesTests {
     @Test func aQuotedLiteralWritesBracesThatReachTheCommandAsTyped() async throws {
         let scratch = try Scratch()
-        let file = try scratch.file(
-            "braces/lander.yml",
-            #"""
-            project: braces
-            environments:
-              test:
-                targets:
-                  t1: { root: \#(scratch.url.path)/braces/t1, roles: [app] }
-            steps:
-              - { name: first, on: app, run: [echo, one] }
-              - name: write
-                on: app
-                run: [sh, -c, 'printf "%s|%s|%s" "$1" "$2" "$X" > out.txt', "-", "{{ '{{' }}name{{ '}}' }} v{{release.version}}", "{{ \"{{\" }}{{output.first.stdout}}", ]
-                env: { X: "{{'{{'}}env}}" }
-            """#)
+        let file = try scratch.fixture("braces", in: "braces")
         let deploy = try await Lander.run(["deploy", "-f", file, "-e", "test", "--version", "7", "--plain"])
         #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
         let out = try String(

@@ -4,24 +4,15 @@ import Testing
 
 /// Locks and semaphores between separate `lander` processes and projects sharing one state store.
 @Suite struct LockCommandsTests {
-    /// A one-target project whose `critical` step holds `lock` and records its interval in `intervals`.
+    /// A one-target project (fixture `locked-step`) whose `critical` step holds `lock` and records its interval
+    /// in `intervals`.
     static func project(_ scratch: Scratch, name: String, lock: String, intervals: String) throws -> String {
-        try scratch.file(
-            "\(name)/lander.yml",
-            """
-            project: \(name)
-            environments:
-              prod:
-                targets:
-                  host: { root: \(scratch.url.path)/\(name)/target, roles: [app] }
-            steps:
-              - { name: prepare, on: app, run: [true] }
-              - name: critical
-                on: app
-                \(lock)
-                run: [sh, -c, "s=$(date +%s.%N); sleep 0.3; echo \\"$s $(date +%s.%N) \(name)\\" >> \(intervals)"]
-              - { name: after, on: app, run: [true] }
-            """)
+        try scratch.fixture(
+            "locked-step", in: name,
+            [
+                "NAME": name, "LOCK": lock,
+                "COMMAND": #"s=$(date +%s.%N); sleep 0.3; echo \"$s $(date +%s.%N) "# + name + #"\" >> "# + intervals,
+            ])
     }
 
     /// Start and end times of what each process recorded.

@@ -4,22 +4,9 @@ import Testing
 
 /// A lock whose holder dies passes on only once what the holder ran under it is gone.
 @Suite struct LockHolderDeathTests {
-    /// A one-target project whose `migrate` step holds `lock: schema` over `command`.
+    /// A one-target project (fixture `locked-step`) whose `critical` step holds `lock: schema` over `command`.
     static func project(_ scratch: Scratch, name: String, command: String) throws -> String {
-        try scratch.file(
-            "\(name)/lander.yml",
-            """
-            project: \(name)
-            environments:
-              prod:
-                targets:
-                  host: { root: \(scratch.url.path)/\(name)/target, roles: [app] }
-            steps:
-              - name: migrate
-                on: app
-                lock: schema
-                run: [sh, -c, "\(command)"]
-            """)
+        try scratch.fixture("locked-step", in: name, ["NAME": name, "LOCK": "lock: schema", "COMMAND": command])
     }
 
     static func time(_ path: String) -> Double? {

@@ -5,31 +5,7 @@ import Testing
 @Suite struct CancellationTests {
     @Test func cancellingStopsEveryChildRunsOnCancelAndFinallyAndClosesSessions() async throws {
         let project = try TestProject(
-            yaml: """
-                project: cancel
-                environments:
-                  test:
-                    targets:
-                      app-[1:3]: { roles: [app] }
-                hooks:
-                  on_cancel: [rec.on_cancel]
-                  finally: [rec.finally]
-                steps:
-                  - { name: open, on: app, template: holder }
-                  - name: long
-                    on: app
-                    run: [sh, -c, "(sleep 60; touch orphan.txt) & echo $! > child.pid; sleep 60"]
-                  - { name: never, on: app, run: [touch, never.txt] }
-                """,
-            plugins: [
-                "rec.lua": HookTests.recorder,
-                "holder.lua": """
-                return lander.template { run = function(ctx)
-                  local s = ctx.target:spawn({ "sleep", "600" }, { name = "holder" })
-                  lander.log.info("holder " .. s.pid)
-                end }
-                """,
-            ])
+            fixture: "cancellation", plugins: ["rec.lua": HookTests.recorder])
         let run = try await project.deploy(whileRunning: { task in
             for target in ["app-1", "app-2", "app-3"] {
                 _ = try? await waitForFile(project.path(".lander/targets/test/\(target)/child.pid"))

@@ -4,31 +4,8 @@ import Testing
 
 /// Seed 000: X on role A, Y on role B, Z back on A, with state and an open resource carried from X to Z.
 @Suite struct ChoreographyTests {
-    static let xyz = """
-        project: xyz
-        environments:
-          test:
-            targets:
-              a-[1:3]: { roles: [a] }
-              b-[1:2]: { roles: [b] }
-          production:
-            targets:
-              a-[01:04]: { root: "prod/a-{n}", roles: [a] }
-              b-1: { root: prod/b-1, roles: [b] }
-        steps:
-          - name: x
-            on: a
-            run: [sh, -c, "sleep 0.5; echo token-$LANDER_TARGET-$$"]
-          - name: y
-            on: b
-            run: [sh, -c, "sleep 0.2; echo migrated > migrated"]
-          - name: z
-            on: a
-            run: [sh, -c, "echo {{output.x.stdout}} > handed-over"]
-        """
-
     @Test func yStartsAfterXFinishedEverywhereAndZAfterY() async throws {
-        let run = try await TestProject(yaml: Self.xyz).deploy()
+        let run = try await TestProject(fixture: "choreography").deploy()
         #expect(run.report.outcome == .succeeded)
         let x = run.report.records(ofStep: "x")
         let y = run.report.records(ofStep: "y")
@@ -43,7 +20,7 @@ import Testing
     }
 
     @Test func outputsOfXReachZOnTheSameTarget() async throws {
-        let project = try TestProject(yaml: Self.xyz)
+        let project = try TestProject(fixture: "choreography")
         let run = try await project.deploy()
         #expect(run.report.outcome == .succeeded)
         var seen: Set<String> = []
@@ -56,7 +33,7 @@ import Testing
     }
 
     @Test func theSameProjectDeploysToTwoEnvironmentsWithTheirOwnTargets() async throws {
-        let project = try TestProject(yaml: Self.xyz)
+        let project = try TestProject(fixture: "choreography")
         let test = try await project.deploy("test")
         let production = try await project.deploy("production")
         #expect(test.report.outcome == .succeeded && production.report.outcome == .succeeded)

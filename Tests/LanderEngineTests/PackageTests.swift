@@ -12,19 +12,7 @@ import Testing
         -> TestProject
     {
         try TestProject(
-            yaml: """
-                project: shop
-                packages:
-                  - \(package)
-                environments:
-                  test:
-                    variables: { port: 8080 }
-                    targets:
-                      "web-[1:\(targets)]": { roles: [web] }
-                \(extra)
-                steps:
-                  - { name: read, on: web, run: [cat, packages/app/README] }
-                """)
+            fixture: "shop-packages", ["TARGETS": "\(targets)", "PACKAGE": package, "EXTRA": extra])
     }
 
     @Test func aPackageIsAcquiredOnceAndOnEveryTargetBeforeAnyStep() async throws {

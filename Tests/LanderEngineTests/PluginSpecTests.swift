@@ -4,22 +4,8 @@ import Testing
 
 /// Spec tests of the plugins shipped in `Plugins/`, run through real deployments.
 @Suite struct PluginSpecTests {
-    static let releaseDir = """
-        project: releases
-        environments:
-          test:
-            targets:
-              app-1: { roles: [app] }
-        hooks:
-          post_deploy: [{ hook: notify.file, with: { path: deploys.log } }]
-          on_failure: [{ hook: notify.file, with: { path: deploys.log } }]
-        steps:
-          - { name: stage, on: app, template: release-dir, with: { keep: 2 } }
-          - { name: check, on: app, run: [cat, "{{output.stage.dir}}/VERSION"] }
-        """
-
     @Test func releaseDirKeepsTheNewestReleasesAndHandsOverItsDirectory() async throws {
-        let project = try TestProject(yaml: Self.releaseDir)
+        let project = try TestProject(fixture: "release-dir", ["KEEP": "2"])
         for version in ["1.0.0", "1.1.0", "1.2.0", "2.0.0"] {
             let run = try await project.deploy(version: version)
             #expect(run.report.outcome == .succeeded, "\(run.report.error ?? "")")
@@ -35,7 +21,7 @@ import Testing
     }
 
     @Test func releaseDirRefusesAKeepBelowOne() async throws {
-        let project = try TestProject(yaml: Self.releaseDir.replacingOccurrences(of: "keep: 2", with: "keep: 0"))
+        let project = try TestProject(fixture: "release-dir", ["KEEP": "0"])
         let run = try await project.deploy()
         #expect(
             run.report.error?.contains("release-dir/init.lua:9: keep must be at least 1, got 0") == true,

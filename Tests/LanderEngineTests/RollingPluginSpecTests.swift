@@ -323,20 +323,7 @@ import Testing
 
     @Test func aTaskCanRollOnItsOwnBesideAnotherTask() async throws {
         let project = try TestProject(
-            yaml: """
-                project: spec
-                environments:
-                  test:
-                    targets:
-                      web-1: { roles: [web] }
-                      web-2: { roles: [web] }
-                      db-1: { roles: [db] }
-                steps:
-                  - name: release
-                    tasks:
-                      - { name: web, on: web, run: [touch, changed], rolling: { precheck: { hook: echo, with: { tag: "{{target.name}}@{{release.version}}" } }, drain: ledger, verify: none, settle: 0s } }
-                      - { name: db, on: db, run: [touch, changed] }
-                """,
+            fixture: "rolling-task",
             plugins: [
                 "ledger/init.lua": Self.ledger,
                 "echo/init.lua": "return { precheck = function(ctx, opts) lander.log.info('tag ' .. opts.tag) end }",

@@ -3,6 +3,7 @@ import LanderEngine
 import LanderLoading
 import LanderLua
 import LanderModel
+import LanderTesting
 import LanderTransport
 import Synchronization
 
@@ -23,6 +24,14 @@ struct TestProject {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lander-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try write("lander.yml", yaml)
+        for (path, source) in plugins { try write("plugins/" + path, source) }
+    }
+
+    /// A copy of the fixture project `Tests/Fixtures/<name>/` with its placeholders filled from `values`, and
+    /// more plugin files (`path → source`, under `plugins/`).
+    init(fixture name: String, _ values: [String: String] = [:], plugins: [String: String] = [:]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lander-engine-\(UUID().uuidString)")
+        try Fixture(name).copy(to: directory, values)
         for (path, source) in plugins { try write("plugins/" + path, source) }
     }
 

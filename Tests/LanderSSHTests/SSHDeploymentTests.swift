@@ -1,8 +1,7 @@
 import Foundation
 import LanderEngine
-import LanderLoading
-import LanderLua
 import LanderModel
+import LanderService
 import LanderTesting
 import LanderTransport
 import Synchronization
@@ -12,11 +11,13 @@ import Testing
 @Suite struct SSHDeploymentTests {
     static let repository = SSHTargets.repository
 
-    /// Writes lander.yml (with `TARGETS` replaced by the sshd targets) into a fresh directory and deploys it.
+    /// Writes lander.yml (with `CONFIG` replaced by the sshd targets' ssh config) and plugin files into a fresh
+    /// directory and deploys it through the service, as `lander deploy` does (recorded in the directory's
+    /// store); `whileRunning` gets the handle (to cancel it).
     static func deploy(
         _ yaml: String, targets: SSHTargets, plugins: [String: String] = [:], version: String = "1.0.0",
         packages: [ResolvedPackage] = [], directory: URL? = nil, onEvent: @escaping EventSink = { _ in },
-        whileRunning: (@Sendable (_Concurrency.Task<DeploymentReport, Never>) async -> Void)? = nil
+        whileRunning: (@Sendable (DeploymentHandle) async -> Void)? = nil
     ) async throws -> (DeploymentReport, URL) {
         let directory = directory ?? targets.directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -29,23 +30,25 @@ import Testing
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try source.write(to: url, atomically: true, encoding: .utf8)
         }
-        let project = try ProjectLoader.load(file: file.path)
-        let scripts = LuaScriptHost(
-            pluginPath: PluginPath([
+        let deployer = Deployer(
+            store: .path(directory.appendingPathComponent(".lander/state.db").path), grace: .milliseconds(500))
+        let request = DeploymentRequest(
+            project: .file(file.path), environment: "test", version: .version(version),
+            packages: Dictionary(packages.map { ($0.id, $0.version) }) { $1 },
+            plugins: [
                 directory.appendingPathComponent("plugins").path, repository.appendingPathComponent("Plugins").path,
-            ]))
-        let plan = try await Planner(
-            project: project, projectDirectory: directory.path, processEnvironment: ProcessInfo.processInfo.environment,
-            scripts: scripts
-        ).plan(environment: "test", release: Release(version: version, packages: packages))
-        let pool = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: .milliseconds(500))
-        let deployment = Deployment(
-            plan: plan, scripts: scripts, sessionGrace: .milliseconds(500),
-            connect: { pool.connection(target: $0.name, transport: $0.transport, root: $0.root) },
-            disconnect: { await pool.closeAll() }, events: { onEvent($0.event) })
-        let task = _Concurrency.Task { await deployment.run() }
-        if let whileRunning { await whileRunning(task) }
-        return (await task.value, directory)
+            ])
+        let handle = try await deployer.deploy(request, observer: EventRelay(onEvent))
+        if let whileRunning { await whileRunning(handle) }
+        return (try await handle.report(), directory)
+    }
+
+    /// Hands each event to a function, as the engine sent it.
+    struct EventRelay: DeploymentObserver {
+        let sink: EventSink
+        init(_ sink: @escaping EventSink) { self.sink = sink }
+        func started(_ handle: DeploymentHandle) {}
+        func observe(_ envelope: EventEnvelope) { sink(envelope.event) }
     }
 
     static func targetsYAML(_ targets: SSHTargets, roles: [String: String]) -> String {
@@ -159,7 +162,7 @@ import Testing
         let found = Mutex<[Int32]>([])
         let (report, _) = try await Self.deploy(
             yaml, targets: targets,
-            whileRunning: { task in
+            whileRunning: { handle in
                 for file in pidFiles {
                     for _ in 0..<500 {
                         if let pid = (try? String(contentsOfFile: file, encoding: .utf8))
@@ -171,7 +174,7 @@ import Testing
                         try? await _Concurrency.Task.sleep(for: .milliseconds(10))
                     }
                 }
-                task.cancel()
+                handle.cancel()
             })
         let pids = found.withLock { $0 }
         #expect(report.outcome == .cancelled)

@@ -22,7 +22,7 @@ import Testing
         """
     }
 
-    /// `feed/app/1.0.0/app-1.0.0.tar.gz` (a README saying `readme`) under `directory`, resolved.
+    /// `feed/app/1.0.0/app-1.0.0.tar.gz` (a README saying `readme`) with its SHA256SUMS under `directory`, resolved.
     static func feed(in directory: URL, readme: String) async throws -> ResolvedPackage {
         let version = directory.appendingPathComponent("feed/app/1.0.0")
         try FileManager.default.createDirectory(at: version, withIntermediateDirectories: true)
@@ -33,8 +33,11 @@ import Testing
         guard await SSHTargets.run(["/usr/bin/tar", "-czf", archive, "-C", source.path, "."]) == 0 else {
             throw CocoaError(.fileWriteUnknown)
         }
+        let hash = try PackageCacheHash.of(archive)
+        try "\(hash)  app-1.0.0.tar.gz\n".write(
+            to: version.appendingPathComponent("SHA256SUMS"), atomically: true, encoding: .utf8)
         return ResolvedPackage(
-            id: "app", version: "1.0.0", file: "app-1.0.0.tar.gz", sha256: try PackageCacheHash.of(archive),
+            id: "app", version: "1.0.0", file: "app-1.0.0.tar.gz", sha256: hash,
             feed: directory.appendingPathComponent("feed").path)
     }
 
@@ -77,8 +80,11 @@ import Testing
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let path = folder.appendingPathComponent("blob.bin").path
             try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let hash = try PackageCacheHash.of(path)
+            try "\(hash)  blob.bin\n".write(
+                to: folder.appendingPathComponent("SHA256SUMS"), atomically: true, encoding: .utf8)
             return ResolvedPackage(
-                id: "blob", version: version, file: "blob.bin", sha256: try PackageCacheHash.of(path),
+                id: "blob", version: version, file: "blob.bin", sha256: hash,
                 feed: directory.appendingPathComponent("feed").path)
         }
         let first = try publish("1")
