@@ -4,6 +4,7 @@ import LanderLua
 import LanderModel
 public import LanderStore
 import LanderTransport
+import Synchronization
 
 /// The one way to plan, start, resume, roll back and abandon deployments: the command line, test helpers,
 /// the benchmarks and (soon) the server and parent deployments all go through it. It alone takes the
@@ -25,6 +26,9 @@ public final class Deployer: Sendable {
     public let grace: Duration
     /// The deployments running in this process.
     public let running = RunningDeployments()
+    /// The stores opened so far, by path: one connection pool per store for every deployment this deployer
+    /// starts (a server starts thousands).
+    private let stores = Mutex<[String: StateStore]>([:])
 
     /// Creates a deployer.
     public init(store: StoreChoice = .standard, lease: Duration = .seconds(15), grace: Duration = .seconds(3)) {
@@ -43,10 +47,17 @@ public final class Deployer: Sendable {
         }
     }
 
-    /// Opens the store for a project in `directory`.
+    /// The store for a project in `directory`, opened on first use and kept.
     public func openStore(forProjectIn directory: String) throws(ServiceError) -> StateStore {
+        let path = storePath(forProjectIn: directory)
+        if let open = stores.withLock({ $0[path] }) { return open }
         do {
-            return try StateStore.open(at: storePath(forProjectIn: directory), lease: lease)
+            let store = try StateStore.open(at: path, lease: lease)
+            return stores.withLock { stores in
+                if let raced = stores[path] { return raced }
+                stores[path] = store
+                return store
+            }
         } catch {
             throw ServiceError(.refused, "\(error)")
         }
