@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/mxcl/Version", from: "2.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -43,6 +44,7 @@ let package = Package(
         .target(
             /** Pure value types: projects, environments, targets, steps, tasks, diagnostics. No I/O. */
             name: "LanderModel",
+            dependencies: [.product(name: "Version", package: "Version")],
             swiftSettings: settings
         ),
         .target(

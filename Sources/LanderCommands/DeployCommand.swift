@@ -49,7 +49,8 @@ struct DeployCommand: AsyncParsableCommand {
             throw ExitCode(ExitCodes.usage)
         }
         let request = DeploymentRequest(
-            project: .file(project.file), environment: environment, version: choice, packages: try packages.wanted(),
+            project: try project.reference(), environment: environment, version: choice,
+            packages: try packages.wanted(),
             plugins: project.plugins, wait: wait)
         let reporter = output.reporter
         let handle: DeploymentHandle

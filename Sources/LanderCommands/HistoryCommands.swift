@@ -55,6 +55,7 @@ struct ShowCommand: AsyncParsableCommand {
         var targetSteps: [TargetStepRecord]
         var rollout: [RolloutRecord]
         var notes: [StepNote]
+        var children: [DeploymentRecord]
     }
 
     func run() async throws {
@@ -63,8 +64,10 @@ struct ShowCommand: AsyncParsableCommand {
         let steps: [TargetStepRecord]
         let rollout: [RolloutRecord]
         let notes: [StepNote]
+        let children: [DeploymentRecord]
         do {
             record = try store.deployment(id)
+            children = try store.children(of: record.id)
             steps = try store.targetSteps(of: record.id)
             rollout = try store.rollout(of: record.id)
             notes = try store.notes(of: record.id)
@@ -73,7 +76,8 @@ struct ShowCommand: AsyncParsableCommand {
         }
         if location.json {
             return printOutput(
-                jsonText(Shown(deployment: record, targetSteps: steps, rollout: rollout, notes: notes)))
+                jsonText(
+                    Shown(deployment: record, targetSteps: steps, rollout: rollout, notes: notes, children: children)))
         }
         printOutput(
             "deployment \(record.id): \(record.project) \(record.version) → \(record.environment), \(record.kind)")
@@ -84,6 +88,12 @@ struct ShowCommand: AsyncParsableCommand {
             printOutput("  ended    \(shortTime(finished)) (\(seconds(finished.timeIntervalSince(record.startedAt))))")
         }
         if let note = record.note { printOutput("  note     \(note)") }
+        if let parent = record.parent { printOutput("  parent   \(parent) (it started this deployment)") }
+        for child in children {
+            printOutput(
+                "  child    \(child.id): \(child.project) \(child.version) → \(child.environment), \(child.status)"
+                    + (child.error.map { ": \($0)" } ?? ""))
+        }
         for package in record.packages {
             printOutput("  package  \(package.id) \(package.version) (\(package.file), sha256 \(package.sha256))")
         }

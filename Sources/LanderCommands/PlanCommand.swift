@@ -23,7 +23,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let request = DeploymentRequest(
-            project: .file(project.file), environment: environment, version: .version(version),
+            project: try project.reference(), environment: environment, version: .version(version),
             packages: try packages.wanted(), plugins: project.plugins)
         let planned: PlannedRelease
         do {

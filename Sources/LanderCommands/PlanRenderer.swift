@@ -49,8 +49,10 @@ struct PlanRenderer {
             for task in step.tasks {
                 let flags = flags(of: task.options)
                 lines.append(
-                    "  \(step.tasks.count > 1 ? "∥ " : "")task \(task.name) on \(task.role) "
-                        + "(\(task.targets.count) target\(task.targets.count == 1 ? "" : "s"))"
+                    "  \(step.tasks.count > 1 ? "∥ " : "")task \(task.name) "
+                        + (task.role.isEmpty
+                            ? "(once, by lander itself)"
+                            : "on \(task.role) (\(task.targets.count) target\(task.targets.count == 1 ? "" : "s"))")
                         + (flags.isEmpty ? "" : "  [" + flags.joined(separator: ", ") + "]"))
                 for target in task.targets {
                     lines.append(
@@ -112,7 +114,23 @@ struct PlanRenderer {
         case .template(let name, let parameters):
             let given = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Expression.render($0.value))" }
             return env + "template \(name)" + (given.isEmpty ? "" : " with " + given.joined(separator: ", "))
+        case .deploy(let request):
+            return Self.describe(request)
         }
+    }
+
+    /// `deploy payments 2.4.0 to production (when: higher, waits)`.
+    static func describe(_ request: ProjectDeployment) -> String {
+        let release: String =
+            switch request.source {
+            case .version(let version): version
+            case .release(let release): "release \(release)"
+            case .from(let environment): "the release of \(environment)"
+            }
+        var notes = ["when: \(request.when.rawValue)", request.wait ? "waits" : "does not wait"]
+        if let timeout = request.timeout { notes.append("timeout \(timeout.formatted)") }
+        let environment = request.environment.map { " to \($0)" } ?? ""
+        return "deploy \(request.project) \(release)\(environment) (\(notes.joined(separator: ", ")))"
     }
 
     private func flags(of options: TaskOptions) -> [String] {
@@ -172,6 +190,7 @@ struct PlanRenderer {
         var run: [String]?
         var template: String?
         var parameters: [String: String]?
+        var deploy: String?
         var env: [String: String]
     }
     private struct HookDocument: Encodable {
@@ -216,6 +235,10 @@ struct PlanRenderer {
                 name: target.name, root: target.root, ssh: Self.ssh(target),
                 variables: target.variables.mapValues(Expression.render), template: name,
                 parameters: parameters.mapValues(Expression.render), env: target.env)
+        case .deploy(let request):
+            TargetDocument(
+                name: target.name, root: target.root, variables: target.variables.mapValues(Expression.render),
+                deploy: Self.describe(request), env: target.env)
         }
     }
 

@@ -4,14 +4,33 @@ import LanderEngine
 import LanderLoading
 import LanderLua
 import LanderModel
+import LanderService
 
 /// Options every command that reads a project shares: the file and extra plugin directories.
 struct ProjectOptions: ParsableArguments {
     @Option(name: [.customShort("f"), .long], help: "The project file.")
     var file: String = "lander.yml"
 
+    @Option(
+        name: [.customShort("p"), .customLong("project")],
+        help: "A project of the workspace around this folder, by name (instead of --file).")
+    var name: String?
+
     @Option(name: .customLong("plugins"), help: "A plugin directory searched before the project's (repeatable).")
     var plugins: [String] = []
+
+    /// The project asked for: `--project NAME` of the enclosing workspace, else `--file`.
+    func reference() throws -> ProjectReference {
+        guard let name else { return .file(file) }
+        let here = FileManager.default.currentDirectoryPath
+        guard let workspace = WorkspaceLoader.find(from: here) else {
+            printError(
+                "lander: --project \(name) names a project of a workspace, but no \(Workspace.fileName) is in \(here) "
+                    + "or above it; pass --file instead")
+            throw ExitCode(ExitCodes.usage)
+        }
+        return .member(name, workspace: workspace)
+    }
 
     /// The project file, absolute.
     var absoluteFile: String { URL(fileURLWithPath: file).standardizedFileURL.path }

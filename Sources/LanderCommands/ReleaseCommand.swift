@@ -31,10 +31,11 @@ struct ReleaseCreateCommand: AsyncParsableCommand {
     @OptionGroup var packages: PackageOptions
 
     func run() async throws {
+        let reference = try project.reference()
         let (loaded, resolved): (LoadedProject, [ResolvedPackage])
         do {
             (loaded, resolved) = try await store.deployer.createRelease(
-                .file(project.file), version: version, packages: try packages.wanted())
+                reference, version: version, packages: try packages.wanted())
         } catch let error as ServiceError {
             throw refusal(error)
         }

@@ -80,10 +80,11 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reporter = output.reporter
+        let reference = try project.reference()
         let handle: DeploymentHandle
         do {
             handle = try await store.deployer.rollback(
-                .file(project.file), environment: environment, to: version, plugins: project.plugins, wait: wait,
+                reference, environment: environment, to: version, plugins: project.plugins, wait: wait,
                 observer: ReporterObserver(reporter: reporter))
         } catch {
             throw refusal(error)

@@ -3,7 +3,8 @@ import Foundation
 import LanderService
 import LanderStore
 
-/// Where the state store is: `--state`, else `LANDER_STATE`, else `.lander/state.db` beside the project file.
+/// Where the state store is: `--state`, else `LANDER_STATE`, else the workspace's store, else `.lander/state.db`
+/// beside the project file.
 struct StoreOptions: ParsableArguments {
     @Option(
         name: .customLong("state"),
@@ -11,13 +12,6 @@ struct StoreOptions: ParsableArguments {
             "The state store (an SQLite file); share one between projects to share locks and history.",
             valueName: "path"))
     var path: String?
-
-    /// The store's path for a project in `directory`.
-    func resolvedPath(projectDirectory directory: String) -> String {
-        if let path { return path }
-        if let path = ProcessInfo.processInfo.environment["LANDER_STATE"], !path.isEmpty { return path }
-        return directory + "/.lander/state.db"
-    }
 
     /// The service over this store (`LANDER_LEASE_SECONDS` shortens leases, for tests).
     var deployer: Deployer {

@@ -174,6 +174,8 @@ extension Deployment {
                 var parameters: [String: ConfigValue] = [:]
                 for (key, value) in given { parameters[key] = try Expression.resolve(value, in: scope) }
                 work = .template(name, parameters: parameters)
+            case .deploy(let request):
+                work = .deploy(request)
             }
         } catch {
             throw AttemptFailure(message: error.description)
@@ -186,6 +188,8 @@ extension Deployment {
             return try await template(
                 name, parameters: parameters, task: task, target: target, step: step, env: env, outputs: earlier,
                 on: connection)
+        case .deploy(let request):
+            return try await deployChild(request, task: task, step: step)
         }
     }
 

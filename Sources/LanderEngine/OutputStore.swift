@@ -14,8 +14,13 @@ public final class OutputStore: Sendable {
         outputs.withLock { $0[target, default: [:]][step, default: [:]].merge(values) { _, new in new } }
     }
 
-    /// Everything set on a target so far, by step.
+    /// Everything set on a target so far, by step, with what tasks that run once per deployment (on
+    /// `Planner.orchestrator`: deploying another project) set, which every target reads.
     public func all(on target: String) -> [String: [String: ConfigValue]] {
-        outputs.withLock { $0[target] ?? [:] }
+        outputs.withLock { outputs in
+            let own = outputs[target] ?? [:]
+            guard target != Planner.orchestrator, let shared = outputs[Planner.orchestrator] else { return own }
+            return shared.merging(own) { _, mine in mine }
+        }
     }
 }

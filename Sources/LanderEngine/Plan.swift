@@ -60,7 +60,9 @@ public struct Plan: Sendable {
     /// Every target that takes part, once, in environment order.
     public var targets: [PlannedTarget] {
         var seen: Set<String> = []
-        return steps.flatMap { $0.tasks.flatMap(\.targets) }.filter { seen.insert($0.name).inserted }
+        return steps.flatMap { $0.tasks.flatMap(\.targets) }.filter {
+            $0.name != Planner.orchestrator && seen.insert($0.name).inserted
+        }
     }
 }
 
@@ -146,5 +148,7 @@ public struct PlannedTarget: Sendable {
         case run([String])
         /// A template with its validated parameters.
         case template(String, parameters: [String: ConfigValue])
+        /// Another project deployed (on the orchestrator, `Planner.orchestrator`).
+        case deploy(ProjectDeployment)
     }
 }

@@ -74,6 +74,14 @@ public struct Planner: Sendable {
             let stepVariables = sourced(step.variables, &problems, &secrets, at: step.location)
             var tasks: [PlannedTask] = []
             for task in step.tasks {
+                if case .deploy(let request) = task.action {
+                    let variables = projectVariables.merging(environmentVariables) { _, new in new }
+                        .merging(stepVariables) { _, new in new }
+                    tasks.append(
+                        orchestratorTask(
+                            task, request, variables: variables, environment: name, release: release, &problems))
+                    continue
+                }
                 let targets = environment.targets(withRole: task.role)
                 if targets.isEmpty, requireRoles {
                     problems.add(
@@ -238,6 +246,8 @@ public struct Planner: Sendable {
                     parameters = checked
                 }
                 work = .template(template, parameters: parameters)
+            case .deploy(let request):
+                work = .deploy(request)
             }
             return PlannedTarget(
                 name: target.name, roles: target.roles, transport: target.transport, root: root, variables: variables,

@@ -14,7 +14,8 @@ enum ProjectChecks {
                         hint: "the first is at line \(earlier.location?.line ?? 0); step names must be unique"))
             }
             for task in step.tasks {
-                if !project.environments.isEmpty, !roles.contains(task.role) {
+                let once: Bool = if case .deploy = task.action { true } else { false }
+                if !project.environments.isEmpty, !once, !roles.contains(task.role) {
                     diagnostics.append(
                         Diagnostic(
                             "unknown role '\(task.role)' in step '\(step.name)'", at: task.location,
@@ -30,7 +31,8 @@ enum ProjectChecks {
                                 at: task.location, hint: later ? "outputs flow to later steps only" : nil))
                         continue
                     }
-                    if !source.tasks.contains(where: { $0.role == task.role }) {
+                    let shared = source.tasks.contains { if case .deploy = $0.action { true } else { false } }
+                    if !shared, !source.tasks.contains(where: { $0.role == task.role }) {
                         diagnostics.append(
                             Diagnostic(
                                 "step '\(step.name)' on role '\(task.role)' reads output of step '\(reference)', which runs on "

@@ -202,6 +202,9 @@ extension ProjectLoader {
         _ fields: [String: Node], node: Node, name: String, context: String, options: TaskOptions,
         _ reader: inout NodeReader
     ) -> StepTask? {
+        if fields["deploy"] != nil {
+            return deployTask(fields, node: node, name: name, context: context, options: options, &reader)
+        }
         guard let roleNode = fields["on"] else {
             reader.report("\(context) has no role", at: node, hint: "add on: ROLE (steps name roles, never hosts)")
             return nil

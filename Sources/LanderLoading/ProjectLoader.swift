@@ -14,7 +14,7 @@ public enum ProjectLoader {
         "halt_on_error", "wait_for_finish", "continue_on_error", "timeout", "retries", "retry_backoff", "when", "env",
         "parallelism",
     ]
-    static let actionKeys = ["on", "run", "template", "with"]
+    static let actionKeys = ["on", "run", "template", "with", "deploy"]
     static let lockKeys = ["lock", "semaphore"]
     static let stepKeys = ["name", "step", "tasks", "variables", "rolling"] + actionKeys + optionKeys + lockKeys
     static let taskKeys = ["name", "rolling"] + actionKeys + optionKeys + lockKeys

@@ -55,6 +55,8 @@ public struct StepTask: Sendable {
         case run([String])
         /// Instantiates a step template from the plugin path with parameters.
         case template(String, with: [String: ConfigValue])
+        /// Deploys another project of the workspace, once per deployment (on no target).
+        case deploy(ProjectDeployment)
     }
 }
 

@@ -18,7 +18,7 @@ extension Deployer {
             id: id, plan: plan, warnings: planned.warnings, startedFrom: startedFrom, observer: observer)
         let running = self.running
         let grace = self.grace
-        let children = ChildLauncher(deployer: self, parent: id)
+        let children = ChildLauncher(deployer: self, parent: id, directory: plan.projectDirectory)
         running.add(handle)
         handle.start {
             defer { running.remove(id) }
@@ -57,32 +57,12 @@ extension Deployer {
                 events: { handle.emit($0) })
             // The deployment handles cancellation itself (cleanup hooks run); its report says it was cancelled.
             let report = await deployment.run()
+            // Children started without waiting end before their parent does.
+            await children.awaitUnwaited()
             journal.close()
             await projectLock.release()
             return report
         }
         return handle
-    }
-}
-
-/// The service's side of `ChildDeployments`: a child is a deployment like any other, started through the
-/// deployer (its lock, its record) and awaited; cancelling the parent's wait cancels the child.
-struct ChildLauncher: ChildDeployments {
-    let deployer: Deployer
-    let parent: String
-
-    func deployAndWait(_ request: ChildDeploymentRequest) async throws -> ChildDeploymentResult {
-        var requester = Requester.here
-        requester.channel = .parent(deployment: parent)
-        let handle = try await deployer.deploy(
-            DeploymentRequest(
-                project: .file(request.project), environment: request.environment,
-                version: .version(request.version), requester: requester))
-        let report = try await withTaskCancellationHandler {
-            try await handle.report()
-        } onCancel: {
-            handle.cancel()
-        }
-        return ChildDeploymentResult(id: handle.id, outcome: report.outcome, error: report.error)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import LanderEngine
+import LanderLoading
 import LanderLua
-import LanderModel
+public import LanderModel
 public import LanderStore
 import LanderTransport
 import Synchronization
@@ -37,19 +38,37 @@ public final class Deployer: Sendable {
         self.grace = grace
     }
 
-    /// The store's path for a project in `directory`.
-    public func storePath(forProjectIn directory: String) -> String {
+    /// The store's path for a project in `directory`: `--state`, else `LANDER_STATE`, else its workspace's
+    /// store, else `.lander/state.db` beside the project file.
+    public func storePath(forProjectIn directory: String) throws(ServiceError) -> String {
         switch store {
         case .path(let path): return path
         case .standard:
             if let path = ProcessInfo.processInfo.environment["LANDER_STATE"], !path.isEmpty { return path }
+            if let workspace = try Self.workspace(forProjectIn: directory) { return workspace.statePath }
             return directory + "/.lander/state.db"
         }
     }
 
+    /// The workspace of the project in `directory` (or whose root `directory` is): nil outside any.
+    public static func workspace(forProjectIn directory: String) throws(ServiceError) -> Workspace? {
+        guard let file = WorkspaceLoader.find(from: directory) else { return nil }
+        let workspace: Workspace
+        do {
+            workspace = try WorkspaceLoader.load(file: file)
+        } catch {
+            throw ServiceError(
+                .invalidProject, "the workspace \(file) has \(error.diagnostics.count) problem(s); nothing was done",
+                diagnostics: error.diagnostics)
+        }
+        let folder = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let isMember = workspace.member(file: folder + "/lander.yml") != nil
+        return isMember || folder == workspace.root ? workspace : nil
+    }
+
     /// The store for a project in `directory`, opened on first use and kept.
     public func openStore(forProjectIn directory: String) throws(ServiceError) -> StateStore {
-        let path = storePath(forProjectIn: directory)
+        let path = try storePath(forProjectIn: directory)
         if let open = stores.withLock({ $0[path] }) { return open }
         do {
             let store = try StateStore.open(at: path, lease: lease)
@@ -95,7 +114,7 @@ public final class Deployer: Sendable {
         let new = NewDeployment(
             id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
             packages: plan.release.packages, variables: plan.recordedVariables, projectFile: loaded.file,
-            pluginPath: loaded.plugins)
+            pluginPath: loaded.plugins, parent: request.parent)
         return start(
             planned, scripts: loaded.scripts, store: store, id: id, wait: request.wait, startedFrom: .fresh,
             observer: observer

@@ -1,10 +1,12 @@
 import Foundation
 public import LanderModel
 
-/// Which project a request is about: a lander.yml today, a project of a workspace soon.
+/// Which project a request is about: a lander.yml, or a member of a workspace by name.
 public enum ProjectReference: Sendable, Hashable {
     /// A project file (relative paths are taken from the current directory).
     case file(String)
+    /// The member of the workspace (its `lander-workspace.yml`) whose `project:` is this name.
+    case member(String, workspace: String)
 }
 
 /// Who asked for a deployment, and from where.
@@ -81,5 +83,10 @@ public struct DeploymentRequest: Sendable {
         self.plugins = plugins
         self.requester = requester
         self.wait = wait
+    }
+
+    /// The deployment that asked for this one, when a parent did.
+    public var parent: String? {
+        if case .parent(let deployment) = requester.channel { deployment } else { nil }
     }
 }

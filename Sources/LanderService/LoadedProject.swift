@@ -23,15 +23,30 @@ public struct LoadedProject: Sendable {
     public var directory: String
     /// Plugin directories searched before the project's own, absolute.
     public var plugins: [String]
-    /// Where templates and hooks come from: the flags, the project's `plugins:`, then the standard places.
+    /// Where templates and hooks come from: the flags, the project's `plugins:`, the workspace's, then the
+    /// standard places.
     public var scripts: LuaScriptHost
+    /// The workspace the project is a member of.
+    public var workspace: Workspace?
 
     /// Loads a project; every problem of the file comes back at once.
     public static func load(_ reference: ProjectReference, plugins: [String] = []) throws(ServiceError)
         -> LoadedProject
     {
-        guard case .file(let path) = reference else {
-            throw ServiceError(.invalidRequest, "no such project")
+        let path: String
+        switch reference {
+        case .file(let file): path = file
+        case .member(let name, let workspaceFile):
+            let workspace = try Deployer.workspace(
+                forProjectIn: URL(fileURLWithPath: workspaceFile).deletingLastPathComponent().path)
+            guard let member = workspace?.member(named: name) else {
+                let names = workspace?.members.map(\.name) ?? []
+                throw ServiceError(
+                    .invalidRequest,
+                    "no project '\(name)' in the workspace \(workspaceFile); "
+                        + Suggestion.hint(for: name, in: names, listing: "its projects are"))
+            }
+            path = member.file
         }
         let project: Project
         do {
@@ -44,16 +59,21 @@ public struct LoadedProject: Sendable {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let directory = url.deletingLastPathComponent().path
         let flags = plugins.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let workspace = try Deployer.workspace(forProjectIn: directory)
         return LoadedProject(
             project: project, file: url.path, directory: directory, plugins: flags,
-            scripts: scripts(for: project, in: directory, plugins: plugins))
+            scripts: scripts(for: project, in: directory, plugins: plugins, workspace: workspace),
+            workspace: workspace)
     }
 
     /// The script host of a project in `directory`: `plugins` first, the project's `plugins:` (relative to its
-    /// directory), then the standard places.
-    public static func scripts(for project: Project, in directory: String, plugins: [String]) -> LuaScriptHost {
+    /// directory), its workspace's `plugins:`, then the standard places.
+    public static func scripts(
+        for project: Project, in directory: String, plugins: [String], workspace: Workspace? = nil
+    ) -> LuaScriptHost {
         let projectPlugins = project.plugins.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
-        return LuaScriptHost(pluginPath: .standard(flags: plugins, project: projectPlugins))
+        return LuaScriptHost(
+            pluginPath: .standard(flags: plugins, project: projectPlugins + (workspace?.plugins ?? [])))
     }
 
     /// The project's packages resolved against their feeds: `wanted` by id, else `releaseVersion`.

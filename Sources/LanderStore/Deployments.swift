@@ -28,6 +28,8 @@ public struct DeploymentRecord: Sendable, Codable {
     public var error: String?
     /// Why it was abandoned, or what it rolled back.
     public var note: String?
+    /// The deployment that started this one (deploy-and-wait), if any.
+    public var parent: String?
 }
 
 /// One task on one target within a deployment.
@@ -87,14 +89,17 @@ public struct NewDeployment: Sendable {
     public var projectFile: String
     public var pluginPath: [String]
     public var note: String?
+    /// The deployment that started this one.
+    public var parent: String?
 
     /// Creates the description of a deployment about to start.
     public init(
         id: String, kind: String = "deploy", project: String, environment: String, version: String,
         packages: [ResolvedPackage] = [], variables: [String: ConfigValue], projectFile: String, pluginPath: [String],
-        note: String? = nil
+        note: String? = nil, parent: String? = nil
     ) {
         self.note = note
+        self.parent = parent
         self.id = id
         self.kind = kind
         self.project = project
@@ -130,12 +135,12 @@ extension StateStore {
             try db.execute(
                 sql: """
                     INSERT INTO deployment (id, kind, project, environment, release_id, version, project_file,
-                      plugin_path, user, host, pid, started_at, heartbeat_at, status, note)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)
+                      plugin_path, user, host, pid, started_at, heartbeat_at, status, note, parent_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
                     """,
                 arguments: [
                     new.id, new.kind, new.project, new.environment, release, new.version, new.projectFile,
-                    json(new.pluginPath), user, host, pid, now, now, new.note,
+                    json(new.pluginPath), user, host, pid, now, now, new.note, new.parent,
                 ])
             try db.execute(
                 sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'recorded', ?)",
@@ -271,6 +276,19 @@ extension StateStore {
         return done.first { $0.version != current.version }
     }
 
+    /// The newest successful deployment of a project to an environment: the release it runs now.
+    public func current(project: String, environment: String) throws(StoreError) -> DeploymentRecord? {
+        try deployments(project: project, environment: environment, limit: 10_000).first { $0.status == "succeeded" }
+    }
+
+    /// The deployments `parent` started, oldest first.
+    public func children(of parent: String) throws(StoreError) -> [DeploymentRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: Self.deploymentSelect + " WHERE d.parent_id = ? ORDER BY d.started_at", arguments: [parent])
+        }.map(record)
+    }
+
     /// Renews a running deployment's heartbeat.
     func heartbeat(_ id: String) throws(StoreError) {
         try write { db in
@@ -282,7 +300,8 @@ extension StateStore {
 
     static let deploymentSelect = """
         SELECT d.id, d.kind, d.project, d.environment, d.version, r.packages, r.variables, d.project_file,
-          d.plugin_path, d.user, d.host, d.pid, d.started_at, d.heartbeat_at, d.finished_at, d.status, d.error, d.note
+          d.plugin_path, d.user, d.host, d.pid, d.started_at, d.heartbeat_at, d.finished_at, d.status, d.error, d.note,
+          d.parent_id
         FROM deployment d JOIN release r ON r.id = d.release_id
         """
 
@@ -302,7 +321,7 @@ extension StateStore {
             user: row["user"], host: row["host"], pid: row["pid"],
             startedAt: Date(timeIntervalSince1970: row["started_at"]),
             finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            status: status, error: row["error"], note: row["note"])
+            status: status, error: row["error"], note: row["note"], parent: row["parent_id"])
     }
 
     static func likePrefix(_ text: String) -> String {

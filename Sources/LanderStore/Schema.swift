@@ -124,6 +124,14 @@ enum Schema {
                     ALTER TABLE event ADD COLUMN payload TEXT;
                     """)
         }
+        migrator.registerMigration("6-parent-deployments") { db in
+            // A deployment another one started (deploy-and-wait, compensation, promotion) names it.
+            try db.execute(
+                sql: """
+                    ALTER TABLE deployment ADD COLUMN parent_id TEXT;
+                    CREATE INDEX deployment_by_parent ON deployment(parent_id);
+                    """)
+        }
         return migrator
     }
 }

@@ -60,16 +60,19 @@ import Testing
         let good = try Self.project("child", command: "echo $LANDER_RELEASE > version.txt")
         let bad = try Self.project("broken-child", command: "exit 7")
         let deployer = Deployer()
-        let children = ChildLauncher(deployer: deployer, parent: "parent-1")
+        let children = ChildLauncher(deployer: deployer, parent: "parent-1", directory: good.root.path)
         let done = try await children.deployAndWait(
-            ChildDeploymentRequest(project: good.file, environment: "test", version: "3.1", parent: "parent-1"))
+            ChildDeploymentRequest(project: good.file, environment: "test", version: "3.1", parent: "parent-1"),
+            progress: { _ in })
         #expect(done.outcome == .succeeded, "\(done.error ?? "")")
         let written = try String(contentsOf: good.root.appendingPathComponent("t1/version.txt"), encoding: .utf8)
         #expect(written == "3.1\n")
-        let record = try deployer.openStore(forProjectIn: good.root.path).deployment(done.id)
+        let record = try deployer.openStore(forProjectIn: good.root.path).deployment(try #require(done.id))
         #expect(record.status == "succeeded" && record.version == "3.1", "recorded like any deployment")
+        #expect(record.parent == "parent-1", "the child names its parent")
         let failed = try await children.deployAndWait(
-            ChildDeploymentRequest(project: bad.file, environment: "test", version: "1", parent: "parent-1"))
+            ChildDeploymentRequest(project: bad.file, environment: "test", version: "1", parent: "parent-1"),
+            progress: { _ in })
         #expect(failed.outcome == .failed)
         #expect(failed.error?.contains("exited 7") == true, "\(failed.error ?? "")")
     }

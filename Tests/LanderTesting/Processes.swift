@@ -61,11 +61,13 @@ public struct ProgramRun: Sendable {
 public enum Program {
     /// Runs a program with arguments and waits (bounded) for it to exit; a program past the deadline is killed.
     public static func run(
-        _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+        timeout: Duration = .seconds(60)
     ) async throws -> ProgramRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
         let err = Pipe()

@@ -1,0 +1,132 @@
+import Foundation
+public import LanderModel
+import Yams
+
+/// Finds and reads `lander-workspace.yml`: its members (paths or globs), store and shared plugins; a member
+/// whose lander.yml is broken is an error naming that file and line.
+public enum WorkspaceLoader {
+    static let keys = ["workspace", "members", "state", "plugins"]
+
+    /// The workspace file in `directory` or the nearest folder above it, as Cargo finds its workspace.
+    public static func find(from directory: String) -> String? {
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
+        while true {
+            let candidate = url.appendingPathComponent(Workspace.fileName).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            let parent = url.deletingLastPathComponent()
+            if parent.path == url.path { return nil }
+            url = parent
+        }
+    }
+
+    /// The workspace a project in `directory` belongs to: nil when no workspace file is above it, or the one
+    /// found does not list this project's lander.yml among its members.
+    public static func enclosing(projectFile: String) throws(LoadingError) -> Workspace? {
+        let file = URL(fileURLWithPath: projectFile).standardizedFileURL
+        guard let found = find(from: file.deletingLastPathComponent().path) else { return nil }
+        let workspace = try load(file: found)
+        return workspace.member(file: file.path) == nil ? nil : workspace
+    }
+
+    /// Reads a workspace file and the name of every member.
+    public static func load(file path: String) throws(LoadingError) -> Workspace {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LoadingError([Diagnostic("cannot read \(path)", at: nil)])
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw LoadingError([YAMLSyntax.diagnostic(error, yaml: text, file: path)])
+        } catch {
+            throw LoadingError([Diagnostic("\(error)", at: SourceLocation(file: path, line: 1, column: 1))])
+        }
+        let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
+        var reader = NodeReader(file: path)
+        var workspace = Workspace(
+            name: folder.lastPathComponent, file: URL(fileURLWithPath: path).standardizedFileURL.path,
+            root: folder.path, members: [], statePath: folder.appendingPathComponent(".lander/state.db").path,
+            plugins: [])
+        var patterns: [(String, Node)] = []
+        guard let root else {
+            throw LoadingError([
+                Diagnostic(
+                    "the workspace file is empty", at: SourceLocation(file: path, line: 1, column: 1),
+                    hint: "list the projects: members: [billing, \"services/*\"]")
+            ])
+        }
+        for (key, node, _) in reader.mapping(root, in: "the workspace file", allowed: keys) ?? [] {
+            switch key {
+            case "workspace": workspace.name = reader.string(node, "workspace") ?? workspace.name
+            case "state":
+                if let state = reader.string(node, "state") { workspace.statePath = absolute(state, in: folder) }
+            case "plugins": workspace.plugins = (reader.strings(node, "plugins") ?? []).map { absolute($0, in: folder) }
+            case "members":
+                for entry in node.sequence.map(Array.init) ?? [node] {
+                    if let pattern = reader.string(entry, "a member") { patterns.append((pattern, entry)) }
+                }
+            default: break
+            }
+        }
+        if patterns.isEmpty {
+            reader.report("the workspace lists no members", at: root, hint: "add members: [billing, \"services/*\"]")
+        }
+        var failures: [Diagnostic] = []
+        for (pattern, node) in patterns {
+            let files = memberFiles(pattern, in: folder)
+            if files.isEmpty {
+                reader.report(
+                    "member '\(pattern)' matches no folder with a lander.yml", at: node,
+                    hint: "members are folders (or globs of folders) under \(folder.path) holding a lander.yml")
+            }
+            for file in files {
+                do {
+                    let project = try ProjectLoader.load(file: file)
+                    add(project.name, file: file, to: &workspace, at: node, &reader)
+                } catch {
+                    failures += error.diagnostics
+                }
+            }
+        }
+        let problems = reader.diagnostics + failures
+        guard problems.isEmpty else { throw LoadingError(problems) }
+        return workspace
+    }
+
+    private static func add(
+        _ name: String, file: String, to workspace: inout Workspace, at node: Node, _ reader: inout NodeReader
+    ) {
+        if let other = workspace.member(named: name) {
+            reader.report(
+                "two members are named '\(name)': \(other.file) and \(file)", at: node,
+                hint: "project names are unique in a workspace")
+            return
+        }
+        guard workspace.member(file: file) == nil else { return }
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        workspace.members.append(Workspace.Member(name: name, file: file, directory: directory))
+    }
+
+    /// The lander.yml files a member entry names: a folder, or a glob of folders (`*` within one name).
+    static func memberFiles(_ pattern: String, in folder: URL) -> [String] {
+        let parts = pattern.split(separator: "/").map(String.init)
+        var directories = [folder]
+        for part in parts {
+            directories = directories.flatMap { directory -> [URL] in
+                guard part.contains("*") || part.contains("?") else { return [directory.appendingPathComponent(part)] }
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+                return names.sorted().filter { fnmatch(part, $0, 0) == 0 && !$0.hasPrefix(".") }.map {
+                    directory.appendingPathComponent($0)
+                }
+            }
+        }
+        return directories.map { $0.appendingPathComponent("lander.yml").standardizedFileURL.path }.filter {
+            FileManager.default.fileExists(atPath: $0)
+        }
+    }
+
+    static func absolute(_ path: String, in folder: URL) -> String {
+        path.hasPrefix("/") ? path : folder.appendingPathComponent(path).standardizedFileURL.path
+    }
+}

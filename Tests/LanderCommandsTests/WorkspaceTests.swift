@@ -1,0 +1,119 @@
+import Foundation
+import LanderTesting
+import Testing
+
+/// A workspace of three projects sharing one store: master deploys payments and search and waits for each.
+@Suite struct WorkspaceTests {
+    /// The fixture workspace copied, master's `deploy:` of payments under `when`.
+    static func workspace(when: String = "always") throws -> (Scratch, String) {
+        let scratch = try Scratch()
+        _ = try Fixture("workspace").copy(to: scratch.url.appendingPathComponent("shop"), ["WHEN": when])
+        return (scratch, scratch.url.appendingPathComponent("shop").path)
+    }
+
+    static func deploy(_ root: String, _ project: String, version: String, environment: [String: String] = [:])
+        async throws -> Lander.Run
+    {
+        try await Lander.run(
+            ["deploy", "-f", "\(root)/\(project)/lander.yml", "-e", "test", "--version", version, "--plain"],
+            environment: environment)
+    }
+
+    static func read(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func aParentDeploysItsChildrenAndWaitsAndHistoryLinksThem() async throws {
+        let (_, root) = try Self.workspace()
+        let run = try await Self.deploy(root, "master", version: "1.4.0")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(Self.read("\(root)/payments/targets/pay-1/VERSION") == "1.4.0")
+        #expect(Self.read("\(root)/search/targets/s-1/VERSION") == "1.4.0")
+        #expect(Self.read("\(root)/master/targets/ctl/done.txt") == "payments deployed 1.4.0")
+        // The children's progress is in the parent's output.
+        #expect(run.stdout.contains("payments: step 'migrate' succeeded"), "\(run.stdout)")
+        // One store for the workspace, at its root: history of a member shows every member.
+        #expect(FileManager.default.fileExists(atPath: "\(root)/.lander/state.db"))
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/master/.lander/state.db"))
+        let history = try await Lander.run(["history", "-f", "\(root)/search/lander.yml", "--json"])
+        let records = try StoreCommandsTests.ids(history.stdout)
+        #expect(records.count == 3, "\(history.stdout)")
+        let shown = try await Lander.run(["show", try #require(records.last?.id), "-f", "\(root)/master/lander.yml"])
+        #expect(
+            shown.stdout.contains("child") && shown.stdout.contains("payments 1.4.0 → test, succeeded"),
+            "\(shown.stdout)")
+        let child = try await Lander.run(["show", try #require(records.first?.id), "-f", "\(root)/master/lander.yml"])
+        #expect(child.stdout.contains("parent   \(records.last?.id ?? "?")"), "\(child.stdout)")
+    }
+
+    @Test(arguments: [
+        ("not_current", ["1.0.0": true, "1.0.0 again": false, "0.9.0": true]),
+        ("higher", ["1.0.0": true, "1.0.0 again": false, "0.9.0": false, "1.1.0": true]),
+        ("not_deployed", ["1.0.0": true, "1.1.0": false]),
+        ("always", ["1.0.0": true, "1.0.0 again": true]),
+    ])
+    func whenDecidesWhetherTheChildIsDeployed(_ when: String, _ expected: [String: Bool]) async throws {
+        let (_, root) = try Self.workspace(when: when)
+        let order = ["1.0.0", "1.0.0 again", "0.9.0", "1.1.0"].filter { expected[$0] != nil }
+        for step in order {
+            let version = String(step.split(separator: " ")[0])
+            let run = try await Self.deploy(root, "master", version: version)
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            let deployed = Self.read("\(root)/master/targets/ctl/done.txt")?.hasPrefix("payments deployed") == true
+            #expect(deployed == expected[step], "when: \(when), \(step): \(run.stdout)")
+            if !deployed { #expect(run.stdout.contains("payments: not deployed ("), "\(run.stdout)") }
+        }
+    }
+
+    @Test func aFailingChildFailsTheParentsTaskWithItsIdAndError() async throws {
+        let (_, root) = try Self.workspace()
+        let run = try await Self.deploy(root, "master", version: "2.0", environment: ["SEARCH_EXIT": "7"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("search deployment 2") && run.stdout.contains("exited 7"), "\(run.stdout)")
+        #expect(Self.read("\(root)/master/targets/ctl/done.txt") == nil, "the step after the failed child ran")
+    }
+
+    @Test func cancellingTheParentCancelsItsChildAndLeavesNoProcess() async throws {
+        let (_, root) = try Self.workspace()
+        let parent = try StoreCommandsTests.start(
+            ["deploy", "-f", "\(root)/master/lander.yml", "-e", "test", "--version", "3.0", "--plain"],
+            environment: ["PAYMENTS_SLEEP": "60"])
+        let pidFile = "\(root)/payments/targets/pay-1/migrate.pid"
+        try await StoreCommandsTests.waitFor(pidFile)
+        try await Task.sleep(for: .milliseconds(200))
+        let pid = try #require(Int32(Self.read(pidFile) ?? ""))
+        kill(parent.processIdentifier, SIGTERM)
+        #expect(await waitForExit(parent) == 130)
+        #expect(await isGone(pid), "the child's command outlived the cancelled parent")
+        let history = try await Lander.run(["history", "-f", "\(root)/payments/lander.yml", "--json"])
+        #expect(try StoreCommandsTests.ids(history.stdout).first?.status == "cancelled", "\(history.stdout)")
+    }
+
+    @Test func anUnknownProjectGetsADidYouMean() async throws {
+        let (_, root) = try Self.workspace()
+        let byName = try await Program.run(
+            try Lander.executable.path, ["plan", "-p", "paymnts", "-e", "test", "--version", "1"],
+            directory: root)
+        #expect(byName.status == 64, "\(byName.stderr)")
+        #expect(byName.stderr.contains("no project 'paymnts'") && byName.stderr.contains("did you mean 'payments'?"))
+        let master = "\(root)/master/lander.yml"
+        let text = try String(contentsOfFile: master, encoding: .utf8)
+        try text.replacingOccurrences(of: "project: search,", with: "project: serch,").write(
+            toFile: master, atomically: true, encoding: .utf8)
+        let run = try await Self.deploy(root, "master", version: "1")
+        #expect(run.status == 1)
+        #expect(
+            run.stdout.contains("no project 'serch'") && run.stdout.contains("did you mean 'search'?"), "\(run.stdout)")
+    }
+
+    @Test func aBrokenMemberIsNamedWithItsLineAndNothingIsDeployed() async throws {
+        let (_, root) = try Self.workspace()
+        try "project: search\nsteps:\n  - { name: index, on: app, run: [true], tiemout: 1s }\n".write(
+            toFile: "\(root)/search/lander.yml", atomically: true, encoding: .utf8)
+        let run = try await Self.deploy(root, "payments", version: "1")
+        #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("search/lander.yml:3:"), "\(run.stderr)")
+        #expect(run.stderr.contains("unknown key 'tiemout'"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/payments/targets/pay-1/VERSION"))
+    }
+}
