@@ -116,7 +116,17 @@ struct PlanRenderer {
             return env + "template \(name)" + (given.isEmpty ? "" : " with " + given.joined(separator: ", "))
         case .deploy(let request):
             return Self.describe(request)
+        case .waitFor(let request):
+            return Self.describe(request)
         }
+    }
+
+    /// `wait for payments to reach 'schema-ready' (on_missing: fail)`.
+    static func describe(_ request: MilestoneWait) -> String {
+        let environment = request.environment.map { " in \($0)" } ?? ""
+        let timeout = request.timeout.map { ", timeout \($0.formatted)" } ?? ""
+        return "wait for \(request.project) to reach '\(request.milestone)'\(environment) "
+            + "(on_missing: \(request.onMissing.rawValue)\(timeout))"
     }
 
     /// `deploy payments 2.4.0 to production (when: higher, waits)`.
@@ -191,6 +201,7 @@ struct PlanRenderer {
         var template: String?
         var parameters: [String: String]?
         var deploy: String?
+        var waitFor: String?
         var env: [String: String]
     }
     private struct HookDocument: Encodable {
@@ -239,6 +250,10 @@ struct PlanRenderer {
             TargetDocument(
                 name: target.name, root: target.root, variables: target.variables.mapValues(Expression.render),
                 deploy: Self.describe(request), env: target.env)
+        case .waitFor(let request):
+            TargetDocument(
+                name: target.name, root: target.root, variables: target.variables.mapValues(Expression.render),
+                waitFor: Self.describe(request), env: target.env)
         }
     }
 

@@ -120,6 +120,9 @@ final class Reporter: Sendable {
         case .hookFinished(let point, let hook, let error, let critical):
             guard let error else { return "hook \(point.rawValue) \(hook): ok" }
             return "hook \(point.rawValue) \(hook): failed\(critical ? "" : " (not critical)"): \(error)"
+        case .milestone(let name, _):
+            // Every step reaches `step:NAME`; only named milestones are worth a line, and verbosely those too.
+            return name.hasPrefix("step:") && !verbose ? nil : "milestone '\(name)' reached"
         case .deploymentFinished:
             return nil
         }

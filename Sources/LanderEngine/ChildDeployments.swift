@@ -87,9 +87,67 @@ public struct ChildDeploymentResult: Sendable, Hashable {
 /// Through this a running deployment starts another deployment and awaits it (deploy-and-wait, a
 /// phone-home job, compensation, promotion). The engine declares it; the service implements it, so a
 /// child goes through the same lock, record and rules as any deployment.
-public protocol ChildDeployments: Sendable {
+public protocol ChildDeployments: MilestoneWatch {
     /// Starts the child and returns once it has ended (or started, without `wait`); cancelling the caller
     /// cancels the child. `progress` hears one line per step the child starts and ends.
     func deployAndWait(_ request: ChildDeploymentRequest, progress: @escaping @Sendable (String) -> Void)
         async throws -> ChildDeploymentResult
+}
+
+/// How a wait for another project's milestone ended.
+public struct MilestoneResult: Sendable, Hashable {
+    /// What was found.
+    public enum State: Sendable, Hashable {
+        /// The deployment reached it (at once: it had already, when `waited` is false).
+        case reached(deployment: String, waited: Bool)
+        /// The project was not being deployed there: nothing to wait for.
+        case notRunning
+        /// The deployment ended without reaching it.
+        case ended(deployment: String, outcome: DeploymentOutcome, error: String?)
+    }
+
+    /// The project waited for.
+    public var project: String
+    /// The milestone.
+    public var milestone: String
+    /// What was found.
+    public var state: State
+
+    /// Creates a result.
+    public init(project: String, milestone: String, state: State) {
+        self.project = project
+        self.milestone = milestone
+        self.state = state
+    }
+
+    /// One line for the output: which of the cases it was.
+    public var summary: String {
+        switch state {
+        case .reached(let id, true): "\(project) reached '\(milestone)' (deployment \(id)); going on"
+        case .reached(let id, false): "\(project) had already reached '\(milestone)' (deployment \(id)); going on"
+        case .notRunning: "\(project) is not being deployed there; going on without waiting"
+        case .ended(let id, let outcome, let error):
+            "\(project) deployment \(id) \(outcome.rawValue) before '\(milestone)'" + (error.map { ": \($0)" } ?? "")
+        }
+    }
+
+    /// What a later step reads: `status` (reached, not_running, missing) and `id`.
+    public var outputs: [String: ConfigValue] {
+        switch state {
+        case .reached(let id, _): ["status": .string("reached"), "id": .string(id)]
+        case .notRunning: ["status": .string("not_running")]
+        case .ended(let id, let outcome, _):
+            ["status": .string("missing"), "id": .string(id), "outcome": .string(outcome.rawValue)]
+        }
+    }
+}
+
+/// Through this a running deployment waits for another project's milestone; the service implements it
+/// on the store, so the other deployment may run in another `lander` process.
+public protocol MilestoneWatch: Sendable {
+    /// Waits (without spinning) until the other project's running deployment in `environment` reaches the
+    /// milestone or ends; at once when none runs. `waiter` is the waiting deployment's id (status shows it).
+    func waitFor(
+        _ request: MilestoneWait, environment: String, waiter: String, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> MilestoneResult
 }

@@ -65,3 +65,44 @@ extension Deployment {
 
 /// A child deployment outlived its task's timeout.
 struct ChildTimeout: Error {}
+
+extension Deployment {
+    /// A `wait_for:` task: goes on at once when the other project is not running in the environment or has
+    /// passed the milestone (and says which), else waits without spinning; fails with that deployment's id
+    /// and error when it ends without the milestone, unless `on_missing: continue`.
+    func waitForMilestone(_ request: MilestoneWait, task: PlannedTask, step: String) async throws(AttemptFailure)
+        -> [String: ConfigValue]
+    {
+        guard let children else {
+            throw AttemptFailure(
+                message: "task '\(task.name)' waits for \(request.project), but this deployment cannot watch others")
+        }
+        let events = self.events
+        let progress: @Sendable (String) -> Void = { line in
+            events(.log(level: .info, message: line, target: Planner.orchestrator, step: step, task: task.name))
+        }
+        let environment = request.environment ?? plan.environment
+        let limit = request.timeout ?? task.options.timeout
+        let result: MilestoneResult
+        do {
+            result = try await Self.within(limit) {
+                try await children.waitFor(request, environment: environment, waiter: self.id, progress: progress)
+            }
+        } catch is ChildTimeout {
+            throw AttemptFailure(
+                message: "\(request.project) did not reach '\(request.milestone)' in \(environment) within "
+                    + (limit?.formatted ?? "?"))
+        } catch is CancellationError {
+            throw AttemptFailure(message: "the wait for \(request.project) was cancelled", cancelled: true)
+        } catch {
+            throw AttemptFailure(message: "cannot wait for \(request.project): \(error)")
+        }
+        progress(result.summary)
+        if case .ended(let id, let outcome, let error) = result.state, request.onMissing == .fail {
+            throw AttemptFailure(
+                message: "\(request.project) deployment \(id) \(outcome.rawValue) before '\(request.milestone)'"
+                    + (error.map { ": \($0)" } ?? ""))
+        }
+        return result.outputs
+    }
+}

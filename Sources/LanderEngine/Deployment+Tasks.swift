@@ -176,6 +176,8 @@ extension Deployment {
                 work = .template(name, parameters: parameters)
             case .deploy(let request):
                 work = .deploy(request)
+            case .waitFor(let request):
+                work = .waitFor(request)
             }
         } catch {
             throw AttemptFailure(message: error.description)
@@ -190,6 +192,8 @@ extension Deployment {
                 on: connection)
         case .deploy(let request):
             return try await deployChild(request, task: task, step: step)
+        case .waitFor(let request):
+            return try await waitForMilestone(request, task: task, step: step)
         }
     }
 

@@ -223,7 +223,7 @@ public final class Deployment: Sendable {
                 if let policy = step.rolling {
                     await runRolling(step, tasks: runnable, policy: policy)
                     await LeaseCountdown(lease, count: 1).done()
-                    finishStep(step.name, started: started)
+                    finishStep(step.name, milestone: step.milestone, started: started)
                     _ = await runHooks(.postStep, step: step.name)
                     continue
                 }
@@ -243,7 +243,7 @@ public final class Deployment: Sendable {
                         }
                     }
                 }
-                finishStep(step.name, started: started)
+                finishStep(step.name, milestone: step.milestone, started: started)
                 _ = await runHooks(.postStep, step: step.name)
             }
             await detached.waitForAll()
@@ -251,13 +251,17 @@ public final class Deployment: Sendable {
     }
 
     /// Says a step ended: failed, cancelled while it ran, or finished.
-    private func finishStep(_ name: String, started: ContinuousClock.Instant) {
+    /// A step that succeeded reaches its milestones: `step:NAME`, and its `milestone:`.
+    private func finishStep(_ name: String, milestone: String?, started: ContinuousClock.Instant) {
         let (failed, cancelled) = state.withLock { ($0.failedSteps.contains(name), $0.cancelled) }
         let isCancelled = cancelled || Task.isCancelled
         events(
             .stepFinished(
                 step: name, succeeded: !failed && !isCancelled, duration: ContinuousClock.now - started,
                 cancelled: isCancelled))
+        guard !failed, !isCancelled else { return }
+        events(.milestone(name: "step:\(name)", step: name))
+        if let milestone { events(.milestone(name: milestone, step: name)) }
     }
 
     /// A task with its own `rolling:` rolls through its targets; others run on all of them at once.

@@ -88,6 +88,7 @@ public struct EventEnvelope: Sendable, Encodable {
         var point: String?, hook: String?, critical: Bool?
         var lock: String?, holders: String?, session: String?, pid: Int32?, state: String?
         var notUpdated: [NotUpdated]?
+        var milestone: String?
         var doneEarlier: Bool?
     }
 
@@ -150,6 +151,8 @@ public struct EventEnvelope: Sendable, Encodable {
         case .rolloutFinished(let step, let version, let targets, let notUpdated):
             (record.event, record.step, record.version, record.targets) = ("rollout_finished", step, version, targets)
             record.notUpdated = notUpdated.map { NotUpdated(target: $0.target, state: $0.state, detail: $0.detail) }
+        case .milestone(let name, let step):
+            (record.event, record.milestone, record.step) = ("milestone", name, step)
         case .deploymentFinished(let outcome, let duration, let error):
             (record.event, record.outcome, record.error) = ("deployment_finished", outcome.rawValue, error)
             record.durationSeconds = duration.seconds
@@ -179,6 +182,7 @@ extension EventEnvelope.Record {
         out.field("line", line)
         out.field("lock", lock)
         out.field("message", message)
+        out.field("milestone", milestone)
         if let notUpdated {
             out.key("not_updated")
             out.raw(

@@ -100,6 +100,8 @@ public struct PlannedStep: Sendable {
     public var lock: LockRequest? = nil
     /// How it rolls through its targets, when it does.
     public var rolling: RollingPolicy? = nil
+    /// The milestone its success reaches, besides `step:NAME`.
+    public var milestone: String? = nil
     /// Where it is declared.
     public var location: SourceLocation?
 }
@@ -150,5 +152,7 @@ public struct PlannedTarget: Sendable {
         case template(String, parameters: [String: ConfigValue])
         /// Another project deployed (on the orchestrator, `Planner.orchestrator`).
         case deploy(ProjectDeployment)
+        /// A wait for another project's milestone (on the orchestrator).
+        case waitFor(MilestoneWait)
     }
 }

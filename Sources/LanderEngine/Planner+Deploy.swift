@@ -5,12 +5,38 @@ extension Planner {
     /// target of a lander.yml can have it (`@` is not a character of target names).
     public static let orchestrator = "@lander"
 
-    /// A `deploy:` task planned: one entry on the orchestrator, its version's `{{…}}` resolved with the
-    /// project's, environment's and step's variables.
+    /// A task that runs once (`deploy:`, `wait_for:`) planned: one entry on the orchestrator.
     func orchestratorTask(
+        _ task: StepTask, variables: [String: ConfigValue], environment: String, release: Release,
+        _ problems: inout Problems
+    ) -> PlannedTask {
+        let work: PlannedTarget.Work
+        switch task.action {
+        case .deploy(let request):
+            work = .deploy(
+                resolved(task, request, variables: variables, environment: environment, release: release, &problems))
+        case .waitFor(let request): work = .waitFor(request)
+        case .run, .template: work = .run([])
+        }
+        let action: StepTask.Action =
+            switch work {
+            case .deploy(let request): .deploy(request)
+            default: task.action
+            }
+        let planned = PlannedTarget(
+            name: Self.orchestrator, roles: [], transport: .local(root: projectDirectory), root: projectDirectory,
+            variables: variables, work: work, env: [:])
+        return PlannedTask(
+            name: task.name, role: "", action: action, options: task.options, targets: [planned],
+            location: task.location)
+    }
+
+    /// A `deploy:` request with its version's `{{…}}` resolved with the project's, environment's and step's
+    /// variables.
+    private func resolved(
         _ task: StepTask, _ request: ProjectDeployment, variables: [String: ConfigValue], environment: String,
         release: Release, _ problems: inout Problems
-    ) -> PlannedTask {
+    ) -> ProjectDeployment {
         var resolved = request
         let target = Target(name: Self.orchestrator, transport: .local(root: projectDirectory), roles: [])
         let scope = ExpressionScope(
@@ -26,12 +52,6 @@ extension Planner {
         } catch {
             problems.add("\(error) (task '\(task.name)')", at: task.location, hint: nil)
         }
-        let planned = PlannedTarget(
-            name: Self.orchestrator, roles: [], transport: .local(root: projectDirectory), root: projectDirectory,
-            variables: variables,
-            work: .deploy(resolved), env: [:])
-        return PlannedTask(
-            name: task.name, role: "", action: .deploy(resolved), options: task.options, targets: [planned],
-            location: task.location)
+        return resolved
     }
 }

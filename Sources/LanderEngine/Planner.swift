@@ -74,12 +74,11 @@ public struct Planner: Sendable {
             let stepVariables = sourced(step.variables, &problems, &secrets, at: step.location)
             var tasks: [PlannedTask] = []
             for task in step.tasks {
-                if case .deploy(let request) = task.action {
+                if task.action.runsOnce {
                     let variables = projectVariables.merging(environmentVariables) { _, new in new }
                         .merging(stepVariables) { _, new in new }
                     tasks.append(
-                        orchestratorTask(
-                            task, request, variables: variables, environment: name, release: release, &problems))
+                        orchestratorTask(task, variables: variables, environment: name, release: release, &problems))
                     continue
                 }
                 let targets = environment.targets(withRole: task.role)
@@ -129,7 +128,8 @@ public struct Planner: Sendable {
             }
             steps.append(
                 PlannedStep(
-                    name: step.name, tasks: tasks, lock: step.lock, rolling: step.rolling, location: step.location))
+                    name: step.name, tasks: tasks, lock: step.lock, rolling: step.rolling, milestone: step.milestone,
+                    location: step.location))
         }
         let hooks = await hooks(&problems)
         let packages = packages(
@@ -248,6 +248,8 @@ public struct Planner: Sendable {
                 work = .template(template, parameters: parameters)
             case .deploy(let request):
                 work = .deploy(request)
+            case .waitFor(let request):
+                work = .waitFor(request)
             }
             return PlannedTarget(
                 name: target.name, roles: target.roles, transport: target.transport, root: root, variables: variables,

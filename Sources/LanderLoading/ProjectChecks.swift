@@ -14,7 +14,7 @@ enum ProjectChecks {
                         hint: "the first is at line \(earlier.location?.line ?? 0); step names must be unique"))
             }
             for task in step.tasks {
-                let once: Bool = if case .deploy = task.action { true } else { false }
+                let once = task.action.runsOnce
                 if !project.environments.isEmpty, !once, !roles.contains(task.role) {
                     diagnostics.append(
                         Diagnostic(
@@ -31,7 +31,7 @@ enum ProjectChecks {
                                 at: task.location, hint: later ? "outputs flow to later steps only" : nil))
                         continue
                     }
-                    let shared = source.tasks.contains { if case .deploy = $0.action { true } else { false } }
+                    let shared = source.tasks.contains { $0.action.runsOnce }
                     if !shared, !source.tasks.contains(where: { $0.role == task.role }) {
                         diagnostics.append(
                             Diagnostic(

@@ -61,3 +61,50 @@ extension ProjectLoader {
             name: name, role: "", action: .deploy(request), options: options, location: reader.location(node))
     }
 }
+
+extension ProjectLoader {
+    static let waitKeys = ["project", "milestone", "step", "environment", "timeout", "on_missing"]
+
+    /// `wait_for: { project, milestone | step, environment, timeout, on_missing: fail | continue }`.
+    static func waitTask(
+        _ fields: [String: Node], node: Node, name: String, context: String, options: TaskOptions,
+        _ reader: inout NodeReader
+    ) -> StepTask? {
+        guard let wait = fields["wait_for"] else { return nil }
+        for key in ["run", "template", "with", "deploy", "on"] where fields[key] != nil {
+            reader.report(
+                "\(context) has both wait_for: and \(key):", at: node,
+                hint: "a wait runs once, by lander itself, and does nothing else")
+        }
+        guard let pairs = reader.mapping(wait, in: "wait_for: of \(context)", allowed: waitKeys) else { return nil }
+        let given = Dictionary(pairs.map { ($0.key, $0.node) }, uniquingKeysWith: { first, _ in first })
+        guard let project = given["project"].flatMap({ reader.string($0, "project of \(context)") }) else {
+            reader.report(
+                "wait_for: of \(context) names no project", at: wait,
+                hint: "wait_for: { project: payments, milestone: schema-ready }")
+            return nil
+        }
+        let milestone: String
+        switch (given["milestone"], given["step"]) {
+        case (let named?, nil): milestone = reader.string(named, "milestone of \(context)") ?? ""
+        case (nil, let step?): milestone = "step:" + (reader.string(step, "step of \(context)") ?? "")
+        default:
+            reader.report(
+                "wait_for: of \(context) needs exactly one of milestone: or step:", at: wait,
+                hint: "milestone: schema-ready (a step's milestone: or ctx.milestone), or step: migrate")
+            return nil
+        }
+        var request = MilestoneWait(project: project, milestone: milestone)
+        request.environment = given["environment"].flatMap { reader.string($0, "environment of \(context)") }
+        if let timeout = given["timeout"] { request.timeout = reader.duration(timeout, "timeout of \(context)") }
+        if let missing = given["on_missing"], let text = reader.string(missing, "on_missing of \(context)") {
+            if let choice = MilestoneWait.Missing(rawValue: text) {
+                request.onMissing = choice
+            } else {
+                reader.report("unknown on_missing: '\(text)' in \(context)", at: missing, hint: "use fail or continue")
+            }
+        }
+        return StepTask(
+            name: name, role: "", action: .waitFor(request), options: options, location: reader.location(node))
+    }
+}

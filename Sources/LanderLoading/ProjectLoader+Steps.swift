@@ -97,6 +97,7 @@ extension ProjectLoader {
         var step = Step(name: name, tasks: [], location: reader.location(node))
         if let variables = fields["variables"] { step.variables = reader.variables(variables, in: "step '\(name)'") }
         step.lock = lock(fields, node: node, in: "step '\(name)'", &reader)
+        step.milestone = fields["milestone"].flatMap { reader.string($0, "milestone of step '\(name)'") }
         if let rolling = fields["rolling"] {
             step.rolling = RollingLoader.policy(rolling, in: "step '\(name)'", &reader)
         }
@@ -202,6 +203,9 @@ extension ProjectLoader {
         _ fields: [String: Node], node: Node, name: String, context: String, options: TaskOptions,
         _ reader: inout NodeReader
     ) -> StepTask? {
+        if fields["wait_for"] != nil {
+            return waitTask(fields, node: node, name: name, context: context, options: options, &reader)
+        }
         if fields["deploy"] != nil {
             return deployTask(fields, node: node, name: name, context: context, options: options, &reader)
         }

@@ -14,9 +14,10 @@ public enum ProjectLoader {
         "halt_on_error", "wait_for_finish", "continue_on_error", "timeout", "retries", "retry_backoff", "when", "env",
         "parallelism",
     ]
-    static let actionKeys = ["on", "run", "template", "with", "deploy"]
+    static let actionKeys = ["on", "run", "template", "with", "deploy", "wait_for"]
     static let lockKeys = ["lock", "semaphore"]
-    static let stepKeys = ["name", "step", "tasks", "variables", "rolling"] + actionKeys + optionKeys + lockKeys
+    static let stepKeys =
+        ["name", "step", "tasks", "variables", "rolling", "milestone"] + actionKeys + optionKeys + lockKeys
     static let taskKeys = ["name", "rolling"] + actionKeys + optionKeys + lockKeys
     static let shellHint = "commands are argv lists, never shell strings: write run: [echo, hello]"
 

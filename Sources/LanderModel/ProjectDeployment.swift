@@ -49,3 +49,38 @@ public struct ProjectDeployment: Sendable, Hashable {
         self.timeout = timeout
     }
 }
+
+/// A task that waits until another project's running deployment reaches a milestone (`step:NAME` when a
+/// step finished, a step's `milestone:`, or one a script reported); once per deployment, on no target.
+public struct MilestoneWait: Sendable, Hashable {
+    /// What to do when the other deployment ends (fails, is cancelled, or succeeds) without the milestone.
+    public enum Missing: String, Sendable, Hashable, CaseIterable {
+        /// The waiting task fails with that deployment's id and error.
+        case fail
+        /// The waiting task goes on.
+        case `continue`
+    }
+
+    /// The other project's name.
+    public var project: String
+    /// The milestone (`step:migrate` for `step: migrate`).
+    public var milestone: String
+    /// Its environment (nil: the waiting deployment's).
+    public var environment: String?
+    /// The longest the task waits.
+    public var timeout: Duration?
+    /// When the other deployment ends without it.
+    public var onMissing: Missing
+
+    /// Creates one.
+    public init(
+        project: String, milestone: String, environment: String? = nil, timeout: Duration? = nil,
+        onMissing: Missing = .fail
+    ) {
+        self.project = project
+        self.milestone = milestone
+        self.environment = environment
+        self.timeout = timeout
+        self.onMissing = onMissing
+    }
+}

@@ -10,6 +10,8 @@ public struct Step: Sendable {
     public var lock: LockRequest?
     /// Rolls the step through its targets in batches behind a load balancer.
     public var rolling: RollingPolicy?
+    /// A milestone reached when the step succeeds (besides `step:NAME`), which other deployments can wait for.
+    public var milestone: String?
     /// Where the step is declared.
     public var location: SourceLocation?
 
@@ -57,6 +59,16 @@ public struct StepTask: Sendable {
         case template(String, with: [String: ConfigValue])
         /// Deploys another project of the workspace, once per deployment (on no target).
         case deploy(ProjectDeployment)
+        /// Waits for another project's deployment to reach a milestone, once per deployment (on no target).
+        case waitFor(MilestoneWait)
+
+        /// Whether the task runs once per deployment, by lander itself, instead of on its role's targets.
+        public var runsOnce: Bool {
+            switch self {
+            case .deploy, .waitFor: true
+            case .run, .template: false
+            }
+        }
     }
 }
 

@@ -60,7 +60,7 @@ final class ChildLauncher: ChildDeployments {
     }
 
     /// A member's name in the parent's workspace, or a path to a lander.yml.
-    private func reference(_ project: String) throws(ServiceError) -> ProjectReference {
+    func reference(_ project: String) throws(ServiceError) -> ProjectReference {
         if project.hasSuffix(".yml") || project.hasSuffix(".yaml") {
             return .file(project.hasPrefix("/") ? project : directory + "/" + project)
         }

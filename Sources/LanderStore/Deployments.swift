@@ -281,6 +281,22 @@ extension StateStore {
         try deployments(project: project, environment: environment, limit: 10_000).first { $0.status == "succeeded" }
     }
 
+    /// The deployment of a project to an environment running now (its process alive), if any.
+    public func running(project: String, environment: String) throws(StoreError) -> DeploymentRecord? {
+        try deployments(project: project, environment: environment, limit: 20).first { $0.status == "running" }
+    }
+
+    /// Whether a deployment has reached a milestone (its journal recorded it).
+    public func reached(_ milestone: String, in deployment: String) throws(StoreError) -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db,
+                sql:
+                    "SELECT EXISTS (SELECT 1 FROM event WHERE deployment_id = ? AND kind = 'milestone' AND detail = ?)",
+                arguments: [deployment, milestone]) ?? false
+        }
+    }
+
     /// The deployments `parent` started, oldest first.
     public func children(of parent: String) throws(StoreError) -> [DeploymentRecord] {
         try read { db in
