@@ -23,6 +23,7 @@ import Testing
         .sessionOpened(target: "w", name: "tunnel", pid: 4242),
         .waitingForLock(name: "schema", holders: "billing", step: "migrate", task: nil),
         .hookFinished(point: .postDeploy, hook: "notify.file", error: nil, critical: false),
+        .milestone(name: "schema-ready", step: "migrate"),
         .deploymentFinished(outcome: .succeeded, duration: .milliseconds(2040), error: nil),
     ]
 
