@@ -34,6 +34,9 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Wait while another deployment of the project and environment runs.")
     var wait = true
 
+    @Flag(help: "Deploy even when `requires:` is not met in the environment (recorded with the deployment).")
+    var ignoreRequirements = false
+
     @OptionGroup var output: RunOutputOptions
 
     func run() async throws {
@@ -48,10 +51,11 @@ struct DeployCommand: AsyncParsableCommand {
             printError("lander: give --version V, or --release V for a release `lander release create` recorded")
             throw ExitCode(ExitCodes.usage)
         }
-        let request = DeploymentRequest(
+        var request = DeploymentRequest(
             project: try project.reference(), environment: environment, version: choice,
             packages: try packages.wanted(),
             plugins: project.plugins, wait: wait)
+        request.ignoreRequirements = ignoreRequirements
         let reporter = output.reporter
         let handle: DeploymentHandle
         do {

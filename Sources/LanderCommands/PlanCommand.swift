@@ -21,10 +21,14 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var packages: PackageOptions
 
+    @Flag(help: "Plan even when `requires:` is not met in the environment.")
+    var ignoreRequirements = false
+
     func run() async throws {
-        let request = DeploymentRequest(
+        var request = DeploymentRequest(
             project: try project.reference(), environment: environment, version: .version(version),
             packages: try packages.wanted(), plugins: project.plugins)
+        request.ignoreRequirements = ignoreRequirements
         let planned: PlannedRelease
         do {
             planned = try await Deployer().plan(request).1

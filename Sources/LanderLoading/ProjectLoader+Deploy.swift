@@ -108,3 +108,22 @@ extension ProjectLoader {
             name: name, role: "", action: .waitFor(request), options: options, location: reader.location(node))
     }
 }
+
+extension ProjectLoader {
+    /// `requires: { payments: ">= 2.3, < 3" }`.
+    static func requirements(_ node: Node, _ reader: inout NodeReader) -> [Requirement] {
+        var requirements: [Requirement] = []
+        for (project, value, keyNode) in reader.named(node, in: "requires") {
+            guard let text = reader.string(value, "the range required of \(project)") else { continue }
+            switch VersionRange.parse(text) {
+            case .success(let range):
+                requirements.append(Requirement(project: project, range: range, location: reader.location(keyNode)))
+            case .failure(let error):
+                reader.report(
+                    "requires: \(project): \(error.message)", at: value,
+                    hint: "write comparisons joined by commas, e.g. \">= 2.3, < 3\"")
+            }
+        }
+        return requirements
+    }
+}

@@ -5,7 +5,7 @@ import Yams
 /// Turns `lander.yml` into a `Project`, reporting every problem at once with file:line:column.
 public enum ProjectLoader {
     static let projectKeys = [
-        "project", "plugins", "use", "variables", "environments", "hooks", "steps", "packages",
+        "project", "plugins", "use", "variables", "environments", "hooks", "steps", "packages", "requires",
     ]
     static let environmentKeys = ["variables", "roles", "targets", "ssh", "acquisition", "mirror"]
     static let targetKeys = ["transport", "root", "roles", "variables", "ssh", "acquisition", "mirror"]
@@ -63,6 +63,7 @@ public enum ProjectLoader {
             case "use": project.uses = uses(node, &reader)
             case "steps": project.steps = steps(node, &reader)
             case "packages": project.packages = PackageLoader.packages(node, &reader)
+            case "requires": project.requires = requirements(node, &reader)
             default: break
             }
         }

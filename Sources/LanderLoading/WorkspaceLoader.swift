@@ -73,6 +73,7 @@ public enum WorkspaceLoader {
             reader.report("the workspace lists no members", at: root, hint: "add members: [billing, \"services/*\"]")
         }
         var failures: [Diagnostic] = []
+        var requirements: [String: [Requirement]] = [:]
         for (pattern, node) in patterns {
             let files = memberFiles(pattern, in: folder)
             if files.isEmpty {
@@ -84,14 +85,48 @@ public enum WorkspaceLoader {
                 do {
                     let project = try ProjectLoader.load(file: file)
                     add(project.name, file: file, to: &workspace, at: node, &reader)
+                    requirements[project.name] = project.requires
                 } catch {
                     failures += error.diagnostics
                 }
             }
         }
-        let problems = reader.diagnostics + failures
+        let problems = reader.diagnostics + failures + check(requirements, of: workspace)
         guard problems.isEmpty else { throw LoadingError(problems) }
         return workspace
+    }
+
+    /// Requirements naming no member (with a did-you-mean), and cycles (`a → b → a`), at the requirement
+    /// that closes each.
+    static func check(_ requirements: [String: [Requirement]], of workspace: Workspace) -> [Diagnostic] {
+        let names = workspace.members.map(\.name)
+        var diagnostics: [Diagnostic] = []
+        for (_, list) in requirements.sorted(by: { $0.key < $1.key }) {
+            for requirement in list where !names.contains(requirement.project) {
+                diagnostics.append(
+                    Diagnostic(
+                        "requires: names '\(requirement.project)', which is no project of the workspace",
+                        at: requirement.location,
+                        hint: Suggestion.hint(for: requirement.project, in: names, listing: "its projects are")))
+            }
+        }
+        var reported: Set<String> = []
+        func visit(_ name: String, _ path: [String]) {
+            for requirement in requirements[name] ?? [] {
+                if let start = path.firstIndex(of: requirement.project) {
+                    let cycle = path[start...] + [requirement.project]
+                    guard reported.insert(Set(cycle).sorted().joined(separator: ",")).inserted else { continue }
+                    diagnostics.append(
+                        Diagnostic(
+                            "requirement cycle: " + cycle.joined(separator: " → "), at: requirement.location,
+                            hint: "projects cannot each need the other deployed first; drop one of these requires:"))
+                } else if path.count < names.count {
+                    visit(requirement.project, path + [requirement.project])
+                }
+            }
+        }
+        for name in names { visit(name, [name]) }
+        return diagnostics
     }
 
     private static func add(

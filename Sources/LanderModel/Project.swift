@@ -16,6 +16,8 @@ public struct Project: Sendable {
     public var steps: [Step]
     /// Packages distributed to the targets before the steps run.
     public var packages: [PackageSpec] = []
+    /// Versions of other projects an environment must run before this one is deployed there.
+    public var requires: [Requirement] = []
 
     /// Creates a project.
     public init(

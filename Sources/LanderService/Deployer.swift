@@ -82,10 +82,16 @@ public final class Deployer: Sendable {
         }
     }
 
-    /// Loads the project and plans the request, without touching the store (packages resolve against
-    /// their feeds; a `.release` is read from the store).
+    /// Loads the project and plans the request, without writing to the store (packages resolve against
+    /// their feeds; a `.release` and the versions `requires:` asks for are read from the store, when there
+    /// is one).
     public func plan(_ request: DeploymentRequest) async throws(ServiceError) -> (LoadedProject, PlannedRelease) {
         let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
+        if !loaded.project.requires.isEmpty, !request.ignoreRequirements,
+            FileManager.default.fileExists(atPath: try storePath(forProjectIn: loaded.directory))
+        {
+            _ = try checkRequirements(loaded.project, request, store: try openStore(forProjectIn: loaded.directory))
+        }
         return try await plan(request, loaded, store: nil)
     }
 
@@ -108,13 +114,16 @@ public final class Deployer: Sendable {
     {
         let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
         let store = try openStore(forProjectIn: loaded.directory)
+        let ignored = try checkRequirements(loaded.project, request, store: store)
         let (_, planned) = try await plan(request, loaded, store: store)
         let plan = planned.plan
         let id = Deployment.newID()
         let new = NewDeployment(
             id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
             packages: plan.release.packages, variables: plan.recordedVariables, projectFile: loaded.file,
-            pluginPath: loaded.plugins, parent: request.parent)
+            pluginPath: loaded.plugins,
+            note: ignored.isEmpty ? nil : "requirements ignored: " + ignored.joined(separator: "; "),
+            parent: request.parent)
         return start(
             planned, scripts: loaded.scripts, store: store, id: id, wait: request.wait, startedFrom: .fresh,
             observer: observer

@@ -68,6 +68,8 @@ public struct DeploymentRequest: Sendable {
     public var requester: Requester
     /// While another deployment of the project and environment runs: wait (true) or refuse at once.
     public var wait: Bool
+    /// Deploy even when `requires:` is not met (what was not met goes into the record).
+    public var ignoreRequirements = false
 
     /// Creates a request.
     public init(

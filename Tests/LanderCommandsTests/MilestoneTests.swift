@@ -26,25 +26,48 @@ import Testing
         try await Lander.run(["deploy", "-f", workspace.api, "-e", "test", "--version", "1", "--plain"])
     }
 
-    static func startDB(_ workspace: Workspace, environment: [String: String] = [:]) throws -> Process {
-        try StoreCommandsTests.start(
+    /// Starts db's deployment and returns once it runs its `prepare` step.
+    static func startDB(_ workspace: Workspace, environment: [String: String] = [:]) async throws -> Process {
+        let db = try StoreCommandsTests.start(
             ["deploy", "-f", workspace.db, "-e", "test", "--version", "1", "--plain"], environment: environment)
+        try await StoreCommandsTests.waitFor("\(workspace.root)/db/targets/db-1/preparing")
+        return db
+    }
+
+    /// Starts api's deployment, its output to `api.out`, and returns once it says it waits for db.
+    static func startWaitingAPI(_ workspace: Workspace) async throws -> Process {
+        let output = "\(workspace.root)/api.out"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = try Lander.executable
+        process.arguments = ["deploy", "-f", workspace.api, "-e", "test", "--version", "1", "--plain"]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<3000 {
+            if (try? String(contentsOfFile: output, encoding: .utf8))?.contains("waiting for db deployment") == true {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process
+    }
+
+    static func output(_ workspace: Workspace) -> String {
+        (try? String(contentsOfFile: "\(workspace.root)/api.out", encoding: .utf8)) ?? ""
     }
 
     @Test func aWaiterGoesOnWhenTheOtherProcessReachesTheMilestone() async throws {
         let workspace = try Self.workspace()
         try workspace.hold("prepare")
         try workspace.hold("tail")
-        let db = try Self.startDB(workspace)
-        try await Task.sleep(for: .milliseconds(500))
-        let api = Task { try await Self.deployAPI(workspace) }
-        try await Task.sleep(for: .milliseconds(700))
+        let db = try await Self.startDB(workspace)
+        let api = try await Self.startWaitingAPI(workspace)
+        try await Task.sleep(for: .milliseconds(300))
         #expect(!workspace.exists("api/targets/api-1/started"), "api went on before db reached the milestone")
         try workspace.release("prepare")
-        let run = try await api.value
-        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.contains("waiting for db deployment"), "\(run.stdout)")
-        #expect(run.stdout.contains("db reached 'schema-ready'"), "\(run.stdout)")
+        #expect(await waitForExit(api) == 0, Comment(rawValue: Self.output(workspace)))
+        #expect(Self.output(workspace).contains("db reached 'schema-ready'"), Comment(rawValue: Self.output(workspace)))
         #expect(!workspace.exists("db/targets/db-1/done"), "api waited for db's end, not its milestone")
         try workspace.release("tail")
         #expect(await waitForExit(db) == 0)
@@ -56,7 +79,7 @@ import Testing
         #expect(alone.status == 0, "\(alone.stdout)\(alone.stderr)")
         #expect(alone.stdout.contains("db is not being deployed there; going on without waiting"), "\(alone.stdout)")
         try workspace.hold("tail")
-        let db = try Self.startDB(workspace)
+        let db = try await Self.startDB(workspace)
         try await StoreCommandsTests.waitFor("\(workspace.root)/db/targets/db-1/migrated")
         try await Task.sleep(for: .milliseconds(300))
         let after = try await Self.deployAPI(workspace)
@@ -70,19 +93,18 @@ import Testing
     func anotherDeploymentFailingBeforeTheMilestone(_ onMissing: String) async throws {
         let workspace = try Self.workspace(onMissing: onMissing)
         try workspace.hold("prepare")
-        let db = try Self.startDB(workspace, environment: ["DB_FAIL": "4"])
-        try await Task.sleep(for: .milliseconds(500))
-        let api = Task { try await Self.deployAPI(workspace) }
-        try await Task.sleep(for: .milliseconds(500))
+        let db = try await Self.startDB(workspace, environment: ["DB_FAIL": "4"])
+        let api = try await Self.startWaitingAPI(workspace)
         try workspace.release("prepare")
-        let run = try await api.value
+        let status = await waitForExit(api)
         #expect(await waitForExit(db) == 1)
-        #expect(run.stdout.contains("before 'schema-ready'") && run.stdout.contains("exited 4"), "\(run.stdout)")
+        let out = Self.output(workspace)
+        #expect(out.contains("before 'schema-ready'") && out.contains("exited 4"), Comment(rawValue: out))
         if onMissing == "fail" {
-            #expect(run.status == 1, "\(run.stdout)")
+            #expect(status == 1, Comment(rawValue: out))
             #expect(!workspace.exists("api/targets/api-1/started"))
         } else {
-            #expect(run.status == 0, "\(run.stdout)")
+            #expect(status == 0, Comment(rawValue: out))
             #expect(workspace.exists("api/targets/api-1/started"))
         }
     }
