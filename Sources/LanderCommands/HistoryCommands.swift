@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LanderEngine
+import LanderModel
+import LanderService
 import LanderStore
 
 /// `lander history`: recorded deployments, newest first.
@@ -167,6 +169,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var location: StoreLocation
 
     private struct Status: Encodable {
+        var workspace: WorkspaceStatus?
         var running: [DeploymentRecord]
         var interrupted: [DeploymentRecord]
         var locks: [LockClaim]
@@ -174,12 +177,19 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try location.store.open(projectDirectory: location.directory)
+        let workspace: Workspace?
+        do {
+            workspace = try Deployer.workspace(forProjectIn: location.directory)
+        } catch {
+            throw refusal(error)
+        }
         let status: Status
         do {
             let open = try store.deployments(limit: 10_000).filter {
                 $0.status == "running" || $0.status == "interrupted"
             }
             status = Status(
+                workspace: try workspace.map { try WorkspaceStatus($0, store: store) },
                 running: open.filter { $0.status == "running" },
                 interrupted: open.filter { $0.status == "interrupted" },
                 locks: try store.lockClaims())
@@ -188,6 +198,10 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if location.json { return printOutput(jsonText(status)) }
         printOutput("state store \(store.path)")
+        if let workspace, let grid = status.workspace {
+            printOutput("workspace \(workspace.name): \(workspace.members.count) projects")
+            for line in grid.lines(members: workspace.members.map(\.name)) { printOutput("  " + line) }
+        }
         if status.running.isEmpty && status.interrupted.isEmpty { printOutput("no deployment running") }
         for record in status.running {
             printOutput(

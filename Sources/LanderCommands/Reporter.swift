@@ -120,6 +120,8 @@ final class Reporter: Sendable {
         case .hookFinished(let point, let hook, let error, let critical):
             guard let error else { return "hook \(point.rawValue) \(hook): ok" }
             return "hook \(point.rawValue) \(hook): failed\(critical ? "" : " (not critical)"): \(error)"
+        case .waiting:
+            return nil  // the task's own log line says it
         case .milestone(let name, _):
             // Every step reaches `step:NAME`; only named milestones are worth a line, and verbosely those too.
             return name.hasPrefix("step:") && !verbose ? nil : "milestone '\(name)' reached"

@@ -146,8 +146,10 @@ public struct MilestoneResult: Sendable, Hashable {
 /// on the store, so the other deployment may run in another `lander` process.
 public protocol MilestoneWatch: Sendable {
     /// Waits (without spinning) until the other project's running deployment in `environment` reaches the
-    /// milestone or ends; at once when none runs. `waiter` is the waiting deployment's id (status shows it).
+    /// milestone or ends; at once when none runs. `progress` hears lines for the output; `waiting` what it
+    /// waits for, once it starts to (recorded, for `lander status`).
     func waitFor(
-        _ request: MilestoneWait, environment: String, waiter: String, progress: @escaping @Sendable (String) -> Void
+        _ request: MilestoneWait, environment: String, progress: @escaping @Sendable (String) -> Void,
+        waiting: @escaping @Sendable (String) -> Void
     ) async throws -> MilestoneResult
 }

@@ -86,7 +86,9 @@ extension Deployment {
         let result: MilestoneResult
         do {
             result = try await Self.within(limit) {
-                try await children.waitFor(request, environment: environment, waiter: self.id, progress: progress)
+                try await children.waitFor(request, environment: environment, progress: progress) { what in
+                    events(.waiting(step: step, task: task.name, for: what))
+                }
             }
         } catch is ChildTimeout {
             throw AttemptFailure(

@@ -37,6 +37,9 @@ public enum DeploymentEvent: Sendable {
     case hookStarted(point: HookPoint, hook: String)
     /// A hook finished; `error` is set when it failed.
     case hookFinished(point: HookPoint, hook: String, error: String?, critical: Bool)
+    /// A task waits for something outside this deployment (another project's milestone): `lander status`
+    /// shows it until the task ends.
+    case waiting(step: String, task: String, for: String)
     /// A milestone was reached: `step:NAME` when a step finished, a step's `milestone:`, or one a script
     /// reported (`ctx.milestone`). Other deployments wait for it (`wait_for:`).
     case milestone(name: String, step: String?)

@@ -151,6 +151,8 @@ public struct EventEnvelope: Sendable, Encodable {
         case .rolloutFinished(let step, let version, let targets, let notUpdated):
             (record.event, record.step, record.version, record.targets) = ("rollout_finished", step, version, targets)
             record.notUpdated = notUpdated.map { NotUpdated(target: $0.target, state: $0.state, detail: $0.detail) }
+        case .waiting(let step, let task, let what):
+            (record.event, record.step, record.task, record.message) = ("waiting", step, task, what)
         case .milestone(let name, let step):
             (record.event, record.milestone, record.step) = ("milestone", name, step)
         case .deploymentFinished(let outcome, let duration, let error):

@@ -84,7 +84,7 @@ public enum WorkspaceLoader {
             for file in files {
                 do {
                     let project = try ProjectLoader.load(file: file)
-                    add(project.name, file: file, to: &workspace, at: node, &reader)
+                    add(project, file: file, to: &workspace, at: node, &reader)
                     requirements[project.name] = project.requires
                 } catch {
                     failures += error.diagnostics
@@ -130,8 +130,9 @@ public enum WorkspaceLoader {
     }
 
     private static func add(
-        _ name: String, file: String, to workspace: inout Workspace, at node: Node, _ reader: inout NodeReader
+        _ project: Project, file: String, to workspace: inout Workspace, at node: Node, _ reader: inout NodeReader
     ) {
+        let name = project.name
         if let other = workspace.member(named: name) {
             reader.report(
                 "two members are named '\(name)': \(other.file) and \(file)", at: node,
@@ -140,7 +141,9 @@ public enum WorkspaceLoader {
         }
         guard workspace.member(file: file) == nil else { return }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
-        workspace.members.append(Workspace.Member(name: name, file: file, directory: directory))
+        workspace.members.append(
+            Workspace.Member(
+                name: name, file: file, directory: directory, environments: project.environments.map(\.name)))
     }
 
     /// The lander.yml files a member entry names: a folder, or a glob of folders (`*` within one name).

@@ -12,12 +12,15 @@ public struct Workspace: Sendable {
         public var file: String
         /// Its folder, absolute.
         public var directory: String
+        /// Its environments' names, in file order.
+        public var environments: [String]
 
         /// Creates a member.
-        public init(name: String, file: String, directory: String) {
+        public init(name: String, file: String, directory: String, environments: [String] = []) {
             self.name = name
             self.file = file
             self.directory = directory
+            self.environments = environments
         }
     }
 

@@ -7,7 +7,8 @@ extension ChildLauncher {
     /// Watches the store (shared by every `lander` of the workspace) for the other project's milestone:
     /// polls with a backoff from 100 ms to 1 s, so a wait of a minute costs a few hundred small reads.
     func waitFor(
-        _ request: MilestoneWait, environment: String, waiter: String, progress: @escaping @Sendable (String) -> Void
+        _ request: MilestoneWait, environment: String, progress: @escaping @Sendable (String) -> Void,
+        waiting: @escaping @Sendable (String) -> Void
     ) async throws -> MilestoneResult {
         let loaded = try LoadedProject.load(try reference(request.project))
         let store = try deployer.openStore(forProjectIn: loaded.directory)
@@ -22,6 +23,7 @@ extension ChildLauncher {
             return result(.reached(deployment: running.id, waited: false))
         }
         progress("waiting for \(name) deployment \(running.id) to reach '\(request.milestone)' in \(environment)")
+        waiting("\(name) deployment \(running.id) to reach '\(request.milestone)'")
         var delay = Duration.milliseconds(100)
         while true {
             try await Task.sleep(for: delay)

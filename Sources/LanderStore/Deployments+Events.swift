@@ -86,4 +86,32 @@ extension StateStore {
         }
         return out
     }
+
+    /// The step a running deployment is in now: the newest started that has not finished.
+    public func currentStep(of deployment: String) throws(StoreError) -> String? {
+        try read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT s.step FROM event s WHERE s.deployment_id = ? AND s.kind = 'step_started'
+                      AND NOT EXISTS (SELECT 1 FROM event f WHERE f.deployment_id = s.deployment_id
+                        AND f.kind = 'step_finished' AND f.step = s.step AND f.id > s.id)
+                    ORDER BY s.id DESC LIMIT 1
+                    """, arguments: [deployment])
+        }
+    }
+
+    /// What a deployment waits for now (another project's milestone), while the waiting task has not ended.
+    public func waitingFor(in deployment: String) throws(StoreError) -> String? {
+        try read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT w.detail FROM event w WHERE w.deployment_id = ? AND w.kind = 'waiting'
+                      AND NOT EXISTS (SELECT 1 FROM event f WHERE f.deployment_id = w.deployment_id
+                        AND f.kind = 'target_finished' AND f.step = w.step AND f.task = w.task AND f.id > w.id)
+                    ORDER BY w.id DESC LIMIT 1
+                    """, arguments: [deployment])
+        }
+    }
 }

@@ -237,6 +237,8 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             try log("hook_started", "\(point.rawValue) \(hook)")
         case .hookFinished(let point, let hook, let error, _):
             try log("hook_finished", "\(point.rawValue) \(hook): \(error ?? "ok")")
+        case .waiting(let step, let task, let what):
+            try log("waiting", step: step, task: task, what)
         case .milestone(let name, let step):
             try log("milestone", step: step, name)
         case .deploymentFinished(let outcome, _, let error):

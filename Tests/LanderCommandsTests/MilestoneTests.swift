@@ -65,6 +65,15 @@ import Testing
         let api = try await Self.startWaitingAPI(workspace)
         try await Task.sleep(for: .milliseconds(300))
         #expect(!workspace.exists("api/targets/api-1/started"), "api went on before db reached the milestone")
+        // The workspace's grid shows both: db in its step, api waiting for db's milestone.
+        let status = try await Program.run(try Lander.executable.path, ["status"], directory: workspace.root)
+        let rows = status.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.contains { $0.contains("db") && $0.contains("running 1 (step prepare)") }, "\(status.stdout)")
+        #expect(
+            rows.contains {
+                $0.contains("api") && $0.contains("running 1 (step schema, waits for db deployment ")
+                    && $0.contains("to reach 'schema-ready')")
+            }, "\(status.stdout)")
         try workspace.release("prepare")
         #expect(await waitForExit(api) == 0, Comment(rawValue: Self.output(workspace)))
         #expect(Self.output(workspace).contains("db reached 'schema-ready'"), Comment(rawValue: Self.output(workspace)))

@@ -44,6 +44,15 @@ import Testing
             "\(shown.stdout)")
         let child = try await Lander.run(["show", try #require(records.first?.id), "-f", "\(root)/master/lander.yml"])
         #expect(child.stdout.contains("parent   \(records.last?.id ?? "?")"), "\(child.stdout)")
+        // `lander status` at the workspace root: the projects × environments grid.
+        let status = try await Program.run(try Lander.executable.path, ["status"], directory: root)
+        #expect(status.stdout.contains("workspace shop: 3 projects"), "\(status.stdout)")
+        for project in ["payments", "search", "master"] {
+            #expect(
+                status.stdout.split(separator: "\n").contains {
+                    $0.contains(project) && $0.contains("1.4.0 succeeded") && $0.contains("s ago")
+                }, "\(status.stdout)")
+        }
     }
 
     @Test(arguments: [

@@ -24,6 +24,7 @@ import Testing
         .waitingForLock(name: "schema", holders: "billing", step: "migrate", task: nil),
         .hookFinished(point: .postDeploy, hook: "notify.file", error: nil, critical: false),
         .milestone(name: "schema-ready", step: "migrate"),
+        .waiting(step: "schema", task: "schema", for: "db to reach 'schema-ready'"),
         .deploymentFinished(outcome: .succeeded, duration: .milliseconds(2040), error: nil),
     ]
 
