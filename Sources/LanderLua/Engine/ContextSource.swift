@@ -22,6 +22,7 @@ let contextSource = #"""
       local ctx = {
         target = target_of(data), release = data.release, environment = data.environment,
         outputs = data.outputs, output = {}, step = data.step, task = data.task, project = data.project,
+        milestone = internal.milestone,
       }
       run(ctx, params)
       return ctx.output

@@ -39,6 +39,13 @@ struct TargetAPI {
             }
             return []
         }
+        runtime.registerInternal("milestone", displayName: "ctx.milestone") { arguments in
+            guard let name = arguments.first?.stringValue, !name.isEmpty else {
+                throw HostFailure("ctx.milestone needs a name, e.g. ctx.milestone(\"schema-ready\")")
+            }
+            context.events(.milestone(name: context.masker.mask(name), step: context.step))
+            return []
+        }
         runtime.registerInternal("session", displayName: "ctx.target:session") { all in
             let arguments = Array(all.dropFirst())
             let name = try Self.name(arguments, "ctx.target:session")

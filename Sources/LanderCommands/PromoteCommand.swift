@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import LanderModel
+import LanderService
+
+/// `lander promote --from test --to production`: every project of the workspace (or those named) gets in
+/// `--to` the release it last deployed successfully to `--from`, in waves ordered by `requires:`.
+struct PromoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Deploy to one environment what each project of the workspace runs in another.",
+        discussion: """
+            Each project gets the release (version and package versions) it last deployed successfully to \
+            --from. Projects another one requires go in an earlier wave; the projects of a wave run in \
+            parallel (--parallel). A project that fails stops only the projects that require it.
+            """)
+
+    @Option(help: "The environment whose releases are promoted.")
+    var from: String
+
+    @Option(help: "The environment they are deployed to.")
+    var to: String
+
+    @Option(name: [.customShort("p"), .customLong("project")], help: "Only this project (repeatable).")
+    var projects: [String] = []
+
+    @Option(help: "At most this many projects deploying at once.")
+    var parallel = 4
+
+    @Flag(help: "Show the waves and versions; deploy nothing.")
+    var dryRun = false
+
+    @Flag(help: "The summary as JSON on standard output.")
+    var json = false
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let here = FileManager.default.currentDirectoryPath
+        let deployer = store.deployer
+        let workspace: Workspace
+        let planned: Promotion
+        do {
+            guard let found = try Deployer.workspace(forProjectIn: here) else {
+                printError(
+                    "lander: promote works on a workspace, and no \(Workspace.fileName) lists \(here) or is in it; "
+                        + "run it at the workspace root or in a member's folder")
+                throw ExitCode(ExitCodes.usage)
+            }
+            workspace = found
+            planned = try deployer.planPromotion(in: workspace, from: from, to: to, projects: projects)
+        } catch let error as ServiceError {
+            throw refusal(error)
+        }
+        let result =
+            dryRun
+            ? planned
+            : await deployer.promote(planned, in: workspace, parallel: parallel) { line in
+                if !json { printOutput(line) }
+            }
+        if json {
+            printOutput(jsonText(result.entries))
+        } else {
+            print(summary: result)
+        }
+        if !result.succeeded { throw ExitCode(ExitCodes.failed) }
+    }
+
+    private func print(summary: Promotion) {
+        printOutput("promote \(summary.from) → \(summary.to)\(dryRun ? " (dry run)" : ""):")
+        for entry in summary.entries {
+            let version = entry.version ?? "—"
+            let id = entry.deployment.map { " \($0)" } ?? ""
+            printOutput(
+                "  wave \(entry.wave)  \(entry.project) \(version)  \(entry.outcome)\(id)"
+                    + (entry.detail.map { ": \($0)" } ?? ""))
+        }
+    }
+}
