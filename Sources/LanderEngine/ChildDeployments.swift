@@ -13,6 +13,8 @@ public struct ChildDeploymentRequest: Sendable, Hashable {
     public var when: ProjectDeployment.Condition
     /// Wait for the end (else return once it started).
     public var wait: Bool
+    /// Put back what the environment ran before, should the asking deployment fail later.
+    public var compensate = false
     /// The deployment asking (its child is linked to it).
     public var parent: String
 
@@ -92,6 +94,11 @@ public protocol ChildDeployments: MilestoneWatch {
     /// cancels the child. `progress` hears one line per step the child starts and ends.
     func deployAndWait(_ request: ChildDeploymentRequest, progress: @escaping @Sendable (String) -> Void)
         async throws -> ChildDeploymentResult
+
+    /// The deployment failed: deploys again, newest child first, what the environment ran before each
+    /// child asked with `compensate` changed it (recorded as `compensation` deployments, linked to the
+    /// parent). Returns the problems, if any.
+    func compensate(progress: @escaping @Sendable (String) -> Void) async -> [String]
 }
 
 /// How a wait for another project's milestone ended.

@@ -11,9 +11,11 @@ extension Deployment {
             throw AttemptFailure(
                 message: "task '\(task.name)' deploys \(request.project), but this deployment cannot start others")
         }
-        let child = ChildDeploymentRequest(
+        var asked = ChildDeploymentRequest(
             project: request.project, environment: request.environment ?? plan.environment, source: request.source,
             when: request.when, wait: request.wait, parent: id)
+        asked.compensate = request.compensate
+        let child = asked
         let events = self.events
         let progress: @Sendable (String) -> Void = { line in
             events(.log(level: .info, message: line, target: Planner.orchestrator, step: step, task: task.name))

@@ -283,6 +283,13 @@ public final class Deployment: Sendable {
         if cancelled {
             _ = await runHooks(.onCancel)
         } else if failed {
+            if let children {
+                let events = self.events
+                let problems = await children.compensate { line in
+                    events(.log(level: .info, message: line, target: Planner.orchestrator))
+                }
+                for problem in problems { events(.log(level: .error, message: problem, target: Planner.orchestrator)) }
+            }
             _ = await runHooks(.onFailure)
         } else {
             _ = await runHooks(.postDeploy)

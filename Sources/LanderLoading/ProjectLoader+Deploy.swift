@@ -2,7 +2,9 @@ import LanderModel
 import Yams
 
 extension ProjectLoader {
-    static let deployKeys = ["project", "version", "release", "from", "environment", "when", "wait", "timeout"]
+    static let deployKeys = [
+        "project", "version", "release", "from", "environment", "when", "wait", "timeout", "compensate",
+    ]
 
     /// `deploy: { project, version | release | from, environment, when, wait, timeout }`: a task deploying
     /// another project of the workspace, once per deployment (it names no role).
@@ -57,6 +59,9 @@ extension ProjectLoader {
         }
         if let wait = given["wait"] { request.wait = reader.bool(wait, "wait of \(context)") ?? true }
         if let timeout = given["timeout"] { request.timeout = reader.duration(timeout, "timeout of \(context)") }
+        if let compensate = given["compensate"] {
+            request.compensate = reader.bool(compensate, "compensate of \(context)") ?? false
+        }
         return StepTask(
             name: name, role: "", action: .deploy(request), options: options, location: reader.location(node))
     }

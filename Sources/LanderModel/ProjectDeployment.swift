@@ -35,6 +35,8 @@ public struct ProjectDeployment: Sendable, Hashable {
     public var wait: Bool
     /// The longest the task waits; the other deployment is cancelled then.
     public var timeout: Duration?
+    /// When this deployment fails later, deploy again what the environment ran before the child.
+    public var compensate = false
 
     /// Creates one.
     public init(

@@ -13,6 +13,17 @@ final class ChildLauncher: ChildDeployments {
     /// The parent's project folder: its workspace names the children.
     let directory: String
     private let unwaited = Mutex<[DeploymentHandle]>([])
+    /// Children asked with `compensate` that changed their environment, oldest first, with what ran before.
+    let changed = Mutex<[Compensable]>([])
+
+    /// A child that changed its environment, and what ran there before it.
+    struct Compensable: Sendable {
+        var reference: ProjectReference
+        var project: String
+        var environment: String
+        var child: String
+        var before: DeploymentRecord?
+    }
 
     init(deployer: Deployer, parent: String, directory: String) {
         self.deployer = deployer
@@ -49,6 +60,12 @@ final class ChildLauncher: ChildDeployments {
             try await handle.report()
         } onCancel: {
             handle.cancel()
+        }
+        if request.compensate, report.outcome == .succeeded {
+            let entry = Compensable(
+                reference: reference, project: name, environment: request.environment, child: handle.id,
+                before: current)
+            changed.withLock { $0.append(entry) }
         }
         return ChildDeploymentResult(
             id: handle.id, outcome: report.outcome, error: report.error, version: handle.plan.release.version)

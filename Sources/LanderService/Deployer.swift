@@ -118,12 +118,12 @@ public final class Deployer: Sendable {
         let (_, planned) = try await plan(request, loaded, store: store)
         let plan = planned.plan
         let id = Deployment.newID()
+        let notes = (request.note.map { [$0] } ?? []) + ignored.map { "requirement ignored: \($0)" }
         let new = NewDeployment(
-            id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
-            packages: plan.release.packages, variables: plan.recordedVariables, projectFile: loaded.file,
-            pluginPath: loaded.plugins,
-            note: ignored.isEmpty ? nil : "requirements ignored: " + ignored.joined(separator: "; "),
-            parent: request.parent)
+            id: id, kind: request.kind, project: plan.project, environment: plan.environment,
+            version: plan.release.version, packages: plan.release.packages, variables: plan.recordedVariables,
+            projectFile: loaded.file, pluginPath: loaded.plugins,
+            note: notes.isEmpty ? nil : notes.joined(separator: "; "), parent: request.parent)
         return start(
             planned, scripts: loaded.scripts, store: store, id: id, wait: request.wait, startedFrom: .fresh,
             observer: observer

@@ -70,6 +70,10 @@ public struct DeploymentRequest: Sendable {
     public var wait: Bool
     /// Deploy even when `requires:` is not met (what was not met goes into the record).
     public var ignoreRequirements = false
+    /// What the record calls it: `deploy`, or `compensation` when a failed parent puts back a release.
+    public var kind = "deploy"
+    /// A note for the record (why it was started).
+    public var note: String?
 
     /// Creates a request.
     public init(

@@ -5,9 +5,10 @@ import Testing
 /// A workspace of three projects sharing one store: master deploys payments and search and waits for each.
 @Suite struct WorkspaceTests {
     /// The fixture workspace copied, master's `deploy:` of payments under `when`.
-    static func workspace(when: String = "always") throws -> (Scratch, String) {
+    static func workspace(when: String = "always", compensate: Bool = false) throws -> (Scratch, String) {
         let scratch = try Scratch()
-        _ = try Fixture("workspace").copy(to: scratch.url.appendingPathComponent("shop"), ["WHEN": when])
+        _ = try Fixture("workspace").copy(
+            to: scratch.url.appendingPathComponent("shop"), ["WHEN": when, "COMPENSATE": "\(compensate)"])
         return (scratch, scratch.url.appendingPathComponent("shop").path)
     }
 
@@ -80,6 +81,32 @@ import Testing
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("search deployment 2") && run.stdout.contains("exited 7"), "\(run.stdout)")
         #expect(Self.read("\(root)/master/targets/ctl/done.txt") == nil, "the step after the failed child ran")
+    }
+
+    @Test func aFailedParentPutsBackWhatItsCompensableChildReplacedOnEveryTarget() async throws {
+        let (_, root) = try Self.workspace(compensate: true)
+        #expect(try await Self.deploy(root, "master", version: "1.0").status == 0)
+        let run = try await Self.deploy(root, "master", version: "2.0", environment: ["SEARCH_EXIT": "7"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("compensating: payments back to 1.0 in test"), "\(run.stdout)")
+        for target in ["pay-1", "pay-2"] {
+            #expect(Self.read("\(root)/payments/targets/\(target)/VERSION") == "1.0", "\(target) kept 2.0")
+        }
+        let history = try await Lander.run(["history", "-f", "\(root)/payments/lander.yml", "--json"])
+        let records = try StoreCommandsTests.ids(history.stdout).filter { $0.kind == "compensation" }
+        #expect(records.count == 1 && records.first?.version == "1.0", "\(history.stdout)")
+        let shown = try await Lander.run(["show", try #require(records.first?.id), "-f", "\(root)/master/lander.yml"])
+        #expect(shown.stdout.contains("compensation for "), "\(shown.stdout)")
+        #expect(shown.stdout.contains("parent   "), "\(shown.stdout)")
+    }
+
+    @Test func withoutCompensateAFailedParentLeavesItsChildrenAsTheyAre() async throws {
+        let (_, root) = try Self.workspace()
+        #expect(try await Self.deploy(root, "master", version: "1.0").status == 0)
+        let run = try await Self.deploy(root, "master", version: "2.0", environment: ["SEARCH_EXIT": "7"])
+        #expect(run.status == 1)
+        #expect(!run.stdout.contains("compensating"), "\(run.stdout)")
+        #expect(Self.read("\(root)/payments/targets/pay-1/VERSION") == "2.0")
     }
 
     @Test func cancellingTheParentCancelsItsChildAndLeavesNoProcess() async throws {
