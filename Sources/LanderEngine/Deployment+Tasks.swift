@@ -246,7 +246,8 @@ extension Deployment {
             project: plan.project, step: step, task: task.name, target: target, release: plan.release,
             environment: plan.environment, environmentVariables: plan.variables, outputs: earlier,
             connection: connection, sessions: sessions, timeout: task.options.timeout,
-            projectDirectory: plan.projectDirectory, events: events, masker: plan.secrets, locks: locks)
+            projectDirectory: plan.projectDirectory, events: events, masker: plan.secrets, locks: locks,
+            children: children)
         do {
             return try await scripts.runTemplate(name, parameters: parameters, context: context)
         } catch {

@@ -122,6 +122,8 @@ public struct TaskContext: Sendable {
     public var locks: (any LockService)? = nil
     /// Serves `lander.process`: programs left running from one hook to a later one.
     public var processes: HookProcesses? = nil
+    /// Serves `lander.deploy` and `lander.wait_for` (nil where no other deployment can be started).
+    public var children: (any ChildDeployments)? = nil
 }
 
 /// What a hook sees: the deployment and how it is going.

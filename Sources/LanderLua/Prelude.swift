@@ -118,6 +118,28 @@ let preludeSource = #"""
       return table.unpack(results, 2, results.n)
     end
 
+    -- lander.deploy { project = "payments", version = "2.4" | release | from, environment, when, wait }:
+    -- deploys another project of the workspace and waits; raises with the child's id and error when it fails.
+    S.api.deploy = function(spec)
+      if type(spec) ~= "table" then error("bad argument #1 to 'lander.deploy' (table expected)", 2) end
+      local deploy = S.internal.deploy_child
+      if deploy == nil then error("lander.deploy works in templates of a deployment", 2) end
+      return deploy(spec)
+    end
+    -- lander.try_deploy { … }: the same, returning nil and the error instead of raising it.
+    S.api.try_deploy = function(spec)
+      local ok, result = pcall(S.api.deploy, spec)
+      if ok then return result end
+      return nil, result
+    end
+    -- lander.wait_for { project = "db", milestone = "schema-ready" | step = "migrate", environment, on_missing }.
+    S.api.wait_for = function(spec)
+      if type(spec) ~= "table" then error("bad argument #1 to 'lander.wait_for' (table expected)", 2) end
+      local wait = S.internal.wait_milestone
+      if wait == nil then error("lander.wait_for works in templates of a deployment", 2) end
+      return wait(spec)
+    end
+
     -- lander.template { params = {...}, run = function(ctx, p) ... end }: a step template's declaration.
     S.api.template = function(spec)
       if type(spec) ~= "table" then error("lander.template expects a table { params = {...}, run = function(ctx, p) }", 2) end

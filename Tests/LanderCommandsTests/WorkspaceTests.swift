@@ -109,6 +109,35 @@ import Testing
         #expect(Self.read("\(root)/payments/targets/pay-1/VERSION") == "2.0")
     }
 
+    @Test func luaDeploysAndWaitsThroughLanderDeployAndTryDeploy() async throws {
+        let (_, root) = try Self.workspace()
+        try """
+        project: master
+        plugins: [plugins]
+        environments:
+          test:
+            targets:
+              ctl: { root: targets/ctl, roles: [ctl] }
+        steps:
+          - { name: fan, on: ctl, template: fanout }
+        """.write(toFile: "\(root)/master/lander.yml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: "\(root)/master/plugins", withIntermediateDirectories: true)
+        try #"""
+        return lander.template { run = function(ctx)
+          local paid = lander.deploy { project = "payments", version = ctx.release.version }
+          local found, problem = lander.try_deploy { project = "search", version = ctx.release.version }
+          local none, unknown = lander.try_deploy { project = "serch", version = "1" }
+          ctx.target:run { "sh", "-c", "echo $1 $2 $3 > fan.txt", "-", paid.status .. ":" .. paid.version,
+            tostring(found) .. ":" .. tostring(problem ~= nil and problem:find("exited 7") ~= nil),
+            tostring(none) .. ":" .. tostring(unknown ~= nil and unknown:find("did you mean 'search'") ~= nil) }
+        end }
+        """#.write(toFile: "\(root)/master/plugins/fanout.lua", atomically: true, encoding: .utf8)
+        let run = try await Self.deploy(root, "master", version: "5.0", environment: ["SEARCH_EXIT": "7"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(Self.read("\(root)/master/targets/ctl/fan.txt") == "deployed:5.0 nil:true nil:true")
+        #expect(Self.read("\(root)/payments/targets/pay-1/VERSION") == "5.0")
+    }
+
     @Test func cancellingTheParentCancelsItsChildAndLeavesNoProcess() async throws {
         let (_, root) = try Self.workspace()
         let parent = try StoreCommandsTests.start(

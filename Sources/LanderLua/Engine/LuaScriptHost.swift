@@ -151,6 +151,7 @@ public struct LuaScriptHost: ScriptHost {
             LockGuard(deployment: env["LANDER_DEPLOYMENT"] ?? "", runPrefix: run, remote: !context.target.isLocal)
         }
         lockAPI?.install(in: runtime, step: context.step, guarding: guarding)
+        if let children = context.children { ChildAPI(children: children, context: context).install(in: runtime) }
         return (runtime, lockAPI)
     }
 
