@@ -35,6 +35,23 @@ function lander.sleep(seconds) end
 ---@return T
 function lander.lock(name, opts, fn) end
 
+---Deploys another project of the workspace as a child of this deployment and waits for it; raises with
+---the child's id and error when it fails. Templates only.
+---@param spec { project: string, version: string?, release: string?, from: string?, environment: string?, when: ("always"|"not_current"|"higher"|"not_deployed")?, wait: boolean? }
+---@return { status: "deployed"|"skipped"|"started", id: string?, version: string?, outcome: string, reason: string?, error: string? }
+function lander.deploy(spec) end
+
+---Like `lander.deploy`, returning nil and the error message instead of raising.
+---@param spec { project: string, version: string?, release: string?, from: string?, environment: string?, when: string?, wait: boolean? }
+---@return table?, string?
+function lander.try_deploy(spec) end
+
+---Waits until another project's running deployment reaches a milestone (or step); at once when it is
+---not running or is past it. Templates only.
+---@param spec { project: string, milestone: string?, step: string?, environment: string?, on_missing: ("fail"|"continue")? }
+---@return { status: "reached"|"not_running"|"missing", id: string? }
+function lander.wait_for(spec) end
+
 ---Declares a step template: typed parameters, validated when the deployment is planned, and `run`.
 ---@param spec { params: table<string, lander.Param>?, run: fun(ctx: lander.TaskContext, params: table), description: string? }
 ---@return table
@@ -213,6 +230,7 @@ function Target:close(name) end
 ---@field target lander.Target
 ---@field output table values this task sets on this target
 ---@field outputs table<string, table> values earlier steps set on this target
+---@field milestone fun(name: string) reports a milestone of this deployment now (`wait_for:` of others)
 ---@field release { version: string }
 ---@field environment { name: string, variables: table }
 ---@field step string

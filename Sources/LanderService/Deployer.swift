@@ -118,7 +118,9 @@ public final class Deployer: Sendable {
         let (_, planned) = try await plan(request, loaded, store: store)
         let plan = planned.plan
         let id = Deployment.newID()
-        let notes = (request.note.map { [$0] } ?? []) + ignored.map { "requirement ignored: \($0)" }
+        let notes =
+            (request.note.map { [$0] } ?? [])
+            + (ignored.isEmpty ? [] : ["requirements ignored: " + ignored.joined(separator: "; ")])
         let new = NewDeployment(
             id: id, kind: request.kind, project: plan.project, environment: plan.environment,
             version: plan.release.version, packages: plan.release.packages, variables: plan.recordedVariables,
