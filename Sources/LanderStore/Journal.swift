@@ -139,19 +139,25 @@ public final class StoreJournal: DeploymentJournal, Sendable {
     }
 
     private func write(_ envelope: EventEnvelope, json: String, _ db: Database) throws {
+        try writeTables(envelope, db)
+        // Each row keeps the event's one encoding (`payload`) beside the columns queries use.
+        guard let row = EventRow(envelope.event) else { return }
+        try execute(
+            db,
+            """
+            INSERT INTO event (deployment_id, at, kind, step, task, target, detail, sequence, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                deploymentID, envelope.time.timeIntervalSince1970, row.kind, row.step, row.task, row.target, row.detail,
+                envelope.sequence, json,
+            ])
+    }
+
+    /// The tables besides `event` an event changes: log lines, target steps, sessions, the deployment.
+    private func writeTables(_ envelope: EventEnvelope, _ db: Database) throws {
         let id = deploymentID
         let at = envelope.time.timeIntervalSince1970
-        // Each row keeps the event's one encoding (`payload`) beside the columns queries use.
-        func log(_ kind: String, step: String? = nil, task: String? = nil, target: String? = nil, _ detail: String?)
-            throws
-        {
-            try execute(
-                db,
-                """
-                INSERT INTO event (deployment_id, at, kind, step, task, target, detail, sequence, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [id, at, kind, step, task, target, detail, envelope.sequence, json])
-        }
         switch envelope.event {
         case .output(let step, let task, let target, let line, let isError):
             try execute(
@@ -163,14 +169,6 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 db,
                 "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, 'log', ?)",
                 [id, at, step, task, target, "[\(level.rawValue)] \(message)"])
-        case .deploymentStarted(_, _, _, _, let steps, let targets):
-            try log("started", "\(steps) steps on \(targets) targets")
-        case .stepStarted(let step, let tasks, _):
-            try log("step_started", step: step, tasks.joined(separator: ", "))
-        case .stepSkipped(let step, let reason):
-            try log("step_skipped", step: step, reason)
-        case .stepFinished(let step, let succeeded, _, let cancelled):
-            try log("step_finished", step: step, cancelled ? "cancelled" : succeeded ? "succeeded" : "failed")
         case .targetStarted(let step, let task, let target):
             try execute(
                 db,
@@ -180,23 +178,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 ON CONFLICT (deployment_id, step, task, target) DO UPDATE SET status = 'running',
                   started_at = excluded.started_at, finished_at = NULL, exit_code = NULL, message = NULL
                 """, [id, step, task, target, at])
-            try log("target_started", step: step, task: task, target: target, nil)
-        case .retrying(let step, let task, let target, let attempt, let error, _):
-            try log("retrying", step: step, task: task, target: target, "attempt \(attempt) failed: \(error)")
-        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode, let earlier):
-            let status =
-                switch outcome {
-                case .succeeded: "succeeded"
-                case .failed: "failed"
-                case .tolerated: "tolerated"
-                case .cancelled: "cancelled"
-                case .skipped: "skipped"
-                }
-            let message: String? =
-                switch outcome {
-                case .failed(let message), .tolerated(let message): message
-                default: nil
-                }
+        case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode, _):
             // A resumed run reports what the interrupted one finished with no duration: the first record stands.
             let seconds = duration.seconds
             try execute(
@@ -209,20 +191,13 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                   exit_code = excluded.exit_code, message = excluded.message, finished_at = excluded.finished_at,
                   duration = excluded.duration
                 WHERE NOT (excluded.duration = 0 AND target_step.status = excluded.status)
-                """, [id, step, task, target, status, exitCode, message, at - seconds, at, seconds])
-            try log(
-                "target_finished", step: step, task: task, target: target,
-                status + (message.map { ": \($0)" } ?? "") + (earlier ? " (done by the interrupted run)" : ""))
-        case .targetState(let step, let target, let state, let detail):
-            try log("target_state", step: step, target: target, state.rawValue + (detail.map { ": \($0)" } ?? ""))
-        case .rolloutFinished(let step, let version, let targets, let notUpdated):
-            try log("rollout_finished", step: step, NotUpdatedTarget.summary(notUpdated, of: targets, version: version))
+                """,
+                [id, step, task, target, outcome.recordedStatus, exitCode, outcome.message, at - seconds, at, seconds])
         case .sessionOpened(let target, let name, let pid, let step, let task):
             try execute(
                 db,
                 "INSERT INTO session (deployment_id, target, name, pid, opened_at, step, task) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [id, target, name, pid, at, step, task])
-            try log("session_opened", target: target, "\(name) (pid \(pid))")
         case .sessionClosed(let target, let name):
             try execute(
                 db,
@@ -230,22 +205,11 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 UPDATE session SET closed_at = ? WHERE deployment_id = ? AND target = ? AND name = ?
                   AND closed_at IS NULL
                 """, [at, id, target, name])
-            try log("session_closed", target: target, name)
-        case .waitingForLock(let name, let holders, let step, let task):
-            try log("waiting_for_lock", step: step, task: task, "\(name) held by \(holders)")
-        case .hookStarted(let point, let hook):
-            try log("hook_started", "\(point.rawValue) \(hook)")
-        case .hookFinished(let point, let hook, let error, _):
-            try log("hook_finished", "\(point.rawValue) \(hook): \(error ?? "ok")")
-        case .waiting(let step, let task, let what):
-            try log("waiting", step: step, task: task, what)
-        case .milestone(let name, let step):
-            try log("milestone", step: step, name)
         case .deploymentFinished(let outcome, _, let error):
             try execute(
                 db, "UPDATE deployment SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
                 [outcome.rawValue, error, at, at, id])
-            try log("finished", outcome.rawValue + (error.map { ": \($0)" } ?? ""))
+        default: break
         }
     }
 }

@@ -46,19 +46,36 @@ import Testing
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("ensure-deployed: deployed b 1.0"), "\(first.stdout)")
         #expect(Self.read("\(root)/b/.lander/targets/test/b-1/VERSION") == "1.0")
-        let b = try StoreCommandsTests.start(
-            ["deploy", "-f", "\(root)/b/lander.yml", "-e", "test", "--version", "1.1", "--plain"],
-            environment: ["B_SLOW": "3"])
-        // Once b's deployment is recorded as running (its fetch sleeps 3 s), a starts.
-        for _ in 0..<300 {
-            let history = try await Lander.run(["history", "-f", "\(root)/b/lander.yml", "--json"])
+        // b's fetch holds while the file `hold` exists (instead of the example's sleep), so a finds it running.
+        let hold = "\(root)/hold"
+        try "".write(toFile: hold, atomically: true, encoding: .utf8)
+        let bFile = "\(root)/b/lander.yml"
+        try String(contentsOfFile: bFile, encoding: .utf8).replacingOccurrences(
+            of: "sleep ${B_SLOW:-0}; echo fetched", with: "while [ -f \(hold) ]; do sleep 0.05; done; echo fetched"
+        ).write(toFile: bFile, atomically: true, encoding: .utf8)
+        let b = try StoreCommandsTests.start(["deploy", "-f", bFile, "-e", "test", "--version", "1.1", "--plain"])
+        for _ in 0..<1500 {
+            let history = try await Lander.run(["history", "-f", bFile, "--json"])
             if try StoreCommandsTests.ids(history.stdout).first?.status == "running" { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let second = try await Self.deploy("\(root)/a/lander.yml", "1.1")
-        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
-        #expect(second.stdout.contains("ensure-deployed: b is there already"), "\(second.stdout)")
-        #expect(second.stdout.contains("b reached 'step:serve'"), "\(second.stdout)")
+        let output = "\(root)/a.out"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let a = Process()
+        a.executableURL = try Lander.executable
+        a.arguments = ["deploy", "-f", "\(root)/a/lander.yml", "-e", "test", "--version", "1.1", "--plain"]
+        a.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        a.standardError = FileHandle.nullDevice
+        try a.run()
+        for _ in 0..<3000 where !(Self.read(output) ?? "").contains("waiting for b deployment") {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try FileManager.default.removeItem(atPath: hold)
+        let status = await waitForExit(a)
+        let said = Self.read(output) ?? ""
+        #expect(status == 0, Comment(rawValue: said))
+        #expect(said.contains("ensure-deployed: b is there already"), Comment(rawValue: said))
+        #expect(said.contains("b reached 'step:serve'"), Comment(rawValue: said))
         #expect(Self.read("\(root)/b/.lander/targets/test/b-1/VERSION") == "1.1", "a went on before b served")
         #expect(await waitForExit(b) == 0)
     }
