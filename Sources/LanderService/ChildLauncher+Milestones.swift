@@ -11,7 +11,7 @@ extension ChildLauncher {
         waiting: @escaping @Sendable (String) -> Void
     ) async throws -> MilestoneResult {
         let loaded = try LoadedProject.load(try reference(request.project))
-        let store = try deployer.openStore(forProjectIn: loaded.directory)
+        let store = try deployer.openStore(for: loaded)
         let name = loaded.project.name
         func result(_ state: MilestoneResult.State) -> MilestoneResult {
             MilestoneResult(project: name, milestone: request.milestone, state: state)

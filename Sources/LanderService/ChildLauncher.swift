@@ -10,8 +10,10 @@ import Synchronization
 final class ChildLauncher: ChildDeployments {
     let deployer: Deployer
     let parent: String
-    /// The parent's project folder: its workspace names the children.
+    /// The parent's project folder (a child's lander.yml path is relative to it).
     let directory: String
+    /// The parent's workspace, which names the children.
+    let workspace: Workspace?
     private let unwaited = Mutex<[DeploymentHandle]>([])
     /// Children asked with `compensate` that changed their environment, oldest first, with what ran before.
     let changed = Mutex<[Compensable]>([])
@@ -25,10 +27,11 @@ final class ChildLauncher: ChildDeployments {
         var before: DeploymentRecord?
     }
 
-    init(deployer: Deployer, parent: String, directory: String) {
+    init(deployer: Deployer, parent: String, directory: String, workspace: Workspace?) {
         self.deployer = deployer
         self.parent = parent
         self.directory = directory
+        self.workspace = workspace
     }
 
     func deployAndWait(_ request: ChildDeploymentRequest, progress: @escaping @Sendable (String) -> Void)
@@ -36,7 +39,7 @@ final class ChildLauncher: ChildDeployments {
     {
         let reference = try reference(request.project)
         let loaded = try LoadedProject.load(reference)
-        let store = try deployer.openStore(forProjectIn: loaded.directory)
+        let store = try deployer.openStore(for: loaded)
         let name = loaded.project.name
         let current = try store.current(project: name, environment: request.environment)
         let (choice, packages, version) = try await source(request, project: name, store: store)
@@ -50,7 +53,7 @@ final class ChildLauncher: ChildDeployments {
             DeploymentRequest(
                 project: reference, environment: request.environment, version: choice, packages: packages,
                 requester: requester),
-            observer: ChildProgress(project: name, progress: progress))
+            loaded: loaded, observer: ChildProgress(project: name, progress: progress))
         guard request.wait else {
             unwaited.withLock { $0.append(handle) }
             return ChildDeploymentResult(
@@ -81,7 +84,7 @@ final class ChildLauncher: ChildDeployments {
         if project.hasSuffix(".yml") || project.hasSuffix(".yaml") {
             return .file(project.hasPrefix("/") ? project : directory + "/" + project)
         }
-        guard let workspace = try Deployer.workspace(forProjectIn: directory) else {
+        guard let workspace else {
             throw ServiceError(
                 .invalidRequest,
                 "'\(project)' names a project of a workspace, but \(directory) is in none; add a \(Workspace.fileName) "

@@ -25,7 +25,8 @@ extension Deployer {
             overrides: record.variables)
         let resumed = record.id
         return start(
-            planned, scripts: loaded.scripts, store: store, id: resumed, resume: resume, wait: wait,
+            planned, scripts: loaded.scripts, workspace: loaded.workspace, store: store, id: resumed, resume: resume,
+            wait: wait,
             startedFrom: .resumed(record, finished: resume.finished.count), observer: observer
         ) { () throws(StoreError) in _ = try store.claimForResume(resumed) }
     }
@@ -38,7 +39,7 @@ extension Deployer {
         wait: Bool = true, observer: (any DeploymentObserver)? = nil
     ) async throws(ServiceError) -> DeploymentHandle {
         let loaded = try LoadedProject.load(project, plugins: plugins)
-        let store = try openStore(forProjectIn: loaded.directory)
+        let store = try openStore(for: loaded)
         let name = loaded.project.name
         let target: DeploymentRecord
         do {
@@ -64,7 +65,8 @@ extension Deployer {
             projectFile: loaded.file, pluginPath: loaded.plugins,
             note: "rollback to \(target.version) as deployed by \(target.id)")
         return start(
-            planned, scripts: loaded.scripts, store: store, id: id, wait: wait, startedFrom: .rollback(of: target),
+            planned, scripts: loaded.scripts, workspace: loaded.workspace, store: store, id: id, wait: wait,
+            startedFrom: .rollback(of: target),
             observer: observer
         ) { () throws(StoreError) in try store.begin(new) }
     }
@@ -92,7 +94,7 @@ extension Deployer {
     ) async throws(ServiceError) -> (LoadedProject, [ResolvedPackage]) {
         let loaded = try LoadedProject.load(project)
         let resolved = try await loaded.resolvePackages(wanted, releaseVersion: version)
-        let store = try openStore(forProjectIn: loaded.directory)
+        let store = try openStore(for: loaded)
         do {
             try store.createRelease(project: loaded.project.name, version: version, packages: resolved)
         } catch {

@@ -9,7 +9,7 @@ extension Deployer {
     /// Starts a planned deployment: under the project lock, recorded in the store as it goes (`record` writes
     /// its row once the lock is held, and may refuse), with the interrupted run's `resume` point.
     func start(
-        _ planned: PlannedRelease, scripts: LuaScriptHost, store: StateStore, id: String,
+        _ planned: PlannedRelease, scripts: LuaScriptHost, workspace: Workspace?, store: StateStore, id: String,
         resume: ResumePoint = ResumePoint(), wait: Bool, startedFrom: StartPoint,
         observer: (any DeploymentObserver)?, record: @escaping @Sendable () throws(StoreError) -> Void
     ) -> DeploymentHandle {
@@ -18,7 +18,8 @@ extension Deployer {
             id: id, plan: plan, warnings: planned.warnings, startedFrom: startedFrom, observer: observer)
         let running = self.running
         let grace = self.grace
-        let children = ChildLauncher(deployer: self, parent: id, directory: plan.projectDirectory)
+        let children = ChildLauncher(
+            deployer: self, parent: id, directory: plan.projectDirectory, workspace: workspace)
         running.add(handle)
         handle.start {
             defer { running.remove(id) }

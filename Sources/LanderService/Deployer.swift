@@ -41,26 +41,38 @@ public final class Deployer: Sendable {
     /// The store's path for a project in `directory`: `--state`, else `LANDER_STATE`, else its workspace's
     /// store, else `.lander/state.db` beside the project file.
     public func storePath(forProjectIn directory: String) throws(ServiceError) -> String {
+        try storePath(directory: directory) { () throws(ServiceError) in try Self.workspace(forProjectIn: directory) }
+    }
+
+    /// The store's path for a project in `directory` whose workspace `workspace` finds (asked only when
+    /// neither `--state` nor `LANDER_STATE` decides).
+    private func storePath(directory: String, workspace: () throws(ServiceError) -> Workspace?)
+        throws(ServiceError) -> String
+    {
         switch store {
         case .path(let path): return path
         case .standard:
             if let path = ProcessInfo.processInfo.environment["LANDER_STATE"], !path.isEmpty { return path }
-            if let workspace = try Self.workspace(forProjectIn: directory) { return workspace.statePath }
+            if let workspace = try workspace() { return workspace.statePath }
             return directory + "/.lander/state.db"
+        }
+    }
+
+    /// Reads a workspace file, or says what is wrong with it.
+    static func loadWorkspace(_ file: String) throws(ServiceError) -> Workspace {
+        do {
+            return try WorkspaceLoader.load(file: file)
+        } catch {
+            throw ServiceError(
+                .invalidProject, "the workspace \(file) has \(error.diagnostics.count) problem(s); nothing was done",
+                diagnostics: error.diagnostics)
         }
     }
 
     /// The workspace of the project in `directory` (or whose root `directory` is): nil outside any.
     public static func workspace(forProjectIn directory: String) throws(ServiceError) -> Workspace? {
         guard let file = WorkspaceLoader.find(from: directory) else { return nil }
-        let workspace: Workspace
-        do {
-            workspace = try WorkspaceLoader.load(file: file)
-        } catch {
-            throw ServiceError(
-                .invalidProject, "the workspace \(file) has \(error.diagnostics.count) problem(s); nothing was done",
-                diagnostics: error.diagnostics)
-        }
+        let workspace = try loadWorkspace(file)
         let folder = URL(fileURLWithPath: directory).standardizedFileURL.path
         let isMember = workspace.member(file: folder + "/lander.yml") != nil
         return isMember || folder == workspace.root ? workspace : nil
@@ -68,7 +80,15 @@ public final class Deployer: Sendable {
 
     /// The store for a project in `directory`, opened on first use and kept.
     public func openStore(forProjectIn directory: String) throws(ServiceError) -> StateStore {
-        let path = try storePath(forProjectIn: directory)
+        try openStore(at: try storePath(forProjectIn: directory))
+    }
+
+    /// The store of a loaded project (its workspace's, when it has one), opened on first use and kept.
+    public func openStore(for loaded: LoadedProject) throws(ServiceError) -> StateStore {
+        try openStore(at: try storePath(directory: loaded.directory) { () throws(ServiceError) in loaded.workspace })
+    }
+
+    private func openStore(at path: String) throws(ServiceError) -> StateStore {
         if let open = stores.withLock({ $0[path] }) { return open }
         do {
             let store = try StateStore.open(at: path, lease: lease)
@@ -88,9 +108,10 @@ public final class Deployer: Sendable {
     public func plan(_ request: DeploymentRequest) async throws(ServiceError) -> (LoadedProject, PlannedRelease) {
         let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
         if !loaded.project.requires.isEmpty, !request.ignoreRequirements,
-            FileManager.default.fileExists(atPath: try storePath(forProjectIn: loaded.directory))
+            FileManager.default.fileExists(
+                atPath: try storePath(directory: loaded.directory) { () throws(ServiceError) in loaded.workspace })
         {
-            _ = try checkRequirements(loaded.project, request, store: try openStore(forProjectIn: loaded.directory))
+            _ = try checkRequirements(loaded.project, request, store: try openStore(for: loaded))
         }
         return try await plan(request, loaded, store: nil)
     }
@@ -112,8 +133,16 @@ public final class Deployer: Sendable {
     public func deploy(_ request: DeploymentRequest, observer: (any DeploymentObserver)? = nil)
         async throws(ServiceError) -> DeploymentHandle
     {
-        let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
-        let store = try openStore(forProjectIn: loaded.directory)
+        try await deploy(
+            request, loaded: try LoadedProject.load(request.project, plugins: request.plugins),
+            observer: observer)
+    }
+
+    /// Deploys a request whose project the caller has loaded already.
+    func deploy(_ request: DeploymentRequest, loaded: LoadedProject, observer: (any DeploymentObserver)?)
+        async throws(ServiceError) -> DeploymentHandle
+    {
+        let store = try openStore(for: loaded)
         let ignored = try checkRequirements(loaded.project, request, store: store)
         let (_, planned) = try await plan(request, loaded, store: store)
         let plan = planned.plan
@@ -127,8 +156,8 @@ public final class Deployer: Sendable {
             projectFile: loaded.file, pluginPath: loaded.plugins,
             note: notes.isEmpty ? nil : notes.joined(separator: "; "), parent: request.parent)
         return start(
-            planned, scripts: loaded.scripts, store: store, id: id, wait: request.wait, startedFrom: .fresh,
-            observer: observer
+            planned, scripts: loaded.scripts, workspace: loaded.workspace, store: store, id: id, wait: request.wait,
+            startedFrom: .fresh, observer: observer
         ) { () throws(StoreError) in try store.begin(new) }
     }
 
@@ -144,7 +173,7 @@ public final class Deployer: Sendable {
                 throw ServiceError(.invalidRequest, "--release deploys the release's own packages; drop --package")
             }
             let opened: StateStore
-            if let store { opened = store } else { opened = try openStore(forProjectIn: loaded.directory) }
+            if let store { opened = store } else { opened = try openStore(for: loaded) }
             let recorded: [ResolvedPackage]?
             do {
                 recorded = try opened.release(project: loaded.project.name, version: name)

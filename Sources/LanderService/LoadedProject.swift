@@ -34,19 +34,23 @@ public struct LoadedProject: Sendable {
         -> LoadedProject
     {
         let path: String
+        // The workspace is read once (every member's lander.yml with it), here, and kept with the project.
+        var workspace: Workspace?
         switch reference {
-        case .file(let file): path = file
+        case .file(let file):
+            path = file
+            workspace = try Deployer.workspace(
+                forProjectIn: URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path)
         case .member(let name, let workspaceFile):
-            let workspace = try Deployer.workspace(
-                forProjectIn: URL(fileURLWithPath: workspaceFile).deletingLastPathComponent().path)
-            guard let member = workspace?.member(named: name) else {
-                let names = workspace?.members.map(\.name) ?? []
+            let found = try Deployer.loadWorkspace(workspaceFile)
+            guard let member = found.member(named: name) else {
                 throw ServiceError(
                     .invalidRequest,
                     "no project '\(name)' in the workspace \(workspaceFile); "
-                        + Suggestion.hint(for: name, in: names, listing: "its projects are"))
+                        + Suggestion.hint(for: name, in: found.members.map(\.name), listing: "its projects are"))
             }
             path = member.file
+            workspace = found
         }
         let project: Project
         do {
@@ -59,7 +63,6 @@ public struct LoadedProject: Sendable {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let directory = url.deletingLastPathComponent().path
         let flags = plugins.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let workspace = try Deployer.workspace(forProjectIn: directory)
         return LoadedProject(
             project: project, file: url.path, directory: directory, plugins: flags,
             scripts: scripts(for: project, in: directory, plugins: plugins, workspace: workspace),

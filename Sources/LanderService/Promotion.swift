@@ -29,6 +29,10 @@ public struct Promotion: Sendable {
     public var to: String
     /// Every project's part, in wave order.
     public var entries: [Entry]
+    /// The projects each one requires (its `requires:`), read once when planning.
+    public var requires: [String: [String]] = [:]
+    /// The package versions each project's release in `from` has.
+    public var packages: [String: [String: String]] = [:]
 
     /// Whether every project that had a release to promote went (or would, in a dry run).
     public var succeeded: Bool {
@@ -53,17 +57,19 @@ extension Deployer {
         }
         let store = try openStore(forProjectIn: workspace.root)
         var requires: [String: [String]] = [:]
+        var packages: [String: [String: String]] = [:]
         var entries: [Promotion.Entry] = []
         for name in names {
             guard let member = workspace.member(named: name) else { continue }
             let loaded = try LoadedProject.load(.file(member.file))
-            requires[name] = loaded.project.requires.map(\.project).filter { names.contains($0) }
+            requires[name] = loaded.project.requires.map(\.project)
             let current: DeploymentRecord?
             do {
                 current = try store.current(project: name, environment: from)
             } catch {
                 throw ServiceError(.refused, "\(error)")
             }
+            packages[name] = Dictionary((current?.packages ?? []).map { ($0.id, $0.version) }) { $1 }
             entries.append(
                 Promotion.Entry(
                     project: name, wave: 0, version: current?.version, outcome: current == nil ? "skipped" : "planned",
@@ -72,14 +78,16 @@ extension Deployer {
         var wave: [String: Int] = [:]
         func depth(_ name: String, _ seen: Set<String>) -> Int {
             if let known = wave[name] { return known }
-            let below = (requires[name] ?? []).filter { !seen.contains($0) }.map { depth($0, seen.union([name])) }
+            let below = (requires[name] ?? []).filter { names.contains($0) && !seen.contains($0) }.map {
+                depth($0, seen.union([name]))
+            }
             let value = (below.max() ?? 0) + 1
             wave[name] = value
             return value
         }
         for index in entries.indices { entries[index].wave = depth(entries[index].project, []) }
         entries.sort { ($0.wave, $0.project) < ($1.wave, $1.project) }
-        return Promotion(from: from, to: to, entries: entries)
+        return Promotion(from: from, to: to, entries: entries, requires: requires, packages: packages)
     }
 
     /// Runs a planned promotion: wave after wave, at most `parallel` projects at once; a project that fails
@@ -121,31 +129,22 @@ extension Deployer {
         guard entry.outcome == "planned", let version = entry.version,
             let member = workspace.member(named: entry.project)
         else { return entry }
-        let (from, to) = promotion.state.withLock { ($0.from, $0.to) }
-        let failedNeeds: [String]
-        do {
-            let project = try LoadedProject.load(.file(member.file)).project
-            let needed = Set(project.requires.map(\.project))
-            // What failed, was cancelled, or was skipped for a failure stops its dependants; a project with
-            // nothing to promote does not (the requirement check sees what the target environment runs).
-            failedNeeds = promotion.state.withLock { state in
-                state.entries.filter { other in
-                    needed.contains(other.project)
-                        && (other.outcome == "failed" || other.outcome == "cancelled"
-                            || (other.outcome == "skipped" && other.deployment == nil && other.version != nil))
-                }.map(\.project)
-            }
-        } catch {
-            return Self.ended(entry, "failed", "\(error)")
+        let (to, packages, needed) = promotion.state.withLock {
+            ($0.to, $0.packages[entry.project] ?? [:], Set($0.requires[entry.project] ?? []))
+        }
+        // What failed, was cancelled, or was skipped for a failure stops its dependants; a project with
+        // nothing to promote does not (the requirement check sees what the target environment runs).
+        let failedNeeds = promotion.state.withLock { state in
+            state.entries.filter { other in
+                needed.contains(other.project)
+                    && (other.outcome == "failed" || other.outcome == "cancelled"
+                        || (other.outcome == "skipped" && other.deployment == nil && other.version != nil))
+            }.map(\.project)
         }
         if !failedNeeds.isEmpty {
             return Self.ended(entry, "skipped", "requires \(failedNeeds.joined(separator: ", ")), which did not go")
         }
         do {
-            let store = try openStore(forProjectIn: member.directory)
-            let record = try store.current(project: entry.project, environment: from)
-            var packages: [String: String] = [:]
-            for package in record?.packages ?? [] { packages[package.id] = package.version }
             let handle = try await deploy(
                 DeploymentRequest(
                     project: .file(member.file), environment: to, version: .version(version), packages: packages),

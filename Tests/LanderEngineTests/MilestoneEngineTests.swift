@@ -5,8 +5,9 @@ import Testing
 /// Milestones as the engine reports them: `step:NAME` and a step's `milestone:` when it succeeds, and those
 /// a template reports with `ctx.milestone`.
 @Suite struct MilestoneEngineTests {
-    @Test func stepsAndTemplatesReachMilestonesAndAFailedStepReachesNone() async throws {
-        let project = try TestProject(
+    /// One db target running `steps`, with a template `report` whose run is `run`.
+    static func project(steps: String, report run: String) throws -> TestProject {
+        try TestProject(
             yaml: """
                 project: db
                 environments:
@@ -14,11 +15,18 @@ import Testing
                     targets:
                       db-1: { roles: [db] }
                 steps:
+                \(steps)
+                """,
+            plugins: ["report.lua": "return lander.template { run = function(ctx) \(run) end }"])
+    }
+
+    @Test func stepsAndTemplatesReachMilestonesAndAFailedStepReachesNone() async throws {
+        let project = try Self.project(
+            steps: """
                   - { name: migrate, on: db, milestone: schema-ready, run: ["true"] }
                   - { name: index, on: db, template: report }
                   - { name: broken, on: db, milestone: never, run: ["false"] }
-                """,
-            plugins: ["report.lua": #"return lander.template { run = function(ctx) ctx.milestone("indexed") end }"#])
+                """, report: #"ctx.milestone("indexed")"#)
         let run = try await project.deploy()
         #expect(run.report.outcome == .failed)
         let reached = run.events.compactMap { event -> String? in
@@ -28,17 +36,8 @@ import Testing
     }
 
     @Test func aMilestoneWithoutANameIsTheTemplatesError() async throws {
-        let project = try TestProject(
-            yaml: """
-                project: db
-                environments:
-                  test:
-                    targets:
-                      db-1: { roles: [db] }
-                steps:
-                  - { name: index, on: db, template: report }
-                """,
-            plugins: ["report.lua": "return lander.template { run = function(ctx) ctx.milestone() end }"])
+        let project = try Self.project(
+            steps: "  - { name: index, on: db, template: report }", report: "ctx.milestone()")
         let run = try await project.deploy()
         #expect(run.report.outcome == .failed)
         #expect(run.report.error?.contains("ctx.milestone needs a name") == true, "\(run.report.error ?? "")")

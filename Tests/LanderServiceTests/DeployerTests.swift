@@ -60,7 +60,7 @@ import Testing
         let good = try Self.project("child", command: "echo $LANDER_RELEASE > version.txt")
         let bad = try Self.project("broken-child", command: "exit 7")
         let deployer = Deployer()
-        let children = ChildLauncher(deployer: deployer, parent: "parent-1", directory: good.root.path)
+        let children = ChildLauncher(deployer: deployer, parent: "parent-1", directory: good.root.path, workspace: nil)
         let done = try await children.deployAndWait(
             ChildDeploymentRequest(project: good.file, environment: "test", version: "3.1", parent: "parent-1"),
             progress: { _ in })
