@@ -138,6 +138,47 @@ import Testing
         #expect(Self.read("\(root)/payments/targets/pay-1/VERSION") == "5.0")
     }
 
+    /// Replaces master's steps.
+    static func master(_ root: String, steps: String) throws {
+        try """
+        project: master
+        environments:
+          test:
+            targets:
+              ctl: { root: targets/ctl, roles: [ctl] }
+        steps:
+        \(steps)
+        """.write(toFile: "\(root)/master/lander.yml", atomically: true, encoding: .utf8)
+    }
+
+    @Test func fromTakesTheReleaseAnEnvironmentRunsAndWaitFalseOnlyStartsTheChild() async throws {
+        let (_, root) = try Self.workspace()
+        #expect(try await Self.deploy(root, "payments", version: "1.4.0").status == 0)
+        try Self.master(
+            root,
+            steps: """
+                  - { name: pay, deploy: { project: payments, from: test } }
+                  - { name: bg, deploy: { project: search, version: "9", wait: false } }
+                  - { name: done, on: ctl, run: [sh, -c, "echo {{output.pay.version}} {{output.bg.status}} > done.txt"] }
+                """)
+        let run = try await Self.deploy(root, "master", version: "5.0")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(Self.read("\(root)/master/targets/ctl/done.txt") == "1.4.0 started")
+        #expect(Self.read("\(root)/payments/targets/pay-1/VERSION") == "1.4.0")
+        // The parent ended only after the child it did not wait for.
+        #expect(Self.read("\(root)/search/targets/s-1/VERSION") == "9")
+    }
+
+    @Test func aChildOutlivingItsTimeoutIsCancelledAndFailsTheTask() async throws {
+        let (_, root) = try Self.workspace()
+        try Self.master(root, steps: "  - { name: pay, deploy: { project: payments, version: \"2\", timeout: 1s } }")
+        let run = try await Self.deploy(root, "master", version: "2", environment: ["PAYMENTS_SLEEP": "30"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("deploying payments timed out after 1s and was cancelled"), "\(run.stdout)")
+        let history = try await Lander.run(["history", "-f", "\(root)/payments/lander.yml", "--json"])
+        #expect(try StoreCommandsTests.ids(history.stdout).first?.status == "cancelled", "\(history.stdout)")
+    }
+
     @Test func cancellingTheParentCancelsItsChildAndLeavesNoProcess() async throws {
         let (_, root) = try Self.workspace()
         let parent = try StoreCommandsTests.start(
