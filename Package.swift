@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/mxcl/Version", from: "2.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -82,7 +86,17 @@ let package = Package(
             name: "LanderService",
             dependencies: [
                 "LanderEngine", "LanderLua", "LanderStore", "LanderLoading", "LanderPackages", "LanderTransport",
-                "LanderModel",
+                "LanderModel", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(
+            /** HTTP endpoints over the service (Hummingbird): the phone-home callback endpoint. */
+            name: "LanderHTTP",
+            dependencies: [
+                "LanderService", "LanderEngine", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: settings
         ),
@@ -91,6 +105,7 @@ let package = Package(
             name: "LanderCommands",
             dependencies: [
                 "LanderService",
+                "LanderHTTP",
                 "LanderLua",
                 "LanderStore",
                 "LanderEngine",

@@ -125,6 +125,15 @@ final class Reporter: Sendable {
         case .milestone(let name, _):
             // Every step reaches `step:NAME`; only named milestones are worth a line, and verbosely those too.
             return name.hasPrefix("step:") && !verbose ? nil : "milestone '\(name)' reached"
+        case .call(let target, let job, let status, let outcome, let detail, let child):
+            let who = target ?? "a caller with no valid token"
+            let what = job.map { "job '\($0)'" } ?? "a job"
+            switch outcome {
+            case "refused": return "\(who) asked for \(what): refused (\(status)): \(detail ?? "")"
+            case "called": return "\(who) called \(what)" + (child.map { " → deployment \($0)" } ?? "")
+            case "joined": return verbose ? "\(who) joined the run of \(what)" : nil
+            default: return "\(what) for \(who): \(outcome)" + (detail.map { ": \($0)" } ?? "")
+            }
         case .deploymentFinished:
             return nil
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LanderHTTP
 import LanderService
 import LanderStore
 
@@ -18,7 +19,8 @@ struct StoreOptions: ParsableArguments {
         let lease =
             ProcessInfo.processInfo.environment["LANDER_LEASE_SECONDS"].flatMap(Double.init)
             .map { Duration.milliseconds(Int64($0 * 1000)) } ?? .seconds(15)
-        return Deployer(store: path.map(Deployer.StoreChoice.path) ?? .standard, lease: lease)
+        return Deployer(
+            store: path.map(Deployer.StoreChoice.path) ?? .standard, lease: lease, listener: CallbackServer())
     }
 
     /// Opens the store, or prints why not and exits 3.

@@ -53,9 +53,8 @@ extension Deployment {
 }
 
 extension DeploymentEvent {
-    /// The event with every secret value masked.
+    /// The event with every secret value (and every call-home token) masked.
     func masked(by masker: Masker) -> DeploymentEvent {
-        guard !masker.secrets.isEmpty else { return self }
         switch self {
         case .output(let step, let task, let target, let line, let isError):
             return .output(step: step, task: task, target: target, line: masker.mask(line), isError: isError)
@@ -79,6 +78,9 @@ extension DeploymentEvent {
             return .hookFinished(point: point, hook: hook, error: masker.mask(error), critical: critical)
         case .deploymentFinished(let outcome, let duration, let error?):
             return .deploymentFinished(outcome: outcome, duration: duration, error: masker.mask(error))
+        case .call(let target, let job, let status, let outcome, let detail?, let child):
+            return .call(
+                target: target, job: job, status: status, outcome: outcome, detail: masker.mask(detail), child: child)
         default:
             return self
         }

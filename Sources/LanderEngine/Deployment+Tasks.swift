@@ -162,6 +162,9 @@ extension Deployment {
         var env = plan.landerEnvironment(target, step: step, deployment: id)
         // Names this task run, so a resumed deployment can stop what an interrupted one left running.
         env["LANDER_RUN"] = Self.runKey(id, step: step, task: task.name, target: target.name)
+        if target.work.runsOnTarget, let token = callbacks?.tokens[target.name] {
+            try await callHome(token, on: connection, into: &env)
+        }
         let work: PlannedTarget.Work
         do throws(ExpressionError) {
             for (key, value) in target.env { env[key] = try Expression.resolve(value, in: scope) }
@@ -194,6 +197,22 @@ extension Deployment {
             return try await deployChild(request, task: task, step: step)
         case .waitFor(let request):
             return try await waitForMilestone(request, task: task, step: step)
+        }
+    }
+
+    /// Gives a target's commands the way home: the endpoint as the target reaches it, its token, and the
+    /// call client on PATH.
+    private func callHome(_ token: String, on connection: any TargetConnection, into env: inout [String: String])
+        async throws(AttemptFailure)
+    {
+        guard let callbacks, let reachable = connection as? any HomeReachable else { return }
+        do {
+            let home = try await reachable.reachHome(HomeRequest(port: callbacks.port, client: CallClient.script))
+            env["LANDER_CALLBACK_URL"] = home.url
+            env["LANDER_CALLBACK_TOKEN"] = token
+            env[Command.binVariable] = home.bin
+        } catch {
+            throw AttemptFailure(message: "cannot give \(connection.target) the way home: \(error.message)")
         }
     }
 

@@ -19,6 +19,8 @@ public final class Deployment: Sendable {
     let locks: (any LockService)?
     /// Starts and awaits other deployments for this one (the service's).
     let children: (any ChildDeployments)?
+    /// The way home for targets that may ask for jobs (phone home).
+    let callbacks: CallbackAccess?
     let outputs = OutputStore()
     let sessions: SessionStore
     let hookProcesses: HookProcesses
@@ -49,9 +51,10 @@ public final class Deployment: Sendable {
         disconnect: @escaping @Sendable () async -> Void = {},
         journal: (any DeploymentJournal)? = nil, resume: ResumePoint = ResumePoint(),
         locks: (any LockService)? = nil, children: (any ChildDeployments)? = nil,
-        events: @escaping EnvelopeSink
+        callbacks: CallbackAccess? = nil, events: @escaping EnvelopeSink
     ) {
         self.children = children
+        self.callbacks = callbacks
         self.disconnect = disconnect
         self.plan = plan
         self.id = id
@@ -106,12 +109,15 @@ public final class Deployment: Sendable {
             DeploymentReport(
                 id: id, outcome: state.cancelled ? .cancelled : state.failed ? .failed : .succeeded, error: state.error,
                 hookErrors: state.hookErrors, records: state.records, skippedSteps: state.skippedSteps,
-                duration: ContinuousClock.now - started, notUpdated: state.notUpdated)
+                duration: ContinuousClock.now - started, notUpdated: state.notUpdated, outputs: outputs.snapshot())
         }
         events(.deploymentFinished(outcome: report.outcome, duration: report.duration, error: report.error))
         _ = await durable()
         return report
     }
+
+    /// Records an event that happened outside the engine but belongs to this deployment (a call home).
+    public func record(_ event: DeploymentEvent) { events(event) }
 
     /// Waits until the journal holds everything so far; when it cannot, the deployment fails and halts, so
     /// nothing further happens unrecorded.

@@ -43,6 +43,10 @@ public enum DeploymentEvent: Sendable {
     /// A milestone was reached: `step:NAME` when a step finished, a step's `milestone:`, or one a script
     /// reported (`ctx.milestone`). Other deployments wait for it (`wait_for:`).
     case milestone(name: String, step: String?)
+    /// A target phoned home (`lander-call`): the call was refused (`outcome` refused, with the HTTP status and
+    /// why), started or joined a job run (`called`, `joined`, with the job's deployment), or the run ended
+    /// (its outcome). The audit of who asked for what.
+    case call(target: String?, job: String?, status: Int, outcome: String, detail: String?, child: String?)
     /// The deployment ended.
     case deploymentFinished(outcome: DeploymentOutcome, duration: Duration, error: String?)
 }

@@ -1,3 +1,5 @@
+public import LanderModel
+
 /// What a deployment did: its outcome, the first error, and every task on every target with its times.
 public struct DeploymentReport: Sendable {
     /// The deployment's id.
@@ -16,6 +18,8 @@ public struct DeploymentReport: Sendable {
     public var duration: Duration
     /// Targets of rolling steps not left on the new version (skipped, left out, stopped, left serving).
     public var notUpdated: [NotUpdatedTarget] = []
+    /// What its tasks set, by target and step (what a phone-home caller gets back).
+    public var outputs: [String: [String: [String: ConfigValue]]] = [:]
 
     /// The records of one step.
     public func records(ofStep step: String) -> [TargetRecord] { records.filter { $0.step == step } }

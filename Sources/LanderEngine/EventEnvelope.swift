@@ -90,6 +90,7 @@ public struct EventEnvelope: Sendable, Encodable {
         var notUpdated: [NotUpdated]?
         var milestone: String?
         var doneEarlier: Bool?
+        var job: String?, status: Int?, child: String?
     }
 
     /// A target a rollout did not leave on the new version.
@@ -155,6 +156,9 @@ public struct EventEnvelope: Sendable, Encodable {
             (record.event, record.step, record.task, record.message) = ("waiting", step, task, what)
         case .milestone(let name, let step):
             (record.event, record.milestone, record.step) = ("milestone", name, step)
+        case .call(let target, let job, let status, let outcome, let detail, let child):
+            (record.event, record.target, record.job, record.status) = ("call", target, job, status)
+            (record.outcome, record.message, record.child) = (outcome, detail, child)
         case .deploymentFinished(let outcome, let duration, let error):
             (record.event, record.outcome, record.error) = ("deployment_finished", outcome.rawValue, error)
             record.durationSeconds = duration.seconds
@@ -167,6 +171,7 @@ extension EventEnvelope.Record {
     fileprivate var json: String {
         var out = JSONWriter()
         out.field("attempt", attempt)
+        out.field("child", child)
         out.field("critical", critical)
         out.field("delay_seconds", delaySeconds)
         out.field("deployment", deployment)
@@ -180,6 +185,7 @@ extension EventEnvelope.Record {
         out.field("holders", holders)
         out.field("hook", hook)
         out.field("id", id)
+        out.field("job", job)
         out.field("level", level)
         out.field("line", line)
         out.field("lock", lock)
@@ -205,6 +211,7 @@ extension EventEnvelope.Record {
         out.field("sequence", sequence)
         out.field("session", session)
         out.field("state", state)
+        out.field("status", status)
         out.field("step", step)
         out.field("steps", steps)
         out.field("stream", stream)

@@ -25,10 +25,11 @@ public struct Masker: Sendable {
         self.forms = forms.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
     }
 
-    /// The text with every form of every secret replaced by `••••••`.
+    /// The text with every form of every secret replaced by `••••••`, and every call-home token.
     public func mask(_ text: String) -> String {
-        guard !forms.isEmpty, !text.isEmpty else { return text }
-        var result = text
+        guard !text.isEmpty else { return text }
+        var result = text.contains(CallToken.prefix) ? CallToken.masked(in: text) : text
+        guard !forms.isEmpty else { return result }
         for form in forms where result.contains(form) {
             result = result.replacingOccurrences(of: form, with: Self.mask)
         }

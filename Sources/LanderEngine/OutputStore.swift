@@ -14,6 +14,9 @@ public final class OutputStore: Sendable {
         outputs.withLock { $0[target, default: [:]][step, default: [:]].merge(values) { _, new in new } }
     }
 
+    /// Everything set so far, by target and step.
+    public func snapshot() -> [String: [String: [String: ConfigValue]]] { outputs.withLock { $0 } }
+
     /// Everything set on a target so far, by step, with what tasks that run once per deployment (on
     /// `Planner.orchestrator`: deploying another project) set, which every target reads.
     public func all(on target: String) -> [String: [String: ConfigValue]] {

@@ -154,5 +154,13 @@ public struct PlannedTarget: Sendable {
         case deploy(ProjectDeployment)
         /// A wait for another project's milestone (on the orchestrator).
         case waitFor(MilestoneWait)
+
+        /// Whether it runs on the target itself (a command or a template), not on the orchestrator.
+        public var runsOnTarget: Bool {
+            switch self {
+            case .run, .template: true
+            case .deploy, .waitFor: false
+            }
+        }
     }
 }

@@ -43,6 +43,39 @@ enum ProjectChecks {
             }
             stepsSoFar[step.name] = stepsSoFar[step.name] ?? step
         }
+        return diagnostics + jobs(of: project, roles: roles)
+    }
+
+    /// Jobs: names usable in a URL, callers and task roles the environments define.
+    static func jobs(of project: Project, roles: [String]) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        for job in project.jobs {
+            if job.name.isEmpty
+                || !job.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            {
+                diagnostics.append(
+                    Diagnostic(
+                        "job name '\(job.name)' is not a plain word", at: job.location,
+                        hint: "use letters, digits, '-', '_' and '.': targets ask for it by name (lander-call NAME)"))
+            }
+            guard !project.environments.isEmpty else { continue }
+            for role in job.callers where !roles.contains(role) {
+                diagnostics.append(
+                    Diagnostic(
+                        "job '\(job.name)' names unknown caller role '\(role)'", at: job.location,
+                        hint: Suggestion.hint(for: role, in: roles, listing: "roles in the environments are")))
+            }
+            guard case .steps(let steps) = job.work else { continue }
+            for step in steps {
+                for task in step.tasks where !task.action.runsOnce && !roles.contains(task.role) {
+                    diagnostics.append(
+                        Diagnostic(
+                            "unknown role '\(task.role)' in step '\(step.name)' of job '\(job.name)'",
+                            at: task.location,
+                            hint: Suggestion.hint(for: task.role, in: roles, listing: "roles in the environments are")))
+                }
+            }
+        }
         return diagnostics
     }
 

@@ -6,6 +6,7 @@ import Yams
 public enum ProjectLoader {
     static let projectKeys = [
         "project", "plugins", "use", "variables", "environments", "hooks", "steps", "packages", "requires",
+        "jobs",
     ]
     static let environmentKeys = ["variables", "roles", "targets", "ssh", "acquisition", "mirror"]
     static let targetKeys = ["transport", "root", "roles", "variables", "ssh", "acquisition", "mirror"]
@@ -64,6 +65,7 @@ public enum ProjectLoader {
             case "steps": project.steps = steps(node, &reader)
             case "packages": project.packages = PackageLoader.packages(node, &reader)
             case "requires": project.requires = requirements(node, &reader)
+            case "jobs": project.jobs = jobs(node, &reader)
             default: break
             }
         }

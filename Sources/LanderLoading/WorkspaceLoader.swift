@@ -74,6 +74,7 @@ public enum WorkspaceLoader {
         }
         var failures: [Diagnostic] = []
         var requirements: [String: [Requirement]] = [:]
+        var jobs: [Job] = []
         for (pattern, node) in patterns {
             let files = memberFiles(pattern, in: folder)
             if files.isEmpty {
@@ -86,14 +87,27 @@ public enum WorkspaceLoader {
                     let project = try ProjectLoader.load(file: file)
                     add(project, file: file, to: &workspace, at: node, &reader)
                     requirements[project.name] = project.requires
+                    jobs += project.jobs
                 } catch {
                     failures += error.diagnostics
                 }
             }
         }
-        let problems = reader.diagnostics + failures + check(requirements, of: workspace)
+        let problems =
+            reader.diagnostics + failures + check(requirements, of: workspace) + check(jobs: jobs, of: workspace)
         guard problems.isEmpty else { throw LoadingError(problems) }
         return workspace
+    }
+
+    /// Jobs deploying a project that is no member (with a did-you-mean).
+    static func check(jobs: [Job], of workspace: Workspace) -> [Diagnostic] {
+        let names = workspace.members.map(\.name)
+        return jobs.compactMap { job in
+            guard case .project(let request) = job.work, !names.contains(request.project) else { return nil }
+            return Diagnostic(
+                "job '\(job.name)' deploys '\(request.project)', which is no project of the workspace",
+                at: job.location, hint: Suggestion.hint(for: request.project, in: names, listing: "its projects are"))
+        }
     }
 
     /// Requirements naming no member (with a did-you-mean), and cycles (`a → b → a`), at the requirement

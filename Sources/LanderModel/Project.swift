@@ -18,6 +18,8 @@ public struct Project: Sendable {
     public var packages: [PackageSpec] = []
     /// Versions of other projects an environment must run before this one is deployed there.
     public var requires: [Requirement] = []
+    /// Jobs its targets may ask for while a deployment runs (phone home).
+    public var jobs: [Job] = []
 
     /// Creates a project.
     public init(

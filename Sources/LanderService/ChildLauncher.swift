@@ -94,7 +94,7 @@ final class ChildLauncher: ChildDeployments {
     }
 
     /// What to deploy: the version (and packages) the request's source names.
-    private func source(_ request: ChildDeploymentRequest, project: String, store: StateStore)
+    func source(_ request: ChildDeploymentRequest, project: String, store: StateStore)
         async throws -> (VersionChoice, [String: String], String)
     {
         switch request.source {

@@ -15,6 +15,11 @@ extension Deployer {
         do {
             record = try store.deployment(id)
             try store.checkResumable(record)
+            if record.kind == "job" {
+                throw StoreError(
+                    "\(record.id) is a phone-home job, which runs only when its deployment asks for it; resume that "
+                        + "deployment (\(record.parent ?? "its parent")) instead")
+            }
             resume = try store.resumePoint(of: record.id)
         } catch {
             throw ServiceError(.refused, "\(error)")
@@ -25,8 +30,7 @@ extension Deployer {
             overrides: record.variables)
         let resumed = record.id
         return start(
-            planned, scripts: loaded.scripts, workspace: loaded.workspace, store: store, id: resumed, resume: resume,
-            wait: wait,
+            planned, loaded: loaded, store: store, id: resumed, resume: resume, wait: wait,
             startedFrom: .resumed(record, finished: resume.finished.count), observer: observer
         ) { () throws(StoreError) in _ = try store.claimForResume(resumed) }
     }
@@ -65,8 +69,7 @@ extension Deployer {
             projectFile: loaded.file, pluginPath: loaded.plugins,
             note: "rollback to \(target.version) as deployed by \(target.id)")
         return start(
-            planned, scripts: loaded.scripts, workspace: loaded.workspace, store: store, id: id, wait: wait,
-            startedFrom: .rollback(of: target),
+            planned, loaded: loaded, store: store, id: id, wait: wait, startedFrom: .rollback(of: target),
             observer: observer
         ) { () throws(StoreError) in try store.begin(new) }
     }

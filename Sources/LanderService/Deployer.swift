@@ -30,12 +30,20 @@ public final class Deployer: Sendable {
     /// The stores opened so far, by path: one connection pool per store for every deployment this deployer
     /// starts (a server starts thousands).
     private let stores = Mutex<[String: StateStore]>([:])
+    /// Phone home: the grants and job runs of the deployments running here.
+    public let desk = CallDesk()
+    /// Serves `desk` to the targets (an HTTP endpoint on loopback); without one, targets cannot call home.
+    let listener: (any CallbackListener)?
 
-    /// Creates a deployer.
-    public init(store: StoreChoice = .standard, lease: Duration = .seconds(15), grace: Duration = .seconds(3)) {
+    /// Creates a deployer; `listener` serves phone-home calls of its deployments' targets.
+    public init(
+        store: StoreChoice = .standard, lease: Duration = .seconds(15), grace: Duration = .seconds(3),
+        listener: (any CallbackListener)? = nil
+    ) {
         self.store = store
         self.lease = lease
         self.grace = grace
+        self.listener = listener
     }
 
     /// The store's path for a project in `directory`: `--state`, else `LANDER_STATE`, else its workspace's
@@ -156,8 +164,8 @@ public final class Deployer: Sendable {
             projectFile: loaded.file, pluginPath: loaded.plugins,
             note: notes.isEmpty ? nil : notes.joined(separator: "; "), parent: request.parent)
         return start(
-            planned, scripts: loaded.scripts, workspace: loaded.workspace, store: store, id: id, wait: request.wait,
-            startedFrom: .fresh, observer: observer
+            planned, loaded: loaded, store: store, id: id, wait: request.wait, startedFrom: .fresh,
+            observer: observer, takesLock: request.takesProjectLock
         ) { () throws(StoreError) in try store.begin(new) }
     }
 

@@ -74,6 +74,8 @@ public struct DeploymentRequest: Sendable {
     public var kind = "deploy"
     /// A note for the record (why it was started).
     public var note: String?
+    /// Whether it takes the project lock; a phone-home job does not: it is part of the deployment holding it.
+    var takesProjectLock = true
 
     /// Creates a request.
     public init(

@@ -278,12 +278,17 @@ extension StateStore {
 
     /// The newest successful deployment of a project to an environment: the release it runs now.
     public func current(project: String, environment: String) throws(StoreError) -> DeploymentRecord? {
-        try deployments(project: project, environment: environment, limit: 10_000).first { $0.status == "succeeded" }
+        // A phone-home job ran some of the project's steps: it delivered no release.
+        try deployments(project: project, environment: environment, limit: 10_000).first {
+            $0.status == "succeeded" && $0.kind != "job"
+        }
     }
 
     /// The deployment of a project to an environment running now (its process alive), if any.
     public func running(project: String, environment: String) throws(StoreError) -> DeploymentRecord? {
-        try deployments(project: project, environment: environment, limit: 20).first { $0.status == "running" }
+        try deployments(project: project, environment: environment, limit: 20).first {
+            $0.status == "running" && $0.kind != "job"
+        }
     }
 
     /// Whether a deployment has reached a milestone (its journal recorded it).

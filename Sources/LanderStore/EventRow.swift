@@ -47,6 +47,11 @@ struct EventRow {
             self.init("hook_finished", "\(point.rawValue) \(hook): \(error ?? "ok")")
         case .waiting(let step, let task, let what): self.init("waiting", step: step, task: task, what)
         case .milestone(let name, let step): self.init("milestone", step: step, name)
+        case .call(let target, let job, let status, let outcome, let detail, let child):
+            self.init(
+                "call", target: target,
+                "\(job ?? "?") \(outcome) (\(status))" + (detail.map { ": \($0)" } ?? "")
+                    + (child.map { " → deployment \($0)" } ?? ""))
         case .deploymentFinished(let outcome, _, let error):
             self.init("finished", outcome.rawValue + (error.map { ": \($0)" } ?? ""))
         }

@@ -132,6 +132,33 @@ enum Schema {
                     CREATE INDEX deployment_by_parent ON deployment(parent_id);
                     """)
         }
+        migrator.registerMigration("7-phone-home") { db in
+            // Phone-home tokens by their SHA-256 only, and every call and refusal, for the audit.
+            try db.execute(
+                sql: """
+                    CREATE TABLE callback_grant (
+                      token_hash TEXT PRIMARY KEY,
+                      deployment_id TEXT NOT NULL,
+                      target TEXT NOT NULL,
+                      jobs TEXT NOT NULL,
+                      created_at REAL NOT NULL,
+                      ended_at REAL
+                    );
+                    CREATE INDEX callback_grant_by_deployment ON callback_grant(deployment_id);
+                    CREATE TABLE call_audit (
+                      id INTEGER PRIMARY KEY,
+                      at REAL NOT NULL,
+                      deployment_id TEXT,
+                      target TEXT,
+                      job TEXT,
+                      status INTEGER NOT NULL,
+                      outcome TEXT NOT NULL,
+                      detail TEXT,
+                      child_id TEXT
+                    );
+                    CREATE INDEX call_audit_by_deployment ON call_audit(deployment_id, id);
+                    """)
+        }
         return migrator
     }
 }

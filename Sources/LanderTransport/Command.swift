@@ -13,6 +13,9 @@ public struct Command: Sendable, Hashable, CustomStringConvertible {
         self.environment = environment
     }
 
+    /// A variable naming a directory of Lander's tools on the target, put first on the command's PATH.
+    public static let binVariable = "LANDER_BIN"
+
     /// The argv as a person would type it (quoted where needed); for display only, never executed.
     public var description: String { argv.map(Self.quoted).joined(separator: " ") }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// Runs commands as processes on this machine, in the target's root directory, each in a process
 /// group of its own so a timeout or a cancellation stops everything the command started.
-public struct LocalTransport: TargetConnection {
+public struct LocalTransport: TargetConnection, HomeReachable {
     /// The target's name.
     public let target: String
     /// The absolute directory commands run in (created when missing).
@@ -55,6 +55,24 @@ public struct LocalTransport: TargetConnection {
 
     public func close() async {}
 
+    /// Local targets reach the endpoint directly on 127.0.0.1; the client goes to `.lander/bin` under the root.
+    public func reachHome(_ request: HomeRequest) async throws(TransportError) -> HomeAddress {
+        try prepareRoot()
+        let path = root + "/" + HomeRequest.clientPath
+        let bin = (path as NSString).deletingLastPathComponent
+        let data = Data(request.client.utf8)
+        if FileManager.default.contents(atPath: path) != data {
+            do {
+                try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+            } catch {
+                throw TransportError(target: target, message: "cannot put the call client at \(path): \(error)")
+            }
+        }
+        return HomeAddress(url: "http://127.0.0.1:\(request.port)", bin: bin)
+    }
+
     /// `cp -a` (modes, times and links kept) into a parent directory that is created when missing.
     private func copy(_ source: String, to destination: String) async throws(TransportError) {
         let parent = (destination as NSString).deletingLastPathComponent
@@ -73,9 +91,13 @@ public struct LocalTransport: TargetConnection {
             throw TransportError(target: target, message: "empty command; give the program and its arguments")
         }
         try prepareRoot()
+        var merged = environment.merging(command.environment) { _, new in new }
+        // Lander's own tools on the target (the call client) come first on PATH.
+        if let bin = command.environment[Command.binVariable], !bin.isEmpty {
+            merged["PATH"] = bin + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        }
         return try ProcessLauncher.start(
-            command.argv, environment: environment.merging(command.environment) { _, new in new }, directory: root,
-            target: target, onLine: onLine)
+            command.argv, environment: merged, directory: root, target: target, onLine: onLine)
     }
 
     private func prepareRoot() throws(TransportError) {

@@ -12,9 +12,7 @@ struct RemoteScript {
     var input: [UInt8]
 
     init(argv: [String], environment: [String: String], root: String, marker: String = Self.newMarker()) {
-        let exports = environment.sorted { $0.key < $1.key }
-            .filter { Self.isName($0.key) }
-            .map { "export \($0.key)=\(Self.quote($0.value))\n" }.joined()
+        let exports = Self.exports(environment)
         input = Array((exports + marker + "\n").utf8)
         let directory = Self.quotePath(root)
         line =
@@ -26,13 +24,20 @@ struct RemoteScript {
     /// What a runner session evaluates for one command: exports, the root, the argv. With `ownGroup` the
     /// argv runs under `setsid` (same pid, a process group of its own).
     static func body(argv: [String], environment: [String: String], root: String, ownGroup: Bool) -> String {
-        let exports = environment.sorted { $0.key < $1.key }
-            .filter { isName($0.key) }
-            .map { "export \($0.key)=\(quote($0.value))\n" }.joined()
+        let exports = exports(environment)
         let directory = quotePath(root)
         return exports
             + "{ cd \(directory) 2>/dev/null || { mkdir -p \(directory) && cd \(directory); }; } && exec "
             + (ownGroup ? "setsid " : "") + argv.map(quote).joined(separator: " ") + "\n"
+    }
+
+    /// `export NAME='value'` lines; with `LANDER_BIN`, that directory first on PATH.
+    static func exports(_ environment: [String: String]) -> String {
+        let lines = environment.sorted { $0.key < $1.key }
+            .filter { isName($0.key) }
+            .map { "export \($0.key)=\(quote($0.value))\n" }.joined()
+        guard environment[Command.binVariable] != nil else { return lines }
+        return lines + "PATH=\"$\(Command.binVariable):$PATH\"\n"
     }
 
     /// An end marker no value line can equal by accident.

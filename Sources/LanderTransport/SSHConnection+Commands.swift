@@ -229,7 +229,7 @@ extension SSHConnection {
         _ = await process.wait()
     }
 
-    private func checked(_ command: Command) async throws(TransportError) -> CommandResult {
+    func checked(_ command: Command) async throws(TransportError) -> CommandResult {
         let result = try await run(command, options: RunOptions())
         guard result.succeeded else {
             throw TransportError(target: target, message: "`\(command)` exited \(result.exitCode): \(result.stderr)")
@@ -271,7 +271,7 @@ extension SSHConnection {
     }
 
     /// Runs a program on this machine (scp, rsync) to its end; cancellation stops it.
-    private func runHere(_ argv: [String]) async throws(TransportError) -> CommandResult {
+    func runHere(_ argv: [String]) async throws(TransportError) -> CommandResult {
         let process = try ProcessLauncher.start(
             argv, environment: localEnvironment, directory: nil, target: target, onLine: nil)
         return await withTaskCancellationHandler {

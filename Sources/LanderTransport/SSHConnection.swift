@@ -32,6 +32,10 @@ public final class SSHConnection: TargetConnection, Sendable {
     let idleRunners = Mutex<[SSHRunner]>([])
     /// The master's own session (kept so its stdin stays open while it runs commands or idles).
     private let primaryRunner = Mutex<SSHRunner?>(nil)
+    /// The way home (phone home), set up once on first use.
+    let home = Mutex<Task<Result<HomeAddress, TransportError>, Never>?>(nil)
+    /// The socket on the target forwarded to the callback endpoint, removed at the end.
+    let forwardedSocket = Mutex<String?>(nil)
 
     /// Creates a connection (nothing is opened until the first command).
     public init(
@@ -134,6 +138,7 @@ public final class SSHConnection: TargetConnection, Sendable {
 
     /// Closes the master (and with it anything still riding it).
     public func close() async {
+        if isConnected { await removeHomeSocket() }
         for runner in idleRunners.withLock({ runners in
             defer { runners = [] }
             return runners

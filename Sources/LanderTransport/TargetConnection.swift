@@ -42,3 +42,41 @@ extension TargetConnection {
         return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 }
+
+/// Where a target's commands reach Lander's callback endpoint, and the directory holding the call client.
+public struct HomeAddress: Sendable, Hashable {
+    /// `http://127.0.0.1:PORT` (local targets), or `unix:/PATH` (a socket forwarded over SSH).
+    public var url: String
+    /// The directory on the target holding `lander-call` (put on PATH for the commands).
+    public var bin: String
+
+    /// Creates an address.
+    public init(url: String, bin: String) {
+        self.url = url
+        self.bin = bin
+    }
+}
+
+/// What a transport needs to reach home: the endpoint's loopback port here and the client to install.
+public struct HomeRequest: Sendable, Hashable {
+    /// The endpoint's port on 127.0.0.1 of this machine.
+    public var port: Int
+    /// The client program's text (`lander-call`).
+    public var client: String
+
+    /// Creates a request.
+    public init(port: Int, client: String) {
+        self.port = port
+        self.client = client
+    }
+
+    /// The client's path under a target's root.
+    public static let clientPath = ".lander/bin/lander-call"
+}
+
+/// Transports that can make the callback endpoint reachable from their targets (phone home).
+public protocol HomeReachable: Sendable {
+    /// Makes the endpoint reachable from the target and puts the client there, once; later calls return
+    /// the same address.
+    func reachHome(_ request: HomeRequest) async throws(TransportError) -> HomeAddress
+}
