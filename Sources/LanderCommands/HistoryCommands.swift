@@ -58,29 +58,29 @@ struct ShowCommand: AsyncParsableCommand {
         var rollout: [RolloutRecord]
         var notes: [StepNote]
         var children: [DeploymentRecord]
+        var calls: [CallAudit]
     }
 
     func run() async throws {
         let store = try location.store.open(projectDirectory: location.directory)
-        let record: DeploymentRecord
-        let steps: [TargetStepRecord]
-        let rollout: [RolloutRecord]
-        let notes: [StepNote]
-        let children: [DeploymentRecord]
+        let shown: Shown
         do {
-            record = try store.deployment(id)
-            children = try store.children(of: record.id)
-            steps = try store.targetSteps(of: record.id)
-            rollout = try store.rollout(of: record.id)
-            notes = try store.notes(of: record.id)
+            let record = try store.deployment(id)
+            shown = Shown(
+                deployment: record, targetSteps: try store.targetSteps(of: record.id),
+                rollout: try store.rollout(of: record.id), notes: try store.notes(of: record.id),
+                children: try store.children(of: record.id), calls: try store.audits(of: record.id))
         } catch {
             throw refuse(error)
         }
-        if location.json {
-            return printOutput(
-                jsonText(
-                    Shown(deployment: record, targetSteps: steps, rollout: rollout, notes: notes, children: children)))
-        }
+        if location.json { return printOutput(jsonText(shown)) }
+        printHeader(shown)
+        printSteps(shown)
+    }
+
+    /// The record, its parent and children, packages and the calls its targets made home.
+    private func printHeader(_ shown: Shown) {
+        let record = shown.deployment
         printOutput(
             "deployment \(record.id): \(record.project) \(record.version) → \(record.environment), \(record.kind)")
         printOutput("  status   \(record.status)" + (record.error.map { ": \($0)" } ?? ""))
@@ -91,16 +91,28 @@ struct ShowCommand: AsyncParsableCommand {
         }
         if let note = record.note { printOutput("  note     \(note)") }
         if let parent = record.parent { printOutput("  parent   \(parent) (it started this deployment)") }
-        for child in children {
+        for child in shown.children {
             printOutput(
-                "  child    \(child.id): \(child.project) \(child.version) → \(child.environment), \(child.status)"
-                    + (child.error.map { ": \($0)" } ?? ""))
+                "  child    \(child.id): \(child.project) \(child.version) → \(child.environment), "
+                    + (child.kind == "deploy" ? "" : "\(child.kind), ") + child.status
+                    + (child.error.map { ": \($0)" } ?? "") + (child.note.map { " (\($0))" } ?? ""))
+        }
+        for call in shown.calls {
+            let who = call.target ?? "(no valid token)"
+            printOutput(
+                "  call     \(shortTime(call.at))  \(who) → \(call.job ?? "?"): \(call.outcome)"
+                    + (call.status == 200 ? "" : " (\(call.status))") + (call.detail.map { ": \($0)" } ?? "")
+                    + (call.child.map { " → \($0)" } ?? ""))
         }
         for package in record.packages {
             printOutput("  package  \(package.id) \(package.version) (\(package.file), sha256 \(package.sha256))")
         }
+    }
+
+    /// Each step's targets with their outcomes and rollout moves, then skipped steps and hooks.
+    private func printSteps(_ shown: Shown) {
         var current = ""
-        for step in steps {
+        for step in shown.targetSteps {
             let label = step.step == step.task ? step.step : "\(step.step)/\(step.task)"
             if label != current {
                 printOutput("step \(label)")
@@ -111,14 +123,14 @@ struct ShowCommand: AsyncParsableCommand {
             if let code = step.exitCode { line += " exit \(code)" }
             if let message = step.message { line += ": \(message)" }
             printOutput(line)
-            let moves = rollout.filter { $0.step == step.step && $0.target == step.target }
+            let moves = shown.rollout.filter { $0.step == step.step && $0.target == step.target }
             if let last = moves.last {
                 printOutput(
                     "    rollout: " + moves.map(\.state).joined(separator: " → ")
                         + (last.detail.map { " (\($0))" } ?? ""))
             }
         }
-        for note in notes {
+        for note in shown.notes {
             switch note.kind {
             case "step_skipped": printOutput("step \(note.step ?? "?"): skipped, \(note.detail)")
             case "rollout_finished": printOutput("step \(note.step ?? "?"): rollout over, \(note.detail)")

@@ -57,6 +57,7 @@ public enum CallClient {
         reason=$(header '[Ee][Rr][Rr][Oo][Rr]')
         case $code in
           200|202) cat "$d/out"; echo ;;
+          400) die 2 "bad request: $reason" ;;
           401|403) die 3 "refused ($code): $reason" ;;
           *) die 5 "lander answered $code: ${reason:-$(cat "$d/out")}" ;;
         esac

@@ -138,15 +138,18 @@ extension CallDesk {
         return state.withLock { state in
             if !job.perCall, let id = state.shared[key], let run = state.runs[id] { return (run, true) }
             let id = "call-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            let launch = session.launch
-            let record = session.record
-            let target = grant.target
+            let (launch, record, store) = (session.launch, session.record, session.store)
+            let (target, deployment) = (grant.target, session.deployment)
             let task = Task {
                 let outcome = await Self.within(job) { await launch(job, variables, target, id) }
                 record(
                     .call(
                         target: target, job: job.name, status: 200, outcome: outcome.outcome, detail: outcome.error,
                         child: outcome.child))
+                try? store.audit(
+                    CallAudit(
+                        deployment: deployment, target: target, job: job.name, status: 200, outcome: outcome.outcome,
+                        detail: outcome.error, child: outcome.child))
                 return outcome
             }
             let run = Run(id: id, deployment: session.deployment, job: job.name, key: key, task: task)

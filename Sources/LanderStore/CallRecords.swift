@@ -14,7 +14,7 @@ public struct StoredGrant: Sendable, Hashable {
 }
 
 /// One call home, or a refusal, as the audit keeps it.
-public struct CallAudit: Sendable, Hashable {
+public struct CallAudit: Sendable, Hashable, Codable {
     /// When.
     public var at: Date
     /// The deployment the token belongs to (nil: no valid token).
