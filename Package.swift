@@ -170,7 +170,7 @@ let package = Package(
             name: "LanderSSHTests",
             dependencies: [
                 "LanderTesting", "LanderTransport", "LanderEngine", "LanderLoading", "LanderLua", "LanderModel",
-                "LanderService",
+                "LanderService", "LanderHTTP",
             ],
             swiftSettings: settings
         ),
@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(
             /** Tests of the service layer: deployments started, watched and cancelled as library calls. */
             name: "LanderServiceTests",
-            dependencies: ["LanderService", "LanderEngine"],
+            dependencies: ["LanderService", "LanderEngine", "LanderHTTP", "LanderStore", "LanderTesting"],
             swiftSettings: settings
         ),
         .testTarget(

@@ -96,7 +96,7 @@ public final class Deployer: Sendable {
         try openStore(at: try storePath(directory: loaded.directory) { () throws(ServiceError) in loaded.workspace })
     }
 
-    private func openStore(at path: String) throws(ServiceError) -> StateStore {
+    func openStore(at path: String) throws(ServiceError) -> StateStore {
         if let open = stores.withLock({ $0[path] }) { return open }
         do {
             let store = try StateStore.open(at: path, lease: lease)

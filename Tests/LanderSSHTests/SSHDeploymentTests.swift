@@ -1,5 +1,6 @@
 import Foundation
 import LanderEngine
+import LanderHTTP
 import LanderModel
 import LanderService
 import LanderTesting
@@ -17,7 +18,7 @@ import Testing
     static func deploy(
         _ yaml: String, targets: SSHTargets, plugins: [String: String] = [:], version: String = "1.0.0",
         packages: [ResolvedPackage] = [], directory: URL? = nil, onEvent: @escaping EventSink = { _ in },
-        whileRunning: (@Sendable (DeploymentHandle) async -> Void)? = nil
+        phoneHome: Bool = false, whileRunning: (@Sendable (DeploymentHandle) async -> Void)? = nil
     ) async throws -> (DeploymentReport, URL) {
         let directory = directory ?? targets.directory.appendingPathComponent("project-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -31,7 +32,8 @@ import Testing
             try source.write(to: url, atomically: true, encoding: .utf8)
         }
         let deployer = Deployer(
-            store: .path(directory.appendingPathComponent(".lander/state.db").path), grace: .milliseconds(500))
+            store: .path(directory.appendingPathComponent(".lander/state.db").path), grace: .milliseconds(500),
+            listener: phoneHome ? CallbackServer() : nil)
         let request = DeploymentRequest(
             project: .file(file.path), environment: "test", version: .version(version),
             packages: Dictionary(packages.map { ($0.id, $0.version) }) { $1 },
