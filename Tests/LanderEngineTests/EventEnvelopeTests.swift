@@ -25,6 +25,8 @@ import Testing
         .hookFinished(point: .postDeploy, hook: "notify.file", error: nil, critical: false),
         .milestone(name: "schema-ready", step: "migrate"),
         .waiting(step: "schema", task: "schema", for: "db to reach 'schema-ready'"),
+        .call(target: "a-1", job: "open-firewall", status: 403, outcome: "refused", detail: "not allowed", child: nil),
+        .call(target: "a-2", job: "open-firewall", status: 200, outcome: "succeeded", detail: nil, child: "2026-b"),
         .deploymentFinished(outcome: .succeeded, duration: .milliseconds(2040), error: nil),
     ]
 
