@@ -43,7 +43,55 @@ enum ProjectChecks {
             }
             stepsSoFar[step.name] = stepsSoFar[step.name] ?? step
         }
-        return diagnostics + jobs(of: project, roles: roles)
+        return diagnostics + jobs(of: project, roles: roles) + calls(in: project)
+    }
+
+    /// `lander-call NAME` in a task's command naming no job, or one the task's role may not ask for.
+    static func calls(in project: Project) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        let names = project.jobs.map(\.name).sorted()
+        for step in project.steps {
+            for task in step.tasks {
+                guard case .run(let argv) = task.action else { continue }
+                for name in calledJobs(argv) {
+                    guard let job = project.job(named: name) else {
+                        diagnostics.append(
+                            Diagnostic(
+                                "step '\(step.name)' runs lander-call \(name), but no job has that name",
+                                at: task.location,
+                                hint: names.isEmpty
+                                    ? "declare it under jobs: with callers: [\(task.role)]"
+                                    : Suggestion.hint(for: name, in: names, listing: "jobs are")))
+                        continue
+                    }
+                    if !job.callers.contains(task.role) {
+                        diagnostics.append(
+                            Diagnostic(
+                                "step '\(step.name)' on role '\(task.role)' runs lander-call \(name), which role "
+                                    + "'\(task.role)' may not ask for", at: task.location,
+                                hint: "add \(task.role) to the callers: of job '\(name)'"))
+                    }
+                }
+            }
+        }
+        return diagnostics
+    }
+
+    /// The jobs an argv asks for: `[lander-call, NAME, …]`, or `lander-call NAME` inside a shell line.
+    static func calledJobs(_ argv: [String]) -> [String] {
+        if let first = argv.first, first == "lander-call" || first.hasSuffix("/lander-call") {
+            return argv.dropFirst().first { !$0.hasPrefix("-") && !$0.contains("{{") }.map { [$0] } ?? []
+        }
+        var found: [String] = []
+        for word in argv {
+            var rest = Substring(word)
+            while let range = rest.range(of: #"lander-call\s+[A-Za-z0-9._-]+"#, options: .regularExpression) {
+                let name = rest[range].split(whereSeparator: \.isWhitespace).last.map(String.init) ?? ""
+                if !name.hasPrefix("-") { found.append(name) }
+                rest = rest[range.upperBound...]
+            }
+        }
+        return found
     }
 
     /// Jobs: names usable in a URL, callers and task roles the environments define.

@@ -108,4 +108,29 @@ import Testing
         #expect(found.first?.contains("job 'reindex' deploys 'serach', which is no project of the workspace") == true)
         #expect(found.first?.contains("search") == true)
     }
+
+    @Test func aCommandCallingAJobThatIsNotThereOrNotItsRolesIsReported() {
+        let found = problems(
+            Self.environments + """
+                jobs:
+                  open-firewall:
+                    callers: [cluster-a]
+                    steps: [{ name: s, on: cluster-b, run: [true] }]
+                steps:
+                  - { name: x, on: cluster-a, run: [sh, -c, "lander-call open-firewal --var a=1 && true"] }
+                  - { name: y, on: cluster-b, run: [lander-call, --no-wait, open-firewall] }
+                  - { name: z, on: cluster-a, run: [sh, -c, "lander-call open-firewall; lander-call --result c"] }
+                """)
+        #expect(found.count == 2, "\(found)")
+        #expect(
+            found.contains {
+                $0.contains("step 'x' runs lander-call open-firewal, but no job has that name")
+                    && $0.contains("did you mean 'open-firewall'")
+            }, "\(found)")
+        #expect(
+            found.contains {
+                $0.contains(
+                    "step 'y' on role 'cluster-b' runs lander-call open-firewall, which role 'cluster-b' may not")
+            }, "\(found)")
+    }
 }

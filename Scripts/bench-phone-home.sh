@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Phone home's added latency, local and over SSH (Scripts/bench phone-home [CALLS]): from a target, the
+# median round trip of (1) a request the endpoint refuses at once (HTTP, and over SSH the forwarded
+# socket: the way home alone) and (2) `lander-call ping`, a job running `true` on one cluster-B target
+# (the way home plus the job's own deployment: plan, record, events). Release build; figures only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+calls=${1:-30}
+swift build -c release --product lander 2>&1 | grep -E "error|warning:" || true
+lander=$PWD/.build/release/lander
+work=$(mktemp -d /tmp/lander-bench-phone-XXXXXX)
+sshd_dir=$work/sshd
+trap 'Scripts/sshd-targets stop "$sshd_dir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+Scripts/sshd-targets start "$sshd_dir" 2 >/dev/null
+read -r _ _ root1 < <(sed -n 1p "$sshd_dir/targets")
+read -r _ _ root2 < <(sed -n 2p "$sshd_dir/targets")
+
+caller='
+url=$LANDER_CALLBACK_URL; set --; base=$url
+case $url in unix:*) set -- --unix-socket "${url#unix:}"; base=http://lander ;; esac
+ns() { date +%s%N; }
+for i in $(seq 1 '"$calls"'); do
+  s=$(ns); curl -s -o /dev/null "$@" -d "{}" "$base/v1/calls"; e=$(ns); echo "refused $(( (e - s) / 1000 ))"
+done > times.txt
+for i in $(seq 1 '"$calls"'); do
+  s=$(ns); lander-call ping > /dev/null; e=$(ns); echo "call $(( (e - s) / 1000 ))"
+done >> times.txt'
+
+project() { # NAME TARGETS-YAML
+    mkdir -p "$work/$1"
+    printf '%s\n' "$caller" >"$work/$1/caller.sh"
+    cat >"$work/$1/lander.yml" <<YAML
+project: bench-$1
+environments:
+  bench:
+$2
+jobs:
+  ping:
+    callers: [a]
+    per_call: true
+    steps:
+      - { name: ping, on: b, run: ["true"] }
+steps:
+  - { name: x, on: a, run: [sh, $work/$1/caller.sh] }
+YAML
+}
+project local "    targets:
+      a1: { root: $work/local/a1, roles: [a] }
+      b1: { root: $work/local/b1, roles: [b] }"
+project ssh "    ssh: { config: $sshd_dir/ssh_config }
+    targets:
+      t1: { ssh: t1, root: $root1, roles: [a] }
+      t2: { ssh: t2, root: $root2, roles: [b] }"
+
+"$lander" deploy -f "$work/local/lander.yml" -e bench --version 1 --plain >/dev/null
+"$lander" deploy -f "$work/ssh/lander.yml" -e bench --version 1 --plain >/dev/null
+python3 - "$work/local/a1/times.txt" "$root1/times.txt" "$calls" <<'PY'
+import statistics, sys
+def medians(path):
+    rows = [line.split() for line in open(path)]
+    return {kind: statistics.median(int(v) for k, v in rows if k == kind) / 1000 for kind in ("refused", "call")}
+local, ssh = medians(sys.argv[1]), medians(sys.argv[2])
+print(f"phone home, median of {sys.argv[3]} calls each (ms)   local   ssh")
+print(f"  the way home (a refused request)        {local['refused']:6.2f} {ssh['refused']:6.2f}")
+print(f"  lander-call ping (job: true on 1 target) {local['call']:6.2f} {ssh['call']:6.2f}")
+print(f"  ssh over local: way home {ssh['refused'] - local['refused']:+.2f} ms, whole call {ssh['call'] - local['call']:+.2f} ms")
+PY
