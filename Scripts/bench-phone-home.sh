@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Phone home's added latency, local and over SSH (Scripts/bench phone-home [CALLS]): from a target, the
-# median round trip of (1) a request the endpoint refuses at once (HTTP, and over SSH the forwarded
-# socket: the way home alone) and (2) `lander-call ping`, a job running `true` on one cluster-B target
-# (the way home plus the job's own deployment: plan, record, events). Release build; figures only.
+# Phone home's added latency, from a local and from an SSH caller (Scripts/bench phone-home [CALLS]): the
+# median round trip of (1) `GET /v1/calls/none` with the caller's token (answered 404 at once: curl, HTTP,
+# over SSH the forwarded socket: the way home alone) and (2) `lander-call ping`, a job running `true` on
+# one local cluster-B target (the way home, the client, and the job's own deployment: plan, record,
+# events). B is the same local target for both callers, so the difference is the caller's way home.
+# Release build; figures only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls=${1:-30}
@@ -11,16 +13,16 @@ lander=$PWD/.build/release/lander
 work=$(mktemp -d /tmp/lander-bench-phone-XXXXXX)
 sshd_dir=$work/sshd
 trap 'Scripts/sshd-targets stop "$sshd_dir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-Scripts/sshd-targets start "$sshd_dir" 2 >/dev/null
+Scripts/sshd-targets start "$sshd_dir" 1 >/dev/null
 read -r _ _ root1 < <(sed -n 1p "$sshd_dir/targets")
-read -r _ _ root2 < <(sed -n 2p "$sshd_dir/targets")
 
 caller='
 url=$LANDER_CALLBACK_URL; set --; base=$url
 case $url in unix:*) set -- --unix-socket "${url#unix:}"; base=http://lander ;; esac
 ns() { date +%s%N; }
 for i in $(seq 1 '"$calls"'); do
-  s=$(ns); curl -s -o /dev/null "$@" -d "{}" "$base/v1/calls"; e=$(ns); echo "refused $(( (e - s) / 1000 ))"
+  s=$(ns); printf '"'"'header = "Authorization: Bearer %s"\n'"'"' "$LANDER_CALLBACK_TOKEN" |
+    curl -s -K - -o /dev/null "$@" "$base/v1/calls/none"; e=$(ns); echo "refused $(( (e - s) / 1000 ))"
 done > times.txt
 for i in $(seq 1 '"$calls"'); do
   s=$(ns); lander-call ping > /dev/null; e=$(ns); echo "call $(( (e - s) / 1000 ))"
@@ -50,7 +52,7 @@ project local "    targets:
 project ssh "    ssh: { config: $sshd_dir/ssh_config }
     targets:
       t1: { ssh: t1, root: $root1, roles: [a] }
-      t2: { ssh: t2, root: $root2, roles: [b] }"
+      b1: { transport: local, root: $work/ssh/b1, roles: [b] }"
 
 "$lander" deploy -f "$work/local/lander.yml" -e bench --version 1 --plain >/dev/null
 "$lander" deploy -f "$work/ssh/lander.yml" -e bench --version 1 --plain >/dev/null
@@ -61,7 +63,7 @@ def medians(path):
     return {kind: statistics.median(int(v) for k, v in rows if k == kind) / 1000 for kind in ("refused", "call")}
 local, ssh = medians(sys.argv[1]), medians(sys.argv[2])
 print(f"phone home, median of {sys.argv[3]} calls each (ms)   local   ssh")
-print(f"  the way home (a refused request)        {local['refused']:6.2f} {ssh['refused']:6.2f}")
+print(f"  the way home (GET, answered 404)        {local['refused']:6.2f} {ssh['refused']:6.2f}")
 print(f"  lander-call ping (job: true on 1 target) {local['call']:6.2f} {ssh['call']:6.2f}")
 print(f"  ssh over local: way home {ssh['refused'] - local['refused']:+.2f} ms, whole call {ssh['call'] - local['call']:+.2f} ms")
 PY

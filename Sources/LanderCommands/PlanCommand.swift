@@ -1,5 +1,6 @@
 import ArgumentParser
 import LanderEngine
+import LanderModel
 import LanderService
 
 /// `lander plan -e ENV`: what a deployment would do, without doing it.
@@ -29,14 +30,41 @@ struct PlanCommand: AsyncParsableCommand {
             project: try project.reference(), environment: environment, version: .version(version),
             packages: try packages.wanted(), plugins: project.plugins)
         request.ignoreRequirements = ignoreRequirements
-        let planned: PlannedRelease
+        let (loaded, planned): (LoadedProject, PlannedRelease)
         do {
-            planned = try await Deployer().plan(request).1
+            (loaded, planned) = try await Deployer().plan(request)
         } catch {
             throw refusal(error)
         }
         for warning in planned.warnings { printError(warning.description) }
         printOutput(PlanRenderer(plan: planned.plan).render(format))
+        if format == .text, let environment = loaded.project.environment(named: environment) {
+            for line in Self.jobs(loaded.project, in: environment) { printOutput(line) }
+        }
+    }
+
+    /// The jobs targets may ask for (phone home): who may call, and where each would run here.
+    static func jobs(_ project: Project, in environment: Environment) -> [String] {
+        guard !project.jobs.isEmpty else { return [] }
+        var lines = ["", "jobs targets may ask for (lander-call JOB), in \(environment.name):"]
+        for job in project.jobs {
+            let callers = environment.targets.filter { target in job.callers.contains { target.roles.contains($0) } }
+            let runs: String
+            switch job.work {
+            case .steps(let steps):
+                let targets = environment.targets.filter { target in job.roles.contains { target.roles.contains($0) } }
+                runs =
+                    "\(steps.count) step\(steps.count == 1 ? "" : "s") on "
+                    + targets.map(\.name).joined(separator: ", ")
+            case .project(let deployment): runs = PlanRenderer.describe(deployment)
+            }
+            lines.append(
+                "  \(job.name): asked by "
+                    + (callers.isEmpty ? "no target here" : callers.map(\.name).joined(separator: ", "))
+                    + "; runs \(runs)" + (job.perCall ? ", per call" : ", once per deployment")
+                    + ", timeout \(job.timeout.formatted)")
+        }
+        return lines
     }
 }
 

@@ -52,10 +52,11 @@ extension ProjectLoader {
         -> ProjectDeployment?
     {
         if let pairs = node.mapping {
-            for (key, _) in pairs where ["environment", "wait", "compensate"].contains(key.scalar?.string ?? "") {
+            for (key, _) in pairs
+            where ["environment", "wait", "compensate", "timeout"].contains(key.scalar?.string ?? "") {
                 reader.report(
                     "\(context) deploys in the caller's own environment and waits for the end: drop "
-                        + "\(key.scalar?.string ?? ""):", at: key)
+                        + "\(key.scalar?.string ?? ""):", at: key, hint: "the job's own timeout: limits it")
             }
         }
         guard

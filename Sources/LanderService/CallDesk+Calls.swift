@@ -98,7 +98,11 @@ extension CallDesk {
                 "job '\(job.name)' takes no variable '\(unknown)'; "
                     + (known.isEmpty ? "it takes none" : "it takes: " + known.joined(separator: ", ")))
         }
-        let (run, joined) = start(job, variables: variables, for: grant, in: session)
+        guard let (run, joined) = start(job, variables: variables, for: grant, in: session) else {
+            return refuse(
+                403, "ended", "deployment \(grant.deployment) is ending; it starts no more jobs", grant: granted,
+                job: job.name)
+        }
         session.record(
             .call(
                 target: grant.target, job: job.name, status: request.wait == false ? 202 : 200,
@@ -131,12 +135,15 @@ extension CallDesk {
 
     /// The run callers of this job and variables share (started now when there is none, or when the job
     /// runs per call), and whether the caller joined one already going or done.
-    private func start(_ job: Job, variables: [String: String], for grant: Grant, in session: Session) -> (Run, Bool) {
+    private func start(_ job: Job, variables: [String: String], for grant: Grant, in session: Session) -> (Run, Bool)? {
         let key =
             session.deployment + "\u{0}" + job.name + "\u{0}"
             + variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{0}")
         return state.withLock { state in
             if !job.perCall, let id = state.shared[key], let run = state.runs[id] { return (run, true) }
+            guard state.sessions[session.deployment] != nil, !state.closing.contains(session.deployment) else {
+                return nil
+            }
             let id = "call-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
             let (launch, record, store) = (session.launch, session.record, session.store)
             let (target, deployment) = (grant.target, session.deployment)

@@ -47,6 +47,8 @@ public final class CallDesk: Sendable {
         var shared: [String: String] = [:]
         /// Stores of deployments seen, where ended tokens are looked up.
         var stores: [String: StateStore] = [:]
+        /// Deployments being cancelled or ending: they start no new runs.
+        var closing: Set<String> = []
     }
 
     let state = Mutex(State())
@@ -97,12 +99,17 @@ public final class CallDesk: Sendable {
 
     /// Cancels the deployment's job runs (it is being cancelled); their callers get a `cancelled` reply.
     func cancelRuns(of deployment: String) {
-        for run in state.withLock({ $0.runs.values.filter { $0.deployment == deployment } }) { run.task.cancel() }
+        let runs = state.withLock { state in
+            state.closing.insert(deployment)
+            return state.runs.values.filter { $0.deployment == deployment }
+        }
+        for run in runs { run.task.cancel() }
     }
 
     /// Closes a deployment's calls when it ends: its tokens stop working, its runs still going are cancelled.
     func close(_ deployment: String) async {
         let (session, runs) = state.withLock { state -> (Session?, [Run]) in
+            state.closing.insert(deployment)
             let session = state.sessions.removeValue(forKey: deployment)
             state.grants = state.grants.filter { $0.value.deployment != deployment }
             let runs = state.runs.values.filter { $0.deployment == deployment }
@@ -110,6 +117,14 @@ public final class CallDesk: Sendable {
         }
         for run in runs { run.task.cancel() }
         for run in runs { _ = await run.task.value }
+        // Its token no longer works, so nothing can ask for these runs again.
+        state.withLock { state in
+            for run in runs {
+                state.runs[run.id] = nil
+                state.shared[run.key] = nil
+            }
+            state.closing.remove(deployment)
+        }
         try? session?.store.endGrants(of: deployment)
     }
 

@@ -94,7 +94,7 @@ public struct LocalTransport: TargetConnection, HomeReachable {
         var merged = environment.merging(command.environment) { _, new in new }
         // Lander's own tools on the target (the call client) come first on PATH.
         if let bin = command.environment[Command.binVariable], !bin.isEmpty {
-            merged["PATH"] = bin + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+            merged["PATH"] = bin + ":" + (merged["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         }
         return try ProcessLauncher.start(
             command.argv, environment: merged, directory: root, target: target, onLine: onLine)
