@@ -21,9 +21,12 @@ url=$LANDER_CALLBACK_URL; set --; base=$url
 case $url in unix:*) set -- --unix-socket "${url#unix:}"; base=http://lander ;; esac
 ns() { date +%s%N; }
 for i in $(seq 1 '"$calls"'); do
+  s=$(ns); printf x | curl -s -K - -o /dev/null file:///dev/null; e=$(ns); echo "curl $(( (e - s) / 1000 ))"
+done > times.txt
+for i in $(seq 1 '"$calls"'); do
   s=$(ns); printf '"'"'header = "Authorization: Bearer %s"\n'"'"' "$LANDER_CALLBACK_TOKEN" |
     curl -s -K - -o /dev/null "$@" "$base/v1/calls/none"; e=$(ns); echo "refused $(( (e - s) / 1000 ))"
-done > times.txt
+done >> times.txt
 for i in $(seq 1 '"$calls"'); do
   s=$(ns); lander-call ping > /dev/null; e=$(ns); echo "call $(( (e - s) / 1000 ))"
 done >> times.txt'
@@ -60,10 +63,12 @@ python3 - "$work/local/a1/times.txt" "$root1/times.txt" "$calls" <<'PY'
 import statistics, sys
 def medians(path):
     rows = [line.split() for line in open(path)]
-    return {kind: statistics.median(int(v) for k, v in rows if k == kind) / 1000 for kind in ("refused", "call")}
+    return {kind: statistics.median(int(v) for k, v in rows if k == kind) / 1000 for kind in ("curl", "refused", "call")}
 local, ssh = medians(sys.argv[1]), medians(sys.argv[2])
 print(f"phone home, median of {sys.argv[3]} calls each (ms)   local   ssh")
+print(f"  curl alone (file:///dev/null, no network) {local['curl']:6.2f} {ssh['curl']:6.2f}")
 print(f"  the way home (GET, answered 404)        {local['refused']:6.2f} {ssh['refused']:6.2f}")
 print(f"  lander-call ping (job: true on 1 target) {local['call']:6.2f} {ssh['call']:6.2f}")
+print(f"  the way home beyond curl itself           {local['refused'] - local['curl']:6.2f} {ssh['refused'] - ssh['curl']:6.2f}")
 print(f"  ssh over local: way home {ssh['refused'] - local['refused']:+.2f} ms, whole call {ssh['call'] - local['call']:+.2f} ms")
 PY

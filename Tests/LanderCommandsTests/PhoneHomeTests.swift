@@ -58,6 +58,23 @@ import Testing
         #expect(calls.filter { $0["outcome"] as? String == "joined" }.count == 19, "\(calls)")
     }
 
+    @Test func planListsTheJobsWhoMayAskAndWhereTheyWouldRun() async throws {
+        let directory = try Self.project(caller: "true\n")
+        let file = directory.appendingPathComponent("lander.yml").path
+        let validated = try await Lander.run(["validate", "-f", file])
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+        let plan = try await Lander.run(["plan", "-f", file, "-e", "test", "--version", "1.0"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("jobs targets may ask for (lander-call JOB), in test:"), "\(plan.stdout)")
+        let askers = (1...20).map { "a-\($0)" }.joined(separator: ", ")
+        #expect(
+            plan.stdout.contains(
+                "count: asked by \(askers); runs 1 step on b-1, b-2, once per deployment, timeout 30m"),
+            "\(plan.stdout)")
+        #expect(plan.stdout.contains("per-call: asked by a-1"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("web-only: asked by w-1; runs 1 step on b-1, b-2"), "\(plan.stdout)")
+    }
+
     @Test func aJobThatRunsPerCallRunsForEveryCallAndASharedOneOnce() async throws {
         let directory = try Self.project(
             caller: """
