@@ -34,7 +34,9 @@ struct WorkspaceStatus: Encodable {
         var cells: [Cell] = []
         for member in workspace.members {
             for environment in environments where member.environments.contains(environment) {
-                let newest = try store.deployments(project: member.name, environment: environment, limit: 1).first
+                let newest = try store.deployments(
+                    project: member.name, environment: environment, limit: 1, releasesOnly: true
+                ).first
                 var cell = Cell(
                     project: member.name, environment: environment, newest: newest,
                     current: try store.current(project: member.name, environment: environment)?.version)

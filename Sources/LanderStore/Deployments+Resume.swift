@@ -53,7 +53,9 @@ extension StateStore {
         switch record.status {
         case "interrupted": return
         case "cancelled":
-            let newest = try deployments(project: record.project, environment: record.environment, limit: 1).first
+            let newest = try deployments(
+                project: record.project, environment: record.environment, limit: 1, releasesOnly: true
+            ).first
             guard let newest, newest.id != record.id else { return }
             throw StoreError(
                 "deployment \(record.id) was cancelled and \(newest.id) (\(newest.status)) was deployed to "

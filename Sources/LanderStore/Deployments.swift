@@ -152,14 +152,17 @@ extension StateStore {
 
     /// Deployments of a project and environment that were running when their lander stopped.
     public func unfinished(project: String, environment: String) throws(StoreError) -> [DeploymentRecord] {
-        try deployments(project: project, environment: environment, limit: 1000).filter { $0.status == "interrupted" }
+        try deployments(project: project, environment: environment, limit: 1000, releasesOnly: true).filter {
+            $0.status == "interrupted"
+        }
     }
 
-    /// Deployments, newest first.
-    public func deployments(project: String? = nil, environment: String? = nil, limit: Int = 50) throws(StoreError)
-        -> [DeploymentRecord]
-    {
-        var conditions: [String] = []
+    /// Deployments, newest first; with `releasesOnly`, without phone-home jobs (kind `job`: they ran some of
+    /// a project's steps inside another deployment and delivered no release of their own).
+    public func deployments(
+        project: String? = nil, environment: String? = nil, limit: Int = 50, releasesOnly: Bool = false
+    ) throws(StoreError) -> [DeploymentRecord] {
+        var conditions: [String] = releasesOnly ? ["d.kind != 'job'"] : []
         var arguments: [any DatabaseValueConvertible] = []
         if let project {
             conditions.append("d.project = ?")
@@ -269,7 +272,7 @@ extension StateStore {
     public func rollbackTarget(project: String, environment: String, version: String?) throws(StoreError)
         -> DeploymentRecord?
     {
-        let done = try deployments(project: project, environment: environment, limit: 10_000)
+        let done = try deployments(project: project, environment: environment, limit: 10_000, releasesOnly: true)
             .filter { $0.status == "succeeded" }
         if let version { return done.first { $0.version == version } }
         guard let current = done.first else { return nil }
@@ -278,16 +281,15 @@ extension StateStore {
 
     /// The newest successful deployment of a project to an environment: the release it runs now.
     public func current(project: String, environment: String) throws(StoreError) -> DeploymentRecord? {
-        // A phone-home job ran some of the project's steps: it delivered no release.
-        try deployments(project: project, environment: environment, limit: 10_000).first {
-            $0.status == "succeeded" && $0.kind != "job"
+        try deployments(project: project, environment: environment, limit: 10_000, releasesOnly: true).first {
+            $0.status == "succeeded"
         }
     }
 
     /// The deployment of a project to an environment running now (its process alive), if any.
     public func running(project: String, environment: String) throws(StoreError) -> DeploymentRecord? {
-        try deployments(project: project, environment: environment, limit: 20).first {
-            $0.status == "running" && $0.kind != "job"
+        try deployments(project: project, environment: environment, limit: 20, releasesOnly: true).first {
+            $0.status == "running"
         }
     }
 

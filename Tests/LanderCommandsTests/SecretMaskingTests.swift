@@ -45,7 +45,9 @@ import Testing
             .joined(separator: "\n")
     }
 
-    @Test(arguments: ["abc'def-Q7", #"ab"cd-Q7"#, "a b&c=d/e-Q7", "back\\slash$Q7"])
+    // Fragments of 4 characters are looked for everywhere, the store's own schema too: the secrets avoid
+    // words it holds ("back" is in "callback").
+    @Test(arguments: ["abc'def-Q7", #"ab"cd-Q7"#, "a b&c=d/e-Q7", "bqck\\slash$Q7"])
     func aSecretNeedingQuotesOrEscapesIsMaskedInPlanDeployShowHistoryAndTheStore(_ secret: String) async throws {
         let scratch = try Scratch()
         let file = try Self.project(
