@@ -82,7 +82,8 @@ extension ChildLauncher {
         let store = try deployer.openStore(for: loaded)
         let name = loaded.project.name
         var child = ChildDeploymentRequest(
-            project: deployment.project, environment: plan.environment, source: deployment.source,
+            project: deployment.project, environment: plan.environment,
+            source: try Self.resolved(deployment.source, plan),
             when: deployment.when, parent: parent)
         child.wait = true
         let (choice, packages, version) = try await source(child, project: name, store: store)
@@ -96,6 +97,22 @@ extension ChildLauncher {
         request.note = "job '\(job.name)' asked for by target \(target) (\(call))"
         return try await deployer.deploy(
             request, loaded: loaded, observer: ChildProgress(project: name, progress: progress))
+    }
+
+    /// A project job's version or release with its `{{…}}` (`release.version`, variables) resolved as the
+    /// asking deployment's plan resolves a `deploy:` task's.
+    static func resolved(_ source: ProjectDeployment.Source, _ plan: Plan) throws -> ProjectDeployment.Source {
+        let scope = ExpressionScope(
+            values: plan.variables.merging(
+                Plan.builtins(
+                    project: plan.project, environment: plan.environment, release: plan.release,
+                    target: Planner.orchestrator, root: plan.projectDirectory, roles: [])
+            ) { _, builtin in builtin })
+        switch source {
+        case .version(let text): return .version(try Expression.resolve(text, in: scope))
+        case .release(let text): return .release(try Expression.resolve(text, in: scope))
+        case .from: return source
+        }
     }
 
     /// Outputs by target and step, as callers read them: step → target → key → value, secrets masked.

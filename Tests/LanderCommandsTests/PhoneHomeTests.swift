@@ -189,7 +189,7 @@ import Testing
         let file = directory.appendingPathComponent("lander.yml").path
         let once = directory.appendingPathComponent(".lander/targets/dev/a-1/once")
         try FileManager.default.createDirectory(at: once.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: once.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: once.path, contents: nil)
         #expect(try await Self.deploy(directory, "dev", ["--plain"]).status == 0, "1.0 goes first, calling nothing")
         try FileManager.default.removeItem(at: once)
         let process = try StoreCommandsTests.start(["deploy", "-f", file, "-e", "dev", "--version", "2.0"])
@@ -203,6 +203,22 @@ import Testing
         #expect(resumed.status == 0, "a job does not count as deployed since: \(resumed.stdout)\(resumed.stderr)")
         let after = try StoreCommandsTests.ids(try await Lander.run(["history", "-f", file, "--json"]).stdout)
         #expect(after.first { $0.id == cancelled.id }?.status == "succeeded", "\(after)")
+    }
+
+    @Test func aProjectJobDeploysTheOtherProjectToTheCallersEnvironmentOnce() async throws {
+        let directory = try Fixture("phone-home-workspace").copy(to: Scratch().url.appendingPathComponent("ws"))
+        let billing = directory.appendingPathComponent("billing/lander.yml").path
+        let run = try await Lander.run(["deploy", "-f", billing, "-e", "test", "--version", "3.1", "--plain"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(Self.read(directory, "search/.lander/targets/test/s-1/indexed.txt") == "3.1-idx", "deployed once")
+        let first = Self.read(directory, "billing/.lander/targets/test/a-1/first.json") ?? ""
+        #expect(first.contains(#""stdout":"indexed 3.1-idx""#), "\(first)")
+        #expect(Self.read(directory, "billing/.lander/targets/test/a-1/second.json") == first, "the second call joined")
+        let records = try StoreCommandsTests.ids(try await Lander.run(["history", "-f", billing, "--json"]).stdout)
+        let search = try #require(records.first { $0.version == "3.1-idx" })
+        #expect(search.kind == "deploy" && search.status == "succeeded", "\(records)")
+        let status = try await Lander.run(["status", "-f", billing])
+        #expect(status.stdout.contains("3.1-idx succeeded"), "search's release counts: \(status.stdout)")
     }
 
     @Test func theTokenAppearsInNoOutputLogProcessListOrStoreFile() async throws {
