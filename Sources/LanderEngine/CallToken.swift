@@ -9,7 +9,7 @@ public enum CallToken {
     public static let digits = 64
 
     /// A new token from the system's cryptographic random source.
-    public static func make() -> String {
+    public static func make(prefix: String = CallToken.prefix) -> String {
         var generator = SystemRandomNumberGenerator()
         var text = prefix
         for _ in 0..<(digits / 16) { text += String(format: "%016llx", generator.next() as UInt64) }
@@ -22,10 +22,19 @@ public enum CallToken {
             && text.utf8.dropFirst(prefix.utf8.count).allSatisfy(isHexDigit)
     }
 
-    /// The text with every token (the prefix and 16 or more hex digits) replaced by the mask.
+    /// What API tokens (`lander server token create`) start with; masked the same way.
+    public static let apiPrefix = "lat_"
+
+    /// Whether a text may hold a token of either kind.
+    static func mayHold(_ text: String) -> Bool { text.contains(prefix) || text.contains(apiPrefix) }
+
+    /// The text with every token (a prefix and 16 or more hex digits) replaced by the mask.
     static func masked(in text: String) -> String {
+        masked(in: masked(in: text, marker: Array(prefix.utf8)), marker: Array(apiPrefix.utf8))
+    }
+
+    private static func masked(in text: String, marker: [UInt8]) -> String {
         var bytes = Array(text.utf8)
-        let marker = Array(prefix.utf8)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = 0

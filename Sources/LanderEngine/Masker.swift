@@ -28,7 +28,7 @@ public struct Masker: Sendable {
     /// The text with every form of every secret replaced by `••••••`, and every call-home token.
     public func mask(_ text: String) -> String {
         guard !text.isEmpty else { return text }
-        var result = text.contains(CallToken.prefix) ? CallToken.masked(in: text) : text
+        var result = CallToken.mayHold(text) ? CallToken.masked(in: text) : text
         guard !forms.isEmpty else { return result }
         for form in forms where result.contains(form) {
             result = result.replacingOccurrences(of: form, with: Self.mask)

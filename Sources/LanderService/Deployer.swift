@@ -88,15 +88,17 @@ public final class Deployer: Sendable {
 
     /// The store for a project in `directory`, opened on first use and kept.
     public func openStore(forProjectIn directory: String) throws(ServiceError) -> StateStore {
-        try openStore(at: try storePath(forProjectIn: directory))
+        try openStore(atPath: try storePath(forProjectIn: directory))
     }
 
     /// The store of a loaded project (its workspace's, when it has one), opened on first use and kept.
     public func openStore(for loaded: LoadedProject) throws(ServiceError) -> StateStore {
-        try openStore(at: try storePath(directory: loaded.directory) { () throws(ServiceError) in loaded.workspace })
+        try openStore(
+            atPath: try storePath(directory: loaded.directory) { () throws(ServiceError) in loaded.workspace })
     }
 
-    func openStore(at path: String) throws(ServiceError) -> StateStore {
+    /// The store at a path, opened on first use and kept.
+    public func openStore(atPath path: String) throws(ServiceError) -> StateStore {
         if let open = stores.withLock({ $0[path] }) { return open }
         do {
             let store = try StateStore.open(at: path, lease: lease)
@@ -154,7 +156,7 @@ public final class Deployer: Sendable {
         let ignored = try checkRequirements(loaded.project, request, store: store)
         let (_, planned) = try await plan(request, loaded, store: store)
         let plan = planned.plan
-        let id = Deployment.newID()
+        let id = request.id ?? Deployment.newID()
         let notes =
             (request.note.map { [$0] } ?? [])
             + (ignored.isEmpty ? [] : ["requirements ignored: " + ignored.joined(separator: "; ")])

@@ -76,6 +76,8 @@ public struct DeploymentRequest: Sendable {
     public var note: String?
     /// Whether it takes the project lock; a phone-home job does not: it is part of the deployment holding it.
     var takesProjectLock = true
+    /// The id to record it under (a server gives it when the request is queued); nil: a new one.
+    public var id: String?
 
     /// Creates a request.
     public init(

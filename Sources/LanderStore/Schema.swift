@@ -159,6 +159,33 @@ enum Schema {
                     CREATE INDEX call_audit_by_deployment ON call_audit(deployment_id, id);
                     """)
         }
+        migrator.registerMigration("8-server") { db in
+            // API tokens by their SHA-256 only; deployments asked of a server wait in a queue that survives it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_token (
+                      id TEXT PRIMARY KEY,
+                      token_hash TEXT NOT NULL UNIQUE,
+                      name TEXT NOT NULL,
+                      role TEXT NOT NULL,
+                      project TEXT,
+                      environment TEXT,
+                      created_at REAL NOT NULL,
+                      revoked_at REAL
+                    );
+                    CREATE TABLE queued_deployment (
+                      id TEXT PRIMARY KEY,
+                      request TEXT NOT NULL,
+                      project TEXT NOT NULL,
+                      environment TEXT NOT NULL,
+                      requested_by TEXT NOT NULL,
+                      queued_at REAL NOT NULL,
+                      state TEXT NOT NULL,
+                      detail TEXT
+                    );
+                    CREATE INDEX queued_deployment_by_state ON queued_deployment(state, queued_at);
+                    """)
+        }
         return migrator
     }
 }

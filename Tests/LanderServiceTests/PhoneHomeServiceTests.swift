@@ -58,7 +58,7 @@ import Testing
         #expect(answer.stdout.hasPrefix("HTTP/1.1 403"), "\(answer.stdout)")
         #expect(answer.stdout.contains("deployment \(first.id) has ended"), "\(answer.stdout)")
         #expect(Self.read(directory, ".lander/targets/dev/b-1/calls.txt") == nil, "no job ran")
-        let store = try deployer.openStore(at: directory.appendingPathComponent("state.db").path)
+        let store = try deployer.openStore(atPath: directory.appendingPathComponent("state.db").path)
         let audit = try store.audits(of: first.id)
         #expect(audit.map(\.status) == [403] && audit.first?.target == "a-1", "\(audit)")
         #expect(try store.children(of: first.id).isEmpty)
@@ -86,7 +86,7 @@ import Testing
         #expect(try await handle.report().outcome == .cancelled)
         let pid = try #require(Self.read(directory, "hang.pid").flatMap { Int32($0) })
         #expect(await isGone(pid))
-        let store = try deployer.openStore(at: directory.appendingPathComponent("state.db").path)
+        let store = try deployer.openStore(atPath: directory.appendingPathComponent("state.db").path)
         #expect(try store.children(of: handle.id).map(\.status) == ["cancelled"])
     }
 }

@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LanderModel
+import LanderService
+import LanderStore
+
+/// The routes under `/api/v1`: every handler checks the request's token first.
+struct APIRouter {
+    let server: LanderServer
+
+    var tokens: APITokens { APITokens(store: server.store) }
+
+    func user(_ request: Request) throws(APIError) -> APIUser {
+        try tokens.user(request.headers[.authorization])
+    }
+
+    func add(to router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+        api.get("projects") { request, _ in try projects(request) }
+        api.get("status") { request, _ in try status(request) }
+        api.get("deployments") { request, _ in try history(request) }
+        api.post("deployments") { request, _ in try await deploy(request) }
+        api.get("deployments/:id") { request, context in try await deployment(request, context) }
+        api.post("deployments/:id/cancel") { request, context in try await cancel(request, context) }
+        api.get("deployments/:id/events") { request, context in try events(request, context) }
+        api.get("deployments/:id/logs") { request, context in try logs(request, context) }
+    }
+
+    private struct ProjectView: Encodable {
+        var name: String
+        var environments: [String]
+    }
+
+    private func projects(_ request: Request) throws -> Response {
+        let user = try user(request)
+        try user.check(.viewer)
+        let visible = server.workspace.members.filter { member in
+            user.record.project == nil || user.record.project == member.name
+        }
+        return APIResponse.json(visible.map { ProjectView(name: $0.name, environments: $0.environments) })
+    }
+
+    private struct Cell: Encodable {
+        var project: String
+        var environment: String
+        var version: String?
+        var status: String?
+        var deployment: String?
+        var finishedAt: Date?
+        var running: String?
+        var current: String?
+    }
+
+    private func status(_ request: Request) throws -> Response {
+        let user = try user(request)
+        try user.check(.viewer)
+        var cells: [Cell] = []
+        for member in server.workspace.members {
+            for environment in member.environments where user.sees(project: member.name, environment: environment) {
+                let newest = try server.store.deployments(
+                    project: member.name, environment: environment, limit: 1, releasesOnly: true
+                ).first
+                let running = try server.store.running(project: member.name, environment: environment)
+                let current = try server.store.current(project: member.name, environment: environment)
+                cells.append(
+                    Cell(
+                        project: member.name, environment: environment, version: newest?.version,
+                        status: newest?.status, deployment: newest?.id, finishedAt: newest?.finishedAt,
+                        running: running?.id, current: current?.version))
+            }
+        }
+        return APIResponse.json(cells)
+    }
+
+    private func history(_ request: Request) throws -> Response {
+        let user = try user(request)
+        let project = request.uri.queryParameters["project"].map(String.init)
+        let environment = request.uri.queryParameters["environment"].map(String.init)
+        try user.check(.viewer, project: project, environment: environment)
+        let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 50
+        guard (1...1000).contains(limit) else { throw APIError.badRequest("limit is 1 to 1000") }
+        let before = request.uri.queryParameters["before"].map(String.init)
+        var records = try server.store.deployments(
+            project: project ?? user.record.project, environment: environment ?? user.record.environment,
+            limit: 10_000)
+        if let before {
+            guard let index = records.firstIndex(where: { $0.id == before }) else {
+                throw APIError.notFound("no deployment \(before) to page from")
+            }
+            records = Array(records[(index + 1)...])
+        }
+        return APIResponse.json(Array(records.prefix(limit)))
+    }
+
+    private func deploy(_ request: Request) async throws -> Response {
+        let user = try user(request)
+        let body = try await APIResponse.decode(DeployBody.self, from: request)
+        try user.check(.deployer, project: body.project, environment: body.environment)
+        let entry = try await server.queue.submit(body, by: user)
+        return APIResponse.json(
+            Queued(id: entry.id, state: "queued", position: await server.queue.position(of: entry.id)),
+            status: .accepted)
+    }
+
+    private struct Queued: Encodable {
+        var id: String
+        var state: String
+        /// Its place in the queue (1: next); absent once it started.
+        var position: Int?
+    }
+
+    private struct DeploymentView: Encodable {
+        var id: String
+        var state: String
+        var queue: QueuedDeployment?
+        var position: Int?
+        var deployment: DeploymentRecord?
+        var children: [DeploymentRecord]
+    }
+
+    /// The record of a deployment, or its queue entry while it waits.
+    private func found(_ id: String, for user: APIUser) async throws -> DeploymentView {
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), !id.isEmpty else {
+            throw APIError.badRequest("'\(id)' is no deployment id")
+        }
+        let queued = try server.store.queuedDeployment(id)
+        let record = try? server.store.deployment(id)
+        guard let project = record?.project ?? queued?.project,
+            let environment = record?.environment ?? queued?.environment
+        else { throw APIError.notFound("no deployment \(id)") }
+        try user.check(.viewer, project: project, environment: environment)
+        let state = record?.status ?? (queued?.state == "refused" ? "refused" : "queued")
+        return DeploymentView(
+            id: id, state: state, queue: queued, position: await server.queue.position(of: id), deployment: record,
+            children: (try? server.store.children(of: id)) ?? [])
+    }
+
+    private func deployment(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let user = try user(request)
+        return APIResponse.json(try await found(context.parameters.get("id") ?? "", for: user))
+    }
+
+    private func cancel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let user = try user(request)
+        let view = try await found(context.parameters.get("id") ?? "", for: user)
+        try user.check(
+            .deployer, project: view.deployment?.project ?? view.queue?.project,
+            environment: view.deployment?.environment ?? view.queue?.environment)
+        if view.state == "queued",
+            try server.store.dequeue(view.id, state: "refused", detail: "cancelled by \(user.name)")
+        {
+            server.hub.close(view.id)
+            return APIResponse.json(["id": view.id, "state": "cancelled"])
+        }
+        guard let handle = await server.queue.handle(view.id) else {
+            throw APIError(.conflict, "not_running", "deployment \(view.id) is \(view.state), not running here")
+        }
+        handle.cancel()
+        return APIResponse.json(["id": view.id, "state": "cancelling"], status: .accepted)
+    }
+
+    private func logs(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let user = try user(request)
+        let id = context.parameters.get("id") ?? ""
+        let record: DeploymentRecord
+        do {
+            record = try server.store.deployment(id)
+        } catch {
+            throw APIError.notFound("no deployment \(id)")
+        }
+        try user.check(.viewer, project: record.project, environment: record.environment)
+        let target = request.uri.queryParameters["target"].map(String.init)
+        let step = request.uri.queryParameters["step"].map(String.init)
+        return APIResponse.json(try server.store.logs(of: record.id, target: target, step: step))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import LanderEngine
+import LanderService
+import Synchronization
+
+/// Fans each running deployment's events out to the clients following it (Server-Sent Events), and keeps
+/// what it sent so a client that joins late gets the run so far first, then the rest live, with no event
+/// missed or doubled (events are numbered; a client resumes after the number it saw).
+final class EventHub: Sendable {
+    /// One event as a client gets it: its sequence number and its JSON.
+    typealias Item = (sequence: Int, json: String)
+
+    private struct Channel {
+        var items: [Item] = []
+        var subscribers: [UUID: AsyncStream<Item>.Continuation] = [:]
+    }
+
+    private let channels = Mutex<[String: Channel]>([:])
+
+    /// Starts keeping a deployment's events (before it starts, so none is missed).
+    func open(_ id: String) {
+        channels.withLock { if $0[id] == nil { $0[id] = Channel() } }
+    }
+
+    /// An observer that publishes a deployment's events here.
+    func observer() -> any DeploymentObserver { Publisher(hub: self) }
+
+    /// Publishes one event to the deployment's followers.
+    func publish(_ envelope: EventEnvelope) {
+        let item = (envelope.sequence, envelope.json)
+        let subscribers = channels.withLock { channels -> [AsyncStream<Item>.Continuation] in
+            guard var channel = channels[envelope.deployment] else { return [] }
+            channel.items.append(item)
+            channels[envelope.deployment] = channel
+            return Array(channel.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.yield(item) }
+    }
+
+    /// The deployment ended (its journal is closed): its followers' streams end; later clients read the store.
+    func close(_ id: String) {
+        let channel = channels.withLock { $0.removeValue(forKey: id) }
+        for subscriber in channel?.subscribers.values ?? [:].values { subscriber.finish() }
+    }
+
+    /// What a client that saw up to `after` gets: the kept events after it, and the live ones to come; nil
+    /// when the deployment is not running here (read the store instead).
+    func follow(_ id: String, after: Int) -> (snapshot: [Item], live: AsyncStream<Item>)? {
+        let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .unbounded)
+        let key = UUID()
+        let snapshot = channels.withLock { channels -> [Item]? in
+            guard var channel = channels[id] else { return nil }
+            channel.subscribers[key] = continuation
+            channels[id] = channel
+            return channel.items.filter { $0.sequence > after }
+        }
+        guard let snapshot else { return nil }
+        continuation.onTermination = { [weak self] _ in
+            self?.channels.withLock { channels in _ = channels[id]?.subscribers.removeValue(forKey: key) }
+        }
+        return (snapshot, stream)
+    }
+
+    /// How many clients follow a deployment now.
+    func followers(of id: String) -> Int { channels.withLock { $0[id]?.subscribers.count ?? 0 } }
+
+    private struct Publisher: DeploymentObserver {
+        let hub: EventHub
+        func started(_ handle: DeploymentHandle) { hub.open(handle.id) }
+        func observe(_ envelope: EventEnvelope) { hub.publish(envelope) }
+    }
+}
