@@ -165,10 +165,13 @@ public final class Deployer: Sendable {
             version: plan.release.version, packages: plan.release.packages, variables: plan.recordedVariables,
             projectFile: loaded.file, pluginPath: loaded.plugins,
             note: notes.isEmpty ? nil : notes.joined(separator: "; "), parent: request.parent)
+        var asked = new
+        if request.requester != .here { asked.requestedBy = request.requester.user }
+        let recorded = asked
         return start(
             planned, loaded: loaded, store: store, id: id, wait: request.wait, startedFrom: .fresh,
             observer: observer, takesLock: request.takesProjectLock
-        ) { () throws(StoreError) in try store.begin(new) }
+        ) { () throws(StoreError) in try store.begin(recorded) }
     }
 
     /// The version and exact packages a request deploys.

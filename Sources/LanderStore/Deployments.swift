@@ -91,6 +91,8 @@ public struct NewDeployment: Sendable {
     public var note: String?
     /// The deployment that started this one.
     public var parent: String?
+    /// Who asked for it (nil: the user running this process), recorded with it.
+    public var requestedBy: String?
 
     /// Creates the description of a deployment about to start.
     public init(
@@ -124,7 +126,7 @@ extension StateStore {
         }
         let now = Self.now
         let pid = Int64(getpid())
-        let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        let user = new.requestedBy ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
         let packages = json(new.packages)
         let variables = json(new.variables)
         try write { db in

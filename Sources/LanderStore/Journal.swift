@@ -139,7 +139,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
     }
 
     private func write(_ envelope: EventEnvelope, json: String, _ db: Database) throws {
-        try writeTables(envelope, db)
+        try writeTables(envelope, json: json, db)
         // Each row keeps the event's one encoding (`payload`) beside the columns queries use.
         guard let row = EventRow(envelope.event) else { return }
         try execute(
@@ -155,20 +155,25 @@ public final class StoreJournal: DeploymentJournal, Sendable {
     }
 
     /// The tables besides `event` an event changes: log lines, target steps, sessions, the deployment.
-    private func writeTables(_ envelope: EventEnvelope, _ db: Database) throws {
+    private func writeTables(_ envelope: EventEnvelope, json: String, _ db: Database) throws {
         let id = deploymentID
         let at = envelope.time.timeIntervalSince1970
+        let sequence = envelope.sequence
         switch envelope.event {
         case .output(let step, let task, let target, let line, let isError):
             try execute(
                 db,
-                "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [id, at, step, task, target, isError ? "stderr" : "stdout", line])
+                """
+                INSERT INTO log_line (deployment_id, at, step, task, target, stream, line, sequence, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [id, at, step, task, target, isError ? "stderr" : "stdout", line, sequence, json])
         case .log(let level, let message, let target, let step, let task):
             try execute(
                 db,
-                "INSERT INTO log_line (deployment_id, at, step, task, target, stream, line) VALUES (?, ?, ?, ?, ?, 'log', ?)",
-                [id, at, step, task, target, "[\(level.rawValue)] \(message)"])
+                """
+                INSERT INTO log_line (deployment_id, at, step, task, target, stream, line, sequence, payload)
+                VALUES (?, ?, ?, ?, ?, 'log', ?, ?, ?)
+                """, [id, at, step, task, target, "[\(level.rawValue)] \(message)", sequence, json])
         case .targetStarted(let step, let task, let target):
             try execute(
                 db,

@@ -160,7 +160,8 @@ enum Schema {
                     """)
         }
         migrator.registerMigration("8-server") { db in
-            // API tokens by their SHA-256 only; deployments asked of a server wait in a queue that survives it.
+            // API tokens by their SHA-256 only; deployments asked of a server wait in a queue that survives it;
+            // log lines keep their event's number and encoding, so a stream can be replayed whole.
             try db.execute(
                 sql: """
                     CREATE TABLE api_token (
@@ -184,6 +185,8 @@ enum Schema {
                       detail TEXT
                     );
                     CREATE INDEX queued_deployment_by_state ON queued_deployment(state, queued_at);
+                    ALTER TABLE log_line ADD COLUMN sequence INTEGER;
+                    ALTER TABLE log_line ADD COLUMN payload TEXT;
                     """)
         }
         return migrator

@@ -166,8 +166,11 @@ extension StateStore {
                 db,
                 sql: """
                     SELECT sequence, payload FROM event WHERE deployment_id = ? AND sequence > ? AND payload IS NOT NULL
+                    UNION ALL
+                    SELECT sequence, payload FROM log_line
+                      WHERE deployment_id = ? AND sequence > ? AND payload IS NOT NULL
                     ORDER BY sequence
-                    """, arguments: [deployment, after])
+                    """, arguments: [deployment, after, deployment, after])
         }.map { row in (row["sequence"], row["payload"]) }
     }
 }

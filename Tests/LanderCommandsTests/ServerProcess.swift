@@ -1,0 +1,111 @@
+import Foundation
+import LanderTesting
+
+/// A real `lander server` on a loopback port the system picks, and HTTP to it through curl.
+final class ServerProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let directory: URL
+
+    /// Starts the server for the workspace in `directory` and waits until it says where it listens.
+    static func start(_ directory: URL, arguments: [String] = []) async throws -> ServerProcess {
+        let process = Process()
+        process.executableURL = try Lander.executable
+        process.arguments = ["server", "--workspace", directory.path, "--listen", "127.0.0.1:0"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = output.fileHandleForReading
+        var text = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, !text.contains("\n") {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            let port = Int(text[range].split(separator: ":").last ?? "")
+        else {
+            process.terminate()
+            throw ServerError("lander server did not say where it listens: \(text)")
+        }
+        return ServerProcess(process: process, port: port, directory: directory)
+    }
+
+    private init(process: Process, port: Int, directory: URL) {
+        self.process = process
+        self.port = port
+        self.directory = directory
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    /// A token made with `lander server token create`.
+    func token(_ role: String, project: String? = nil, environment: String? = nil) async throws -> String {
+        var arguments = ["server", "token", "create", "--workspace", directory.path, "--role", role, "--name", role]
+        if let project { arguments += ["--project", project] }
+        if let environment { arguments += ["--environment", environment] }
+        let run = try await Lander.run(arguments)
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// One request: its status and body (the token goes in a config file, never on curl's command line).
+    func request(_ method: String, _ path: String, token: String?, body: String? = nil, headers: [String] = [])
+        async throws -> (status: Int, body: String)
+    {
+        let scratch = try Scratch()
+        var arguments = [
+            "-s", "-o", scratch.url.appendingPathComponent("body").path, "-w", "%{http_code}", "-X", method,
+        ]
+        if let token {
+            let config = scratch.url.appendingPathComponent("curl.conf")
+            try "header = \"Authorization: Bearer \(token)\"\n".write(to: config, atomically: true, encoding: .utf8)
+            arguments += ["-K", config.path]
+        }
+        for header in headers { arguments += ["-H", header] }
+        if let body {
+            let file = scratch.url.appendingPathComponent("request.json")
+            try body.write(to: file, atomically: true, encoding: .utf8)
+            arguments += ["-H", "Content-Type: application/json", "--data-binary", "@" + file.path]
+        }
+        arguments.append("http://127.0.0.1:\(port)\(path)")
+        let run = try await Program.run("/usr/bin/curl", arguments, timeout: .seconds(60))
+        let text = (try? String(contentsOf: scratch.url.appendingPathComponent("body"), encoding: .utf8)) ?? ""
+        return (Int(run.stdout) ?? 0, text)
+    }
+
+    /// The JSON object of a body.
+    static func object(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// The `data:` JSON of each SSE frame, and the frames' names (`snapshot-end`), in order.
+    static func frames(_ stream: String) -> [(event: String?, data: [String: Any])] {
+        stream.components(separatedBy: "\n\n").compactMap { frame in
+            var event: String?
+            var data: [String: Any]?
+            for line in frame.split(separator: "\n") {
+                if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data = object(String(line.dropFirst(6))) }
+            }
+            return data.map { (event, $0) }
+        }
+    }
+
+    /// Waits for a deployment to reach a state (through the API).
+    func wait(for id: String, state: String, token: String) async throws -> [String: Any] {
+        for _ in 0..<1500 {
+            let view = Self.object(try await request("GET", "/api/v1/deployments/\(id)", token: token).body)
+            if view["state"] as? String == state { return view }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ServerError("deployment \(id) never reached \(state)")
+    }
+}
+
+/// The server did not do what a test waited for.
+struct ServerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

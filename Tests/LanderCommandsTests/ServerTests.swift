@@ -1,0 +1,155 @@
+import Foundation
+import LanderTesting
+import Testing
+
+/// The real `lander server` on a run-time loopback port, talked to over HTTP (Tests/Fixtures/server-workspace).
+@Suite struct ServerTests {
+    static func workspace() throws -> URL {
+        try Fixture("server-workspace").copy(to: Scratch().url.appendingPathComponent("served"))
+    }
+
+    static let webTest = #"{"project":"web","environment":"test","version":"1.0"}"#
+
+    @Test func everyRequestNeedsATokenWhoseRoleAndScopeCoverIt() async throws {
+        let server = try await ServerProcess.start(try Self.workspace())
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let viewer = try await server.token("viewer")
+        let webOnly = try await server.token("deployer", project: "web")
+        let prodOnly = try await server.token("deployer", environment: "production")
+        #expect(try await server.request("GET", "/api/v1/status", token: nil).status == 401)
+        #expect(
+            try await server.request("GET", "/api/v1/status", token: "lat_" + String(repeating: "1", count: 64)).status
+                == 401)
+        let denied = try await server.request("POST", "/api/v1/deployments", token: viewer, body: Self.webTest)
+        #expect(denied.status == 403 && denied.body.contains("is a viewer; this needs deployer"), "\(denied)")
+        let otherProject = try await server.request(
+            "POST", "/api/v1/deployments", token: webOnly,
+            body: #"{"project":"slow","environment":"test","version":"1"}"#)
+        #expect(otherProject.status == 403 && otherProject.body.contains("is for project web, not slow"))
+        let otherEnvironment = try await server.request(
+            "POST", "/api/v1/deployments", token: prodOnly, body: Self.webTest)
+        #expect(otherEnvironment.status == 403 && otherEnvironment.body.contains("is for environment production"))
+        let scoped = try await server.request("GET", "/api/v1/status", token: webOnly)
+        #expect(scoped.status == 200 && scoped.body.contains(#""project":"web""#) && !scoped.body.contains("slow"))
+        let history = try await Lander.run([
+            "history", "-f", server.directory.appendingPathComponent("web/lander.yml").path,
+        ])
+        #expect(history.stdout.contains("no deployments"), "nothing was deployed: \(history.stdout)")
+        let revoked = try await server.token("viewer")
+        let list = try await Lander.run(["server", "token", "list", "--workspace", server.directory.path])
+        #expect(!list.stdout.contains("lat_"), "tokens are never listed: \(list.stdout)")
+        _ = try await Lander.run(["server", "token", "revoke", "viewer", "--workspace", server.directory.path])
+        #expect(try await server.request("GET", "/api/v1/status", token: revoked).status == 401)
+    }
+
+    @Test func badRequestsGetAClearJSONError() async throws {
+        let server = try await ServerProcess.start(try Self.workspace())
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let deployer = try await server.token("deployer")
+        let malformed = try await server.request("POST", "/api/v1/deployments", token: deployer, body: "{not json")
+        #expect(malformed.status == 400, "\(malformed)")
+        #expect((ServerProcess.object(malformed.body)["error"] as? [String: Any])?["code"] as? String == "bad_request")
+        let huge = "{\"project\":\"" + String(repeating: "x", count: 70_000) + "\"}"
+        #expect(try await server.request("POST", "/api/v1/deployments", token: deployer, body: huge).status == 413)
+        let unknown = try await server.request(
+            "POST", "/api/v1/deployments", token: deployer,
+            body: #"{"project":"shop","environment":"test","version":"1"}"#)
+        #expect(unknown.status == 404 && unknown.body.contains("no project 'shop'"), "\(unknown)")
+        let noEnvironment = try await server.request(
+            "POST", "/api/v1/deployments", token: deployer, body: #"{"project":"web","environment":"qa","version":"1"}"#
+        )
+        #expect(noEnvironment.status == 404 && noEnvironment.body.contains("no environment 'qa'"), "\(noEnvironment)")
+        #expect(
+            try await server.request("GET", "/api/v1/deployments/20260101-000000-dead", token: deployer).status == 404)
+        let traversal = try await server.request("GET", "/api/v1/deployments/..%2F..%2Fstate.db", token: deployer)
+        #expect(traversal.status == 400 || traversal.status == 404, "\(traversal)")
+        #expect(try await server.request("GET", "/api/v1/deployments?limit=0", token: deployer).status == 400)
+    }
+
+    @Test func aDeploymentAskedOfTheServerRunsAndItsEventsStreamSnapshotThenLive() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let deployer = try await server.token("deployer")
+        let queued = try await server.request("POST", "/api/v1/deployments", token: deployer, body: Self.webTest)
+        #expect(queued.status == 202, "\(queued)")
+        let id = try #require(ServerProcess.object(queued.body)["id"] as? String)
+        let stream = try await server.request("GET", "/api/v1/deployments/\(id)/events", token: deployer)
+        #expect(stream.status == 200)
+        let all = ServerProcess.frames(stream.body)
+        #expect(all.filter { $0.event == "snapshot-end" }.count == 1, "\(stream.body)")
+        let frames = all.filter { $0.event == nil }
+        #expect(frames.first?.data["event"] as? String == "deployment_started", "\(stream.body)")
+        #expect(frames.last?.data["event"] as? String == "deployment_finished", "\(stream.body)")
+        #expect(frames.contains { $0.data["event"] as? String == "output" }, "output lines too: \(stream.body)")
+        let numbers = frames.compactMap { $0.data["sequence"] as? Int }
+        #expect(numbers == Array(1...numbers.count), "every event once, in order: \(numbers)")
+        let view = try await server.wait(for: id, state: "succeeded", token: deployer)
+        let record = view["deployment"] as? [String: Any]
+        #expect((record?["user"] as? String)?.hasPrefix("deployer (token t") == true, "who asked is recorded: \(view)")
+        #expect(
+            (try? String(
+                contentsOf: directory.appendingPathComponent("web/.lander/targets/test/w-2/VERSION"), encoding: .utf8))
+                == "1.0\n")
+        let resumed = try await server.request(
+            "GET", "/api/v1/deployments/\(id)/events", token: deployer, headers: ["Last-Event-ID: 5"])
+        let rest = ServerProcess.frames(resumed.body).compactMap { $0.data["sequence"] as? Int }
+        #expect(rest.first == 6 && rest.count == numbers.count - 5, "\(rest)")
+        let logs = try await server.request("GET", "/api/v1/deployments/\(id)/logs?target=w-1", token: deployer)
+        #expect(logs.body.contains("built 1.0 on w-1") && !logs.body.contains("w-2"), "\(logs.body)")
+        let history = try await server.request("GET", "/api/v1/deployments?project=web&limit=5", token: deployer)
+        #expect(history.body.contains(id))
+    }
+
+    @Test func theQueueRunsABoundedNumberAndSurvivesTheServerBeingKilled() async throws {
+        let directory = try Self.workspace()
+        let first = try await ServerProcess.start(directory, arguments: ["--max-running", "1"])
+        let deployer = try await first.token("deployer")
+        let slow = try await first.request(
+            "POST", "/api/v1/deployments", token: deployer,
+            body: #"{"project":"slow","environment":"test","version":"1"}"#)
+        let slowID = try #require(ServerProcess.object(slow.body)["id"] as? String)
+        try await StoreCommandsTests.waitFor(directory.appendingPathComponent("slow-started").path)
+        let web = try await first.request("POST", "/api/v1/deployments", token: deployer, body: Self.webTest)
+        #expect(ServerProcess.object(web.body)["position"] as? Int == 1, "web waits behind slow: \(web.body)")
+        let webID = try #require(ServerProcess.object(web.body)["id"] as? String)
+        #expect(
+            ServerProcess.object(try await first.request("GET", "/api/v1/deployments/\(webID)", token: deployer).body)[
+                "state"] as? String == "queued")
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let pid = try #require(
+            (try? String(contentsOf: directory.appendingPathComponent("slow.pid"), encoding: .utf8))
+                .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        kill(-pid, SIGKILL)
+        let second = try await ServerProcess.start(directory, arguments: ["--max-running", "1"])
+        defer { kill(second.process.processIdentifier, SIGKILL) }
+        _ = try await second.wait(for: webID, state: "succeeded", token: deployer)
+        let slowView = ServerProcess.object(
+            try await second.request("GET", "/api/v1/deployments/\(slowID)", token: deployer).body)
+        #expect(slowView["state"] as? String == "interrupted", "\(slowView)")
+    }
+
+    @Test func sigtermLetsRunningDeploymentsFinishForTheGraceThenCancelsThem() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory, arguments: ["--grace", "1"])
+        let deployer = try await server.token("deployer")
+        let slow = try await server.request(
+            "POST", "/api/v1/deployments", token: deployer,
+            body: #"{"project":"slow","environment":"test","version":"1"}"#)
+        let id = try #require(ServerProcess.object(slow.body)["id"] as? String)
+        try await StoreCommandsTests.waitFor(directory.appendingPathComponent("slow-started").path)
+        let pid = try #require(
+            (try? String(contentsOf: directory.appendingPathComponent("slow.pid"), encoding: .utf8))
+                .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(await waitForExit(server.process, timeout: .seconds(30)) != nil, "the server stopped")
+        #expect(await isGone(pid), "the cancelled step's process is gone")
+        let history = try await Lander.run([
+            "history", "-f", directory.appendingPathComponent("slow/lander.yml").path, "--json",
+        ])
+        #expect(
+            try StoreCommandsTests.ids(history.stdout).first { $0.id == id }?.status == "cancelled", "\(history.stdout)"
+        )
+    }
+}
