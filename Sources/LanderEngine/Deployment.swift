@@ -65,7 +65,7 @@ public final class Deployment: Sendable {
         self.locks = locks
         self.hookProcesses = HookProcesses(directory: plan.projectDirectory)
         let masker = plan.secrets
-        let sequence = Atomic<Int>(0)
+        let sequence = Atomic<Int>(resume.lastSequence)
         let sink: EventSink = { [id] event in
             // Masked before it leaves the engine; numbered in the order it happened.
             let envelope = EventEnvelope(

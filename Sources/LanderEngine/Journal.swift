@@ -35,6 +35,9 @@ public struct ResumePoint: Sendable {
     /// Targets earlier deployments of the project and environment took out of the pool and never put back
     /// (left out, stopped, or cut short mid-rollout), with how: a rollout deploys them without a precheck.
     public var leftOutOfPool: [String: String] = [:]
+    /// The last event number the interrupted run recorded: the resumed run numbers on from it, so one
+    /// deployment's events never share a number.
+    public var lastSequence = 0
 
     /// Creates a resume point.
     public init(

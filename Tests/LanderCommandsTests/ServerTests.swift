@@ -128,6 +128,18 @@ import Testing
         let slowView = ServerProcess.object(
             try await second.request("GET", "/api/v1/deployments/\(slowID)", token: deployer).body)
         #expect(slowView["state"] as? String == "interrupted", "\(slowView)")
+        // Resumed through the API, it ends as an uninterrupted run would, numbering its events on.
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("release").path, contents: nil)
+        let resumed = try await second.request("POST", "/api/v1/deployments/\(slowID)/resume", token: deployer)
+        #expect(resumed.status == 202, "\(resumed)")
+        _ = try await second.wait(for: slowID, state: "succeeded", token: deployer)
+        let version = directory.appendingPathComponent("slow/.lander/targets/test/s-1/VERSION")
+        #expect((try? String(contentsOf: version, encoding: .utf8)) == "1\n")
+        let stream = try await second.request("GET", "/api/v1/deployments/\(slowID)/events", token: deployer)
+        let numbers = ServerProcess.frames(stream.body).compactMap { $0.data["sequence"] as? Int }
+        #expect(numbers == Array(1...numbers.count), "one numbering across both runs: \(numbers)")
+        let again = try await second.request("POST", "/api/v1/deployments/\(slowID)/resume", token: deployer)
+        #expect(again.status == 409, "a succeeded deployment is not resumed: \(again)")
     }
 
     @Test func sigtermLetsRunningDeploymentsFinishForTheGraceThenCancelsThem() async throws {

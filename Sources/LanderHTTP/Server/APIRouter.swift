@@ -23,6 +23,7 @@ struct APIRouter {
         api.post("deployments") { request, _ in try await deploy(request) }
         api.get("deployments/:id") { request, context in try await deployment(request, context) }
         api.post("deployments/:id/cancel") { request, context in try await cancel(request, context) }
+        api.post("deployments/:id/resume") { request, context in try await resume(request, context) }
         api.get("deployments/:id/events") { request, context in try events(request, context) }
         api.get("deployments/:id/logs") { request, context in try logs(request, context) }
     }
@@ -158,6 +159,14 @@ struct APIRouter {
         }
         handle.cancel()
         return APIResponse.json(["id": view.id, "state": "cancelling"], status: .accepted)
+    }
+
+    private func resume(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let user = try user(request)
+        let view = try await found(context.parameters.get("id") ?? "", for: user)
+        try user.check(.deployer, project: view.deployment?.project, environment: view.deployment?.environment)
+        try await server.queue.resume(view.id)
+        return APIResponse.json(["id": view.id, "state": "resuming"], status: .accepted)
     }
 
     private func logs(_ request: Request, _ context: BasicRequestContext) throws -> Response {

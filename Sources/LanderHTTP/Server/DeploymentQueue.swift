@@ -110,6 +110,35 @@ actor DeploymentQueue {
         }
     }
 
+    /// Resumes an interrupted (or cancelled, still newest) deployment now, following it like the others.
+    func resume(_ id: String) async throws(APIError) {
+        guard accepting else {
+            throw APIError(.serviceUnavailable, "stopping", "the server is stopping; try again later")
+        }
+        guard running[id] == nil else { throw APIError(.conflict, "running", "deployment \(id) is running") }
+        let record: DeploymentRecord
+        do {
+            record = try store.deployment(id)
+        } catch {
+            throw .notFound("no deployment \(id)")
+        }
+        guard let member = workspace.member(named: record.project) else {
+            throw .notFound("\(record.project) is no longer a project of the workspace")
+        }
+        hub.open(id)
+        do {
+            let handle = try await deployer.resume(id, projectDirectory: member.directory, observer: hub.observer())
+            running[id] = handle
+            Task {
+                _ = try? await handle.report()
+                await self.ended(id)
+            }
+        } catch {
+            hub.close(id)
+            throw APIError(.conflict, "not_resumable", error.description)
+        }
+    }
+
     private func ended(_ id: String) async {
         running[id] = nil
         hub.close(id)
