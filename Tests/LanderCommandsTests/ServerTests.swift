@@ -42,6 +42,30 @@ import Testing
         #expect(try await server.request("GET", "/api/v1/status", token: revoked).status == 401)
     }
 
+    @Test func everyPathOfTheServedOpenAPIDocumentIsARouteThatChecksTheToken() async throws {
+        let server = try await ServerProcess.start(try Self.workspace())
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let served = try await server.request("GET", "/api/v1/openapi.json", token: nil)
+        #expect(served.status == 200)
+        let document = ServerProcess.object(served.body)
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        #expect(paths.count >= 8, "\(paths.keys)")
+        for (path, operations) in paths where path != "/openapi.json" {
+            for method in operations.keys {
+                let concrete = "/api/v1" + path.replacingOccurrences(of: "{id}", with: "20260101-000000-beef")
+                let answer = try await server.request(method.uppercased(), concrete, token: nil)
+                #expect(answer.status == 401, "\(method) \(path) is a route that checks the token: \(answer)")
+            }
+        }
+        for (method, path) in [
+            ("GET", "/api/v1/nothing"), ("DELETE", "/api/v1/deployments"), ("PUT", "/api/v1/status"),
+        ] {
+            let status = try await server.request(method, path, token: nil).status
+            #expect(status == 404 || status == 405, "\(method) \(path) is no route: \(status)")
+        }
+    }
+
     @Test func badRequestsGetAClearJSONError() async throws {
         let server = try await ServerProcess.start(try Self.workspace())
         defer { kill(server.process.processIdentifier, SIGKILL) }

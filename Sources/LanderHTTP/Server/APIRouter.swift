@@ -17,6 +17,11 @@ struct APIRouter {
 
     func add(to router: Router<BasicRequestContext>) {
         let api = router.group("api/v1")
+        api.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         api.get("projects") { request, _ in try projects(request) }
         api.get("status") { request, _ in try status(request) }
         api.get("deployments") { request, _ in try history(request) }

@@ -1,0 +1,255 @@
+/// The API's OpenAPI 3.1 description, served at `/api/v1/openapi.json`; a test checks that every path and
+/// method in it is a route of the server (docs/server.md).
+enum OpenAPIDocument {
+    static let json = #"""
+        {
+          "openapi": "3.1.0",
+          "info": {
+            "title": "Lander server API",
+            "version": "1",
+            "description": "A workspace's deployments behind HTTP (docs/server.md). Every request carries Authorization: Bearer TOKEN (lander server token create); errors are {\"error\": {\"code\", \"message\"}}."
+          },
+          "servers": [{"url": "/api/v1"}],
+          "security": [{"bearer": []}],
+          "paths": {
+            "/projects": {
+              "get": {
+                "summary": "The workspace's projects and their environments",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/status": {
+              "get": {
+                "summary": "Projects × environments: the newest deployment's version and outcome, the current release, what runs",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/deployments": {
+              "get": {
+                "summary": "History, newest first",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                },
+                "parameters": [
+                  {"name": "project", "in": "query", "schema": {"type": "string"}},
+                  {"name": "environment", "in": "query", "schema": {"type": "string"}},
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}
+                  },
+                  {
+                    "name": "before",
+                    "in": "query",
+                    "description": "a deployment id: the page after it",
+                    "schema": {"type": "string"}
+                  }
+                ]
+              },
+              "post": {
+                "summary": "Queue a deployment",
+                "x-lander-role": "deployer",
+                "responses": {
+                  "202": {
+                    "description": "Queued",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Queued"}}}
+                  },
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                },
+                "requestBody": {
+                  "required": true,
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeployRequest"}}}
+                }
+              }
+            },
+            "/deployments/{id}": {
+              "get": {
+                "summary": "A deployment: its record, or its queue entry and position while it waits",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                },
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}
+                  }
+                ]
+              }
+            },
+            "/deployments/{id}/cancel": {
+              "post": {
+                "summary": "Cancel a queued or running deployment (its cleanup runs)",
+                "x-lander-role": "deployer",
+                "responses": {
+                  "200": {"description": "Taken out of the queue"},
+                  "202": {"description": "Cancelling"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}
+                },
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}
+                  }
+                ]
+              }
+            },
+            "/deployments/{id}/resume": {
+              "post": {
+                "summary": "Resume an interrupted deployment (or a cancelled one that is still the newest)",
+                "x-lander-role": "deployer",
+                "responses": {
+                  "202": {"description": "Resuming"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                },
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}
+                  }
+                ]
+              }
+            },
+            "/deployments/{id}/events": {
+              "get": {
+                "summary": "Server-Sent Events: the events so far (id: sequence, data: the event envelope), then event: snapshot-end, then live events until the deployment ends",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {
+                    "description": "An event stream",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}
+                  },
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                },
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}
+                  },
+                  {"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer"}},
+                  {"name": "after", "in": "query", "schema": {"type": "integer"}}
+                ]
+              }
+            },
+            "/deployments/{id}/logs": {
+              "get": {
+                "summary": "What its commands printed and its scripts logged",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                },
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}
+                  },
+                  {"name": "target", "in": "query", "schema": {"type": "string"}},
+                  {"name": "step", "in": "query", "schema": {"type": "string"}}
+                ]
+              }
+            },
+            "/openapi.json": {
+              "get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}
+            }
+          },
+          "components": {
+            "securitySchemes": {
+              "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "lat_ and 64 hex digits, from lander server token create --role viewer|deployer|admin [--project P] [--environment E]"
+              }
+            },
+            "responses": {
+              "Error": {
+                "description": "What went wrong and what to do",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              }
+            },
+            "schemas": {
+              "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                  "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
+                  }
+                }
+              },
+              "DeployRequest": {
+                "type": "object",
+                "required": ["project", "environment"],
+                "properties": {
+                  "project": {"type": "string"},
+                  "environment": {"type": "string"},
+                  "version": {"type": "string", "description": "exactly one of version and release"},
+                  "release": {"type": "string"},
+                  "packages": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+              },
+              "Queued": {
+                "type": "object",
+                "required": ["id", "state"],
+                "properties": {"id": {"type": "string"}, "state": {"const": "queued"}, "position": {"type": "integer"}}
+              }
+            }
+          }
+        }
+        """#
+}
