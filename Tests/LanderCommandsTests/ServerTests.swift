@@ -166,6 +166,68 @@ import Testing
         #expect(again.status == 409, "a succeeded deployment is not resumed: \(again)")
     }
 
+    @Test func aDeploymentSaysWhyItWaitsAndLocksShowTheHolder() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory, arguments: ["--max-running", "2"])
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let deployer = try await server.token("deployer")
+        let body = #"{"project":"slow","environment":"test","version":"1"}"#
+        let first = ServerProcess.object(
+            try await server.request("POST", "/api/v1/deployments", token: deployer, body: body).body)
+        let firstID = try #require(first["id"] as? String)
+        try await StoreCommandsTests.waitFor(directory.appendingPathComponent("slow-started").path)
+        let second = ServerProcess.object(
+            try await server.request("POST", "/api/v1/deployments", token: deployer, body: body).body)
+        let secondID = try #require(second["id"] as? String)
+        var why = ""
+        for _ in 0..<500 {
+            let view = ServerProcess.object(
+                try await server.request("GET", "/api/v1/deployments/\(secondID)", token: deployer).body)
+            why = view["why"] as? String ?? ""
+            if why.contains("lock") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(
+            why.hasPrefix("waits for lock 'deploy:slow/test', held by slow → test, deployment \(firstID)"), "\(why)")
+        let firstView = ServerProcess.object(
+            try await server.request("GET", "/api/v1/deployments/\(firstID)", token: deployer).body)
+        #expect(firstView["why"] as? String == "runs step hold", "\(firstView)")
+        let locks = try await server.request("GET", "/api/v1/locks", token: deployer)
+        #expect(locks.body.contains("deploy:slow/test") && locks.body.contains(firstID), "\(locks.body)")
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("release").path, contents: nil)
+        _ = try await server.wait(for: secondID, state: "succeeded", token: deployer)
+        #expect(
+            ServerProcess.object(
+                try await server.request("GET", "/api/v1/deployments/\(firstID)", token: deployer).body)["state"]
+                as? String == "succeeded")
+    }
+
+    @Test func aRollbackThroughTheAPIPutsBackThePreviousRelease() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let deployer = try await server.token("deployer", project: "web")
+        for version in ["1.0", "2.0"] {
+            let body = #"{"project":"web","environment":"test","version":"\#(version)"}"#
+            let queued = ServerProcess.object(
+                try await server.request("POST", "/api/v1/deployments", token: deployer, body: body).body)
+            _ = try await server.wait(for: try #require(queued["id"] as? String), state: "succeeded", token: deployer)
+        }
+        let version = directory.appendingPathComponent("web/.lander/targets/test/w-1/VERSION")
+        #expect((try? String(contentsOf: version, encoding: .utf8)) == "2.0\n")
+        let viewer = try await server.token("viewer")
+        let refused = try await server.request(
+            "POST", "/api/v1/rollback", token: viewer, body: #"{"project":"web","environment":"test"}"#)
+        #expect(refused.status == 403)
+        let started = try await server.request(
+            "POST", "/api/v1/rollback", token: deployer, body: #"{"project":"web","environment":"test"}"#)
+        #expect(started.status == 202, "\(started)")
+        let id = try #require(ServerProcess.object(started.body)["id"] as? String)
+        let view = try await server.wait(for: id, state: "succeeded", token: deployer)
+        #expect((view["deployment"] as? [String: Any])?["kind"] as? String == "rollback")
+        #expect((try? String(contentsOf: version, encoding: .utf8)) == "1.0\n")
+    }
+
     @Test func sigtermLetsRunningDeploymentsFinishForTheGraceThenCancelsThem() async throws {
         let directory = try Self.workspace()
         let server = try await ServerProcess.start(directory, arguments: ["--grace", "1"])

@@ -31,6 +31,8 @@ struct APIRouter {
         api.post("deployments/:id/resume") { request, context in try await resume(request, context) }
         api.get("deployments/:id/events") { request, context in try events(request, context) }
         api.get("deployments/:id/logs") { request, context in try logs(request, context) }
+        api.get("locks") { request, _ in try locks(request) }
+        api.post("rollback") { request, _ in try await rollback(request) }
     }
 
     private struct ProjectView: Encodable {
@@ -123,6 +125,9 @@ struct APIRouter {
         var position: Int?
         var deployment: DeploymentRecord?
         var children: [DeploymentRecord]
+        /// Why it is not done yet: its queue position, the lock it waits for and who holds it, the
+        /// milestone it waits for, or the step it runs.
+        var why: String?
     }
 
     /// The record of a deployment, or its queue entry while it waits.
@@ -136,10 +141,44 @@ struct APIRouter {
             let environment = record?.environment ?? queued?.environment
         else { throw APIError.notFound("no deployment \(id)") }
         try user.check(.viewer, project: project, environment: environment)
-        let state = record?.status ?? (queued?.state == "refused" ? "refused" : "queued")
+        // Started from the queue but not yet recorded: it waits for its project's lock.
+        let state = record?.status ?? (queued?.state == "started" ? "waiting" : queued?.state ?? "queued")
+        let position = await server.queue.position(of: id)
         return DeploymentView(
-            id: id, state: state, queue: queued, position: await server.queue.position(of: id), deployment: record,
-            children: (try? server.store.children(of: id)) ?? [])
+            id: id, state: state, queue: queued, position: position, deployment: record,
+            children: (try? server.store.children(of: id)) ?? [], why: why(id, state: state, position: position))
+    }
+
+    /// What a deployment waits for, in words (nil when it is done).
+    private func why(_ id: String, state: String, position: Int?) -> String? {
+        if state == "queued" { return position.map { "queued: \($0) ahead of it, counting itself" } ?? "queued" }
+        guard state == "running" || state == "waiting" else { return nil }
+        let claims = (try? server.store.lockClaims()) ?? []
+        if let waiting = claims.first(where: { !$0.holding && $0.owner.contains(id) }) {
+            let holders = claims.filter { $0.holding && $0.name == waiting.name }.map(\.owner)
+            return "waits for lock '\(waiting.name)', held by " + holders.joined(separator: "; ")
+        }
+        if let what = try? server.store.waitingFor(in: id) { return "waits for " + what }
+        return (try? server.store.currentStep(of: id)).flatMap { $0 }.map { "runs step \($0)" }
+    }
+
+    private func locks(_ request: Request) throws -> Response {
+        try user(request).check(.viewer)
+        return APIResponse.json(try server.store.lockClaims())
+    }
+
+    private struct RollbackBody: Decodable {
+        var project: String
+        var environment: String
+        var to: String?
+    }
+
+    private func rollback(_ request: Request) async throws -> Response {
+        let user = try user(request)
+        let body = try await APIResponse.decode(RollbackBody.self, from: request)
+        try user.check(.deployer, project: body.project, environment: body.environment)
+        let id = try await server.queue.rollback(project: body.project, environment: body.environment, to: body.to)
+        return APIResponse.json(["id": id, "state": "running"], status: .accepted)
     }
 
     private func deployment(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

@@ -139,6 +139,29 @@ actor DeploymentQueue {
         }
     }
 
+    /// Rolls a project back in an environment now (the previous successful release, or `version`'s).
+    func rollback(project: String, environment: String, to version: String?) async throws(APIError) -> String {
+        guard accepting else {
+            throw APIError(.serviceUnavailable, "stopping", "the server is stopping; try again later")
+        }
+        guard workspace.member(named: project) != nil else {
+            throw .notFound("no project '\(project)' in the workspace")
+        }
+        do {
+            let handle = try await deployer.rollback(
+                .member(project, workspace: workspace.file), environment: environment, to: version,
+                observer: hub.observer())
+            running[handle.id] = handle
+            Task {
+                _ = try? await handle.report()
+                await self.ended(handle.id)
+            }
+            return handle.id
+        } catch {
+            throw APIError(.conflict, "refused", error.description)
+        }
+    }
+
     private func ended(_ id: String) async {
         running[id] = nil
         hub.close(id)

@@ -88,7 +88,7 @@ enum OpenAPIDocument {
             },
             "/deployments/{id}": {
               "get": {
-                "summary": "A deployment: its record, or its queue entry and position while it waits",
+                "summary": "A deployment: its record, or its queue entry and position while it waits, its children, and why it is not done yet (`why`: the queue, the lock and its holder, the milestone, the step)",
                 "x-lander-role": "viewer",
                 "responses": {
                   "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -204,6 +204,47 @@ enum OpenAPIDocument {
             },
             "/openapi.json": {
               "get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}
+            },
+            "/locks": {
+              "get": {
+                "summary": "Every lock's and semaphore's holders and waiters (the project locks deploy:PROJECT/ENV among them)",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {"description": "OK"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/rollback": {
+              "post": {
+                "summary": "Deploy again the previous successful release of a project in an environment (or `to`'s)",
+                "x-lander-role": "deployer",
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "type": "object",
+                        "required": ["project", "environment"],
+                        "properties": {
+                          "project": {"type": "string"},
+                          "environment": {"type": "string"},
+                          "to": {"type": "string"}
+                        }
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "202": {"description": "Started"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}
+                }
+              }
             }
           },
           "components": {
