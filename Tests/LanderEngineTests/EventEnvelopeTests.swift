@@ -44,6 +44,20 @@ import Testing
         #expect(object["time"] is String && object["event"] is String)
     }
 
+    @Test(arguments: Self.events)
+    func anEnvelopeReadBackFromItsJSONWritesTheSameJSON(_ event: DeploymentEvent) throws {
+        let envelope = EventEnvelope(deployment: "20261201-103341-2898", sequence: 7, event: event)
+        let read = try #require(EventEnvelope(json: envelope.json), "\(envelope.json)")
+        #expect(read.json == envelope.json)
+        #expect(read.sequence == 7 && read.deployment == "20261201-103341-2898")
+    }
+
+    @Test func textThatIsNoEnvelopeOrAKindFromANewerLanderIsNotRead() {
+        #expect(EventEnvelope(json: "not json") == nil)
+        #expect(EventEnvelope(json: #"{"deployment":"d","sequence":1,"event":"teleported"}"#) == nil)
+        #expect(EventEnvelope(json: #"{"sequence":1,"event":"milestone"}"#) == nil)
+    }
+
     @Test func timesAreUTCWithMilliseconds() {
         let date = Date(timeIntervalSince1970: 1_764_585_221.4129)
         #expect(
