@@ -39,6 +39,8 @@ struct DeployCommand: AsyncParsableCommand {
 
     @OptionGroup var output: RunOutputOptions
 
+    @OptionGroup var remote: ServerOptions
+
     func run() async throws {
         let choice: VersionChoice
         switch (self.version, release) {
@@ -50,6 +52,11 @@ struct DeployCommand: AsyncParsableCommand {
         case (nil, nil):
             printError("lander: give --version V, or --release V for a release `lander release create` recorded")
             throw ExitCode(ExitCodes.usage)
+        }
+        if let client = try remote.client() {
+            return try await RemoteDeploy(client: client, reporter: output.reporter).run(
+                project: try RemoteDeploy.projectName(project), environment: environment, version: self.version,
+                release: release, packages: try packages.wanted())
         }
         var request = DeploymentRequest(
             project: try project.reference(), environment: environment, version: choice,

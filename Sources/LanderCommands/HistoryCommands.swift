@@ -21,16 +21,28 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(name: .long, help: "At most this many.")
     var limit = 50
 
+    @OptionGroup var remote: ServerOptions
+
     func run() async throws {
-        let store = try location.store.open(projectDirectory: location.directory)
         let records: [DeploymentRecord]
-        do {
-            records = try store.deployments(project: project, environment: environment, limit: limit)
-        } catch {
-            throw refuse(error)
+        let place: String
+        if let client = try remote.client() {
+            var query = ["limit=\(limit)"]
+            if let project { query.append("project=\(project)") }
+            if let environment { query.append("environment=\(environment)") }
+            records = try await client.get([DeploymentRecord].self, "/deployments?" + query.joined(separator: "&"))
+            place = client.base.absoluteString
+        } else {
+            let store = try location.store.open(projectDirectory: location.directory)
+            do {
+                records = try store.deployments(project: project, environment: environment, limit: limit)
+            } catch {
+                throw refuse(error)
+            }
+            place = store.path
         }
         if location.json { return printOutput(jsonText(records)) }
-        if records.isEmpty { return printOutput("no deployments recorded in \(store.path)") }
+        if records.isEmpty { return printOutput("no deployments recorded in \(place)") }
         for record in records {
             let ended = record.finishedAt.map { " in " + seconds($0.timeIntervalSince(record.startedAt)) } ?? ""
             var line =

@@ -21,6 +21,42 @@ public struct DeploymentReport: Sendable {
     /// What its tasks set, by target and step (what a phone-home caller gets back).
     public var outputs: [String: [String: [String: ConfigValue]]] = [:]
 
+    /// Creates a report (the engine's own, or one a client builds from a deployment's events).
+    public init(
+        id: String, outcome: DeploymentOutcome, error: String?, hookErrors: [String] = [], records: [TargetRecord] = [],
+        skippedSteps: [String: String] = [:], duration: Duration, notUpdated: [NotUpdatedTarget] = [],
+        outputs: [String: [String: [String: ConfigValue]]] = [:]
+    ) {
+        (self.id, self.outcome, self.error, self.hookErrors, self.records) = (id, outcome, error, hookErrors, records)
+        (self.skippedSteps, self.duration, self.notUpdated, self.outputs) = (
+            skippedSteps, duration, notUpdated, outputs
+        )
+    }
+
+    /// What a deployment's events say of it: its task runs, outcome, error, duration and the targets its
+    /// rollouts did not update (what a client following a server's event stream reports at the end).
+    public init?(events: [EventEnvelope]) {
+        guard let started = events.first(where: { if case .deploymentStarted = $0.event { true } else { false } }),
+            case .deploymentStarted(let id, _, _, _, _, _) = started.event,
+            case .deploymentFinished(let outcome, let duration, let error)? = events.last?.event
+        else { return nil }
+        let now = ContinuousClock.now
+        var records: [TargetRecord] = []
+        var notUpdated: [NotUpdatedTarget] = []
+        for envelope in events {
+            switch envelope.event {
+            case .targetFinished(let step, let task, let target, let outcome, let took, _, _):
+                records.append(
+                    TargetRecord(
+                        step: step, task: task, target: target, outcome: outcome, started: now - took, finished: now,
+                        attempts: 1))
+            case .rolloutFinished(_, _, _, let left): notUpdated += left
+            default: break
+            }
+        }
+        self.init(id: id, outcome: outcome, error: error, records: records, duration: duration, notUpdated: notUpdated)
+    }
+
     /// The records of one step.
     public func records(ofStep step: String) -> [TargetRecord] { records.filter { $0.step == step } }
 }

@@ -228,6 +228,35 @@ import Testing
         #expect((try? String(contentsOf: version, encoding: .utf8)) == "1.0\n")
     }
 
+    @Test func theCommandLineThroughTheServerGivesTheOutcomesAndExitCodesItGivesLocally() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let token = try await server.token("deployer")
+        let file = directory.appendingPathComponent("web/lander.yml").path
+        let remote = ["LANDER_SERVER": "http://127.0.0.1:\(server.port)", "LANDER_TOKEN": token]
+        for (version, environment, code) in [("1.0", "test", 0), ("bad", "test", 1), ("1.0", "qa", 2)] {
+            let arguments = ["deploy", "-f", file, "-e", environment, "--version", version, "--plain"]
+            let local = try await Lander.run(arguments)
+            let through = try await Lander.run(arguments, environment: remote)
+            #expect(local.status == Int32(code), "locally \(version) → \(environment): \(local.stdout)\(local.stderr)")
+            #expect(through.status == local.status, "through the server: \(through.stdout)\(through.stderr)")
+            if code == 1 {
+                #expect(through.stderr.contains("exited 9"), "the failure's headline: \(through.stderr)")
+                #expect(through.stdout.contains("deployment ") && through.stdout.contains(" failed in "))
+            }
+            if code == 0 {
+                #expect(through.stdout.contains("step serve: finished") && through.stdout.contains("succeeded in"))
+            }
+        }
+        let history = try await Lander.run(["history", "--project", "web"], environment: remote)
+        let records = history.stdout.split(separator: "\n")
+        #expect(records.count == 4, "two local and two remote deployments: \(history.stdout)")
+        #expect(records.filter { $0.contains("by deployer (token t") }.count == 2, "\(history.stdout)")
+        let refused = try await Lander.run(["history"], environment: ["LANDER_SERVER": remote["LANDER_SERVER"] ?? ""])
+        #expect(refused.status == 3 && refused.stderr.contains("401"), "\(refused.stderr)")
+    }
+
     @Test func sigtermLetsRunningDeploymentsFinishForTheGraceThenCancelsThem() async throws {
         let directory = try Self.workspace()
         let server = try await ServerProcess.start(directory, arguments: ["--grace", "1"])
