@@ -64,6 +64,8 @@ struct ShowCommand: AsyncParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
+    @OptionGroup var remote: ServerOptions
+
     private struct Shown: Encodable {
         var deployment: DeploymentRecord
         var targetSteps: [TargetStepRecord]
@@ -74,6 +76,18 @@ struct ShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let client = try remote.client() {
+            let view = try await client.get(RemoteDeploymentView.self, "/deployments/\(id)")
+            guard let record = view.deployment else {
+                return printOutput("deployment \(view.id): \(view.state)" + (view.why.map { ", \($0)" } ?? ""))
+            }
+            let shown = Shown(
+                deployment: record, targetSteps: view.targetSteps, rollout: view.rollout, notes: view.notes,
+                children: view.children, calls: view.calls)
+            if location.json { return printOutput(jsonText(shown)) }
+            printHeader(shown)
+            return printSteps(shown)
+        }
         let store = try location.store.open(projectDirectory: location.directory)
         let shown: Shown
         do {
@@ -168,14 +182,23 @@ struct LogsCommand: AsyncParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
+    @OptionGroup var remote: ServerOptions
+
     func run() async throws {
-        let store = try location.store.open(projectDirectory: location.directory)
         let lines: [LogRecord]
-        do {
-            let record = try store.deployment(id)
-            lines = try store.logs(of: record.id, target: target, step: step)
-        } catch {
-            throw refuse(error)
+        if let client = try remote.client() {
+            var query: [String] = []
+            if let target { query.append("target=\(target)") }
+            if let step { query.append("step=\(step)") }
+            lines = try await client.get([LogRecord].self, "/deployments/\(id)/logs?" + query.joined(separator: "&"))
+        } else {
+            let store = try location.store.open(projectDirectory: location.directory)
+            do {
+                let record = try store.deployment(id)
+                lines = try store.logs(of: record.id, target: target, step: step)
+            } catch {
+                throw refuse(error)
+            }
         }
         if location.json { return printOutput(jsonText(lines)) }
         for line in lines {

@@ -23,6 +23,22 @@ struct RemoteDeploy {
             printError("lander: the server queued the deployment but gave no id")
             throw ExitCode(ExitCodes.refused)
         }
+        try await follow(id)
+    }
+
+    /// Asks the server for something that starts a deployment (`POST path` with `body`), then follows it.
+    func start(_ path: String, body: [String: Any]) async throws {
+        let data = try await client.send(
+            "POST", path, body: try JSONSerialization.data(withJSONObject: body), notFound: ExitCodes.refused)
+        guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["id"] as? String else {
+            printError("lander: the server gave no deployment id")
+            throw ExitCode(ExitCodes.refused)
+        }
+        try await follow(id)
+    }
+
+    /// Follows a deployment on the server to its end through the reporter; its outcome is the exit code.
+    func follow(_ id: String) async throws {
         let client = self.client
         let trap = SignalTrap { [reporter] signal in
             reporter.note("received \(signal); asking the server to cancel \(id)")

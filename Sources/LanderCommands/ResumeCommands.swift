@@ -41,7 +41,13 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Wait while another deployment of the project and environment runs.")
     var wait = true
 
+    @OptionGroup var remote: ServerOptions
+
     func run() async throws {
+        if let client = try remote.client() {
+            return try await RemoteDeploy(client: client, reporter: output.reporter).start(
+                "/deployments/\(id)/resume", body: [:])
+        }
         let directory = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
         let reporter = output.reporter
         let handle: DeploymentHandle
@@ -78,7 +84,14 @@ struct RollbackCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Wait while another deployment of the project and environment runs.")
     var wait = true
 
+    @OptionGroup var remote: ServerOptions
+
     func run() async throws {
+        if let client = try remote.client() {
+            var body: [String: Any] = ["project": try RemoteDeploy.projectName(project), "environment": environment]
+            if let version { body["to"] = version }
+            return try await RemoteDeploy(client: client, reporter: output.reporter).start("/rollback", body: body)
+        }
         let reporter = output.reporter
         let reference = try project.reference()
         let handle: DeploymentHandle

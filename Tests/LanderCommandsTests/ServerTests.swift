@@ -257,6 +257,54 @@ import Testing
         #expect(refused.status == 3 && refused.stderr.contains("401"), "\(refused.stderr)")
     }
 
+    @Test func showLogsCancelResumeAndRollbackThroughTheServerAsLocally() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let remote = [
+            "LANDER_SERVER": "http://127.0.0.1:\(server.port)", "LANDER_TOKEN": try await server.token("admin"),
+        ]
+        let web = directory.appendingPathComponent("web/lander.yml").path
+        for version in ["1.0", "2.0"] {
+            let run = try await Lander.run(
+                ["deploy", "-f", web, "-e", "test", "--version", version, "--plain"], environment: remote)
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        }
+        let newest = try #require(
+            try StoreCommandsTests.ids(try await Lander.run(["history", "-f", web, "--json"]).stdout).first)
+        for command in [["show", newest.id], ["logs", newest.id, "--target", "w-2"]] {
+            let local = try await Lander.run(command + ["-f", web])
+            let through = try await Lander.run(command, environment: remote)
+            // The API's times carry milliseconds: a duration computed from two of them may differ by one.
+            let same = { (text: String) in
+                text.replacingOccurrences(of: #"\(\d+ms\)"#, with: "(…)", options: .regularExpression)
+            }
+            #expect(
+                through.status == 0 && same(through.stdout) == same(local.stdout),
+                "\(command[0]):\n\(local.stdout)\n---\n\(through.stdout)\(through.stderr)")
+        }
+        let back = try await Lander.run(["rollback", "-f", web, "-e", "test", "--plain"], environment: remote)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        let version = directory.appendingPathComponent("web/.lander/targets/test/w-1/VERSION")
+        #expect((try? String(contentsOf: version, encoding: .utf8)) == "1.0\n")
+        let slow = directory.appendingPathComponent("slow/lander.yml").path
+        let following = try StoreCommandsTests.start(
+            ["deploy", "-f", slow, "-e", "test", "--version", "7", "--plain"], environment: remote)
+        try await StoreCommandsTests.waitFor(directory.appendingPathComponent("slow-started").path)
+        let id = try #require(
+            try StoreCommandsTests.ids(try await Lander.run(["history", "-f", slow, "--json"]).stdout).first?.id)
+        let cancelled = try await Lander.run(["cancel", id], environment: remote)
+        #expect(
+            cancelled.status == 0 && cancelled.stdout.contains("cancelling"), "\(cancelled.stdout)\(cancelled.stderr)")
+        #expect(await waitForExit(following, timeout: .seconds(30)) == 130, "the following deploy ends as cancelled")
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("release").path, contents: nil)
+        let resumed = try await Lander.run(["resume", id, "--plain"], environment: remote)
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        let slowVersion = directory.appendingPathComponent("slow/.lander/targets/test/s-1/VERSION")
+        #expect((try? String(contentsOf: slowVersion, encoding: .utf8)) == "7\n")
+        #expect(try await Lander.run(["cancel", id]).status == 64, "cancel needs a server")
+    }
+
     @Test func sigtermLetsRunningDeploymentsFinishForTheGraceThenCancelsThem() async throws {
         let directory = try Self.workspace()
         let server = try await ServerProcess.start(directory, arguments: ["--grace", "1"])

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LanderEngine
 
 /// An API error: JSON `{"error": {"code", "message"}}` with its status.
 struct APIError: HTTPResponseError {
@@ -29,7 +30,11 @@ enum APIResponse {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        // Milliseconds kept (`2026-11-22T20:33:03.125Z`), as in events: durations shown from them stay exact.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(EventEnvelope.timestamp(date))
+        }
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(

@@ -125,6 +125,11 @@ struct APIRouter {
         var position: Int?
         var deployment: DeploymentRecord?
         var children: [DeploymentRecord]
+        /// What `lander show` shows: every task on every target, rollout moves, skipped steps and hooks, calls.
+        var targetSteps: [TargetStepRecord] = []
+        var rollout: [RolloutRecord] = []
+        var notes: [StepNote] = []
+        var calls: [CallAudit] = []
         /// Why it is not done yet: its queue position, the lock it waits for and who holds it, the
         /// milestone it waits for, or the step it runs.
         var why: String?
@@ -144,9 +149,16 @@ struct APIRouter {
         // Started from the queue but not yet recorded: it waits for its project's lock.
         let state = record?.status ?? (queued?.state == "started" ? "waiting" : queued?.state ?? "queued")
         let position = await server.queue.position(of: id)
-        return DeploymentView(
+        var view = DeploymentView(
             id: id, state: state, queue: queued, position: position, deployment: record,
             children: (try? server.store.children(of: id)) ?? [], why: why(id, state: state, position: position))
+        if record != nil {
+            view.targetSteps = try server.store.targetSteps(of: id)
+            view.rollout = try server.store.rollout(of: id)
+            view.notes = try server.store.notes(of: id)
+            view.calls = try server.store.audits(of: id)
+        }
+        return view
     }
 
     /// What a deployment waits for, in words (nil when it is done).
