@@ -215,39 +215,41 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
-    private struct Status: Encodable {
-        var workspace: WorkspaceStatus?
-        var running: [DeploymentRecord]
-        var interrupted: [DeploymentRecord]
-        var locks: [LockClaim]
-    }
+    @OptionGroup var remote: ServerOptions
 
     func run() async throws {
-        let store = try location.store.open(projectDirectory: location.directory)
+        let status: StoreStatus
+        let place: String
         let workspace: Workspace?
-        do {
-            workspace = try Deployer.workspace(forProjectIn: location.directory)
-        } catch {
-            throw refusal(error)
-        }
-        let status: Status
-        do {
-            let open = try store.deployments(limit: 10_000).filter {
-                $0.status == "running" || $0.status == "interrupted"
+        if let client = try remote.client() {
+            status = try await client.get(StoreStatus.self, "/status")
+            place = "server \(client.base.absoluteString)"
+            workspace = nil
+        } else {
+            let store = try location.store.open(projectDirectory: location.directory)
+            do {
+                workspace = try Deployer.workspace(forProjectIn: location.directory)
+            } catch {
+                throw refusal(error)
             }
-            status = Status(
-                workspace: try workspace.map { try WorkspaceStatus($0, store: store) },
-                running: open.filter { $0.status == "running" },
-                interrupted: open.filter { $0.status == "interrupted" },
-                locks: try store.lockClaims())
-        } catch {
-            throw refuse(error)
+            do {
+                status = try StoreStatus(workspace: workspace, store: store)
+            } catch {
+                throw refuse(error)
+            }
+            place = "state store \(store.path)"
         }
+        print(status, place: place, members: workspace?.members.map(\.name))
+    }
+
+    private func print(_ status: StoreStatus, place: String, members: [String]?) {
         if location.json { return printOutput(jsonText(status)) }
-        printOutput("state store \(store.path)")
-        if let workspace, let grid = status.workspace {
-            printOutput("workspace \(workspace.name): \(workspace.members.count) projects")
-            for line in grid.lines(members: workspace.members.map(\.name)) { printOutput("  " + line) }
+        printOutput(place)
+        if let grid = status.workspace {
+            var names = members ?? []
+            for cell in grid.cells where !names.contains(cell.project) { names.append(cell.project) }
+            printOutput("workspace \(grid.workspace): \(names.count) projects")
+            for line in grid.lines(members: names) { printOutput("  " + line) }
         }
         if status.running.isEmpty && status.interrupted.isEmpty { printOutput("no deployment running") }
         for record in status.running {

@@ -1,55 +1,9 @@
 import Foundation
 import LanderModel
+import LanderService
 import LanderStore
 
-/// `lander status` in a workspace: a grid of its projects × environments, each cell the version there,
-/// how its newest deployment went and how long ago, or what runs now (its step, what it waits for).
-struct WorkspaceStatus: Encodable {
-    /// One project in one environment.
-    struct Cell: Encodable {
-        var project: String
-        var environment: String
-        /// The newest deployment there.
-        var newest: DeploymentRecord?
-        /// The version the environment runs (its newest successful deployment).
-        var current: String?
-        /// The step a running deployment is in.
-        var step: String?
-        /// What a running deployment waits for.
-        var waitingFor: String?
-    }
-
-    var workspace: String
-    var environments: [String]
-    var cells: [Cell]
-
-    /// Reads the grid from the workspace's store.
-    init(_ workspace: Workspace, store: StateStore) throws(StoreError) {
-        self.workspace = workspace.name
-        var environments: [String] = []
-        for name in workspace.members.flatMap(\.environments) where !environments.contains(name) {
-            environments.append(name)
-        }
-        self.environments = environments
-        var cells: [Cell] = []
-        for member in workspace.members {
-            for environment in environments where member.environments.contains(environment) {
-                let newest = try store.deployments(
-                    project: member.name, environment: environment, limit: 1, releasesOnly: true
-                ).first
-                var cell = Cell(
-                    project: member.name, environment: environment, newest: newest,
-                    current: try store.current(project: member.name, environment: environment)?.version)
-                if let newest, newest.status == "running" {
-                    cell.step = try store.currentStep(of: newest.id)
-                    cell.waitingFor = try store.waitingFor(in: newest.id)
-                }
-                cells.append(cell)
-            }
-        }
-        self.cells = cells
-    }
-
+extension WorkspaceStatus {
     /// The grid as text: a row a project, a column an environment.
     func lines(members: [String], now: Date = Date()) -> [String] {
         let header = ["project"] + environments

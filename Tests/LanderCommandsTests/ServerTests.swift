@@ -287,6 +287,17 @@ import Testing
         #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
         let version = directory.appendingPathComponent("web/.lander/targets/test/w-1/VERSION")
         #expect((try? String(contentsOf: version, encoding: .utf8)) == "1.0\n")
+        let localStatus = try await Lander.run(["status", "-f", web])
+        let remoteStatus = try await Lander.run(["status"], environment: remote)
+        let body = { (text: String) in
+            text.split(separator: "\n").dropFirst().joined(separator: "\n")
+                .replacingOccurrences(of: #"\d+[smhd] ago"#, with: "… ago", options: .regularExpression)
+        }
+        #expect(
+            remoteStatus.stdout.hasPrefix("server http://127.0.0.1:"), "\(remoteStatus.stdout)\(remoteStatus.stderr)")
+        #expect(
+            body(remoteStatus.stdout) == body(localStatus.stdout), "\(localStatus.stdout)\n---\n\(remoteStatus.stdout)")
+        #expect(remoteStatus.stdout.contains("workspace served: 2 projects"))
         let slow = directory.appendingPathComponent("slow/lander.yml").path
         let following = try StoreCommandsTests.start(
             ["deploy", "-f", slow, "-e", "test", "--version", "7", "--plain"], environment: remote)

@@ -49,36 +49,13 @@ struct APIRouter {
         return APIResponse.json(visible.map { ProjectView(name: $0.name, environments: $0.environments) })
     }
 
-    private struct Cell: Encodable {
-        var project: String
-        var environment: String
-        var version: String?
-        var status: String?
-        var deployment: String?
-        var finishedAt: Date?
-        var running: String?
-        var current: String?
-    }
-
     private func status(_ request: Request) throws -> Response {
         let user = try user(request)
         try user.check(.viewer)
-        var cells: [Cell] = []
-        for member in server.workspace.members {
-            for environment in member.environments where user.sees(project: member.name, environment: environment) {
-                let newest = try server.store.deployments(
-                    project: member.name, environment: environment, limit: 1, releasesOnly: true
-                ).first
-                let running = try server.store.running(project: member.name, environment: environment)
-                let current = try server.store.current(project: member.name, environment: environment)
-                cells.append(
-                    Cell(
-                        project: member.name, environment: environment, version: newest?.version,
-                        status: newest?.status, deployment: newest?.id, finishedAt: newest?.finishedAt,
-                        running: running?.id, current: current?.version))
-            }
+        let status = try StoreStatus(workspace: server.workspace, store: server.store) { project, environment in
+            user.sees(project: project, environment: environment)
         }
-        return APIResponse.json(cells)
+        return APIResponse.json(status)
     }
 
     private func history(_ request: Request) throws -> Response {

@@ -27,7 +27,7 @@ enum OpenAPIDocument {
             },
             "/status": {
               "get": {
-                "summary": "Projects × environments: the newest deployment's version and outcome, the current release, what runs",
+                "summary": "What lander status --json prints: the workspace grid (each cell's newest deployment, current release, step, what it waits for), running and interrupted deployments, locks; within the token's scope",
                 "x-lander-role": "viewer",
                 "responses": {
                   "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
