@@ -35,7 +35,28 @@ struct PromoteCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @OptionGroup var remote: ServerOptions
+
+    private struct Promoted: Decodable {
+        var from: String
+        var to: String
+        var succeeded: Bool
+        var entries: [Promotion.Entry]
+    }
+
     func run() async throws {
+        if let client = try remote.client() {
+            var body: [String: Any] = ["from": from, "to": to, "parallel": parallel, "dry_run": dryRun]
+            if !projects.isEmpty { body["projects"] = projects }
+            let data = try await client.send("POST", "/promote", body: try JSONSerialization.data(withJSONObject: body))
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let result = try decoder.decode(Promoted.self, from: data)
+            let summary = Promotion(from: result.from, to: result.to, entries: result.entries)
+            if json { printOutput(jsonText(summary.entries)) } else { print(summary: summary) }
+            if !result.succeeded { throw ExitCode(ExitCodes.failed) }
+            return
+        }
         let here = FileManager.default.currentDirectoryPath
         let deployer = store.deployer
         let workspace: Workspace

@@ -8,7 +8,7 @@ import Synchronization
 /// release it last deployed successfully to another, in waves ordered by `requires:`.
 public struct Promotion: Sendable {
     /// One project's part.
-    public struct Entry: Sendable, Encodable {
+    public struct Entry: Sendable, Codable {
         /// The project.
         public var project: String
         /// The wave it is in (from 1); projects of a wave run in parallel.
@@ -33,6 +33,14 @@ public struct Promotion: Sendable {
     public var requires: [String: [String]] = [:]
     /// The package versions each project's release in `from` has.
     public var packages: [String: [String: String]] = [:]
+
+    /// Creates a promotion's description (a server's answer read back).
+    public init(
+        from: String, to: String, entries: [Entry], requires: [String: [String]] = [:],
+        packages: [String: [String: String]] = [:]
+    ) {
+        (self.from, self.to, self.entries, self.requires, self.packages) = (from, to, entries, requires, packages)
+    }
 
     /// Whether every project that had a release to promote went (or would, in a dry run).
     public var succeeded: Bool {

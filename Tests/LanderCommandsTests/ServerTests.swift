@@ -316,6 +316,39 @@ import Testing
         #expect(try await Lander.run(["cancel", id]).status == 64, "cancel needs a server")
     }
 
+    @Test func promoteThroughTheServerAsLocally() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let remote = [
+            "LANDER_SERVER": "http://127.0.0.1:\(server.port)", "LANDER_TOKEN": try await server.token("deployer"),
+        ]
+        let web = directory.appendingPathComponent("web/lander.yml").path
+        #expect(
+            try await Lander.run(
+                ["deploy", "-f", web, "-e", "test", "--version", "4.2", "--plain"], environment: remote
+            ).status == 0)
+        let dry = ["promote", "--from", "test", "--to", "production", "--dry-run"]
+        let local = try await Program.run(try Lander.executable.path, dry, directory: directory.path)
+        let through = try await Lander.run(dry, environment: remote)
+        #expect(
+            through.status == local.status && through.stdout == local.stdout,
+            "\(local.stdout)\n---\n\(through.stdout)\(through.stderr)")
+        let scoped = [
+            "LANDER_SERVER": remote["LANDER_SERVER"] ?? "",
+            "LANDER_TOKEN": try await server.token("deployer", project: "web"),
+        ]
+        let refused = try await Lander.run(["promote", "--from", "test", "--to", "production"], environment: scoped)
+        #expect(refused.status == 3 && refused.stderr.contains("is for project web, not slow"), "\(refused.stderr)")
+        let promoted = try await Lander.run(
+            ["promote", "--from", "test", "--to", "production", "-p", "web"], environment: scoped)
+        #expect(
+            promoted.status == 0 && promoted.stdout.contains("web 4.2  succeeded"),
+            "\(promoted.stdout)\(promoted.stderr)")
+        let version = directory.appendingPathComponent("web/.lander/targets/production/w-1/VERSION")
+        #expect((try? String(contentsOf: version, encoding: .utf8)) == "4.2\n")
+    }
+
     @Test func sigtermLetsRunningDeploymentsFinishForTheGraceThenCancelsThem() async throws {
         let directory = try Self.workspace()
         let server = try await ServerProcess.start(directory, arguments: ["--grace", "1"])

@@ -33,6 +33,7 @@ struct APIRouter {
         api.get("deployments/:id/logs") { request, context in try logs(request, context) }
         api.get("locks") { request, _ in try locks(request) }
         api.post("rollback") { request, _ in try await rollback(request) }
+        api.post("promote") { request, _ in try await promote(request) }
     }
 
     private struct ProjectView: Encodable {
@@ -200,6 +201,42 @@ struct APIRouter {
         try user.check(.deployer, project: view.deployment?.project, environment: view.deployment?.environment)
         try await server.queue.resume(view.id)
         return APIResponse.json(["id": view.id, "state": "resuming"], status: .accepted)
+    }
+
+    private struct PromoteBody: Decodable {
+        var from: String
+        var to: String
+        var projects: [String]?
+        var parallel: Int?
+        var dryRun: Bool?
+    }
+
+    private struct Promoted: Encodable {
+        var from: String
+        var to: String
+        var succeeded: Bool
+        var entries: [Promotion.Entry]
+    }
+
+    /// Promotes what each project (or those named) runs in `from` to `to`, wave by wave, and answers when it
+    /// is done (or at once with the plan, for a dry run); the token must cover every project it touches.
+    private func promote(_ request: Request) async throws -> Response {
+        let user = try user(request)
+        let body = try await APIResponse.decode(PromoteBody.self, from: request)
+        let planned: Promotion
+        do {
+            planned = try server.deployer.planPromotion(
+                in: server.workspace, from: body.from, to: body.to, projects: body.projects ?? [])
+        } catch {
+            throw APIError.badRequest(error.description)
+        }
+        for entry in planned.entries { try user.check(.deployer, project: entry.project, environment: body.to) }
+        let result =
+            body.dryRun == true
+            ? planned
+            : await server.deployer.promote(planned, in: server.workspace, parallel: body.parallel ?? 4) { _ in }
+        return APIResponse.json(
+            Promoted(from: result.from, to: result.to, succeeded: result.succeeded, entries: result.entries))
     }
 
     private func logs(_ request: Request, _ context: BasicRequestContext) throws -> Response {

@@ -245,6 +245,38 @@ enum OpenAPIDocument {
                   "409": {"$ref": "#/components/responses/Error"}
                 }
               }
+            },
+            "/promote": {
+              "post": {
+                "summary": "Deploy to `to` what each project (or those named) last deployed successfully to `from`, in waves ordered by requires:, and answer when done (at once for a dry run); the token must cover every project it touches",
+                "x-lander-role": "deployer",
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "type": "object",
+                        "required": ["from", "to"],
+                        "properties": {
+                          "from": {"type": "string"},
+                          "to": {"type": "string"},
+                          "projects": {"type": "array", "items": {"type": "string"}},
+                          "parallel": {"type": "integer"},
+                          "dry_run": {"type": "boolean"}
+                        }
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "{from, to, succeeded, entries: [{project, wave, version, outcome, deployment, detail}]}"
+                  },
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}
+                }
+              }
             }
           },
           "components": {
