@@ -47,8 +47,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds running deployments get to finish on SIGTERM before they are cancelled.")
     var grace: Int = 30
 
+    @Option(help: ArgumentHelp("A PEM certificate chain: serve HTTPS (with --tls-key).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
     func run() async throws {
-        let (host, port) = try Self.address(listen)
+        let tls: LanderServer.TLSFiles?
+        switch (tlsCert, tlsKey) {
+        case (let certificate?, let key?): tls = LanderServer.TLSFiles(certificate: certificate, key: key)
+        case (nil, nil): tls = nil
+        default:
+            printError("lander: --tls-cert and --tls-key go together")
+            throw ExitCode(ExitCodes.usage)
+        }
+        let (host, port) = try Self.address(listen, tls: tls != nil)
         let workspace = try location.load()
         let server: LanderServer
         do {
@@ -64,15 +78,21 @@ struct ServeCommand: AsyncParsableCommand {
         defer { trap.release() }
         let name = workspace.name
         let count = workspace.members.count
-        try await server.run(host: host, port: port) { bound in
-            printOutput(
-                "lander server: serving workspace \(name) (\(count) projects) on http://\(host):\(bound) "
-                    + "— plain HTTP, for loopback only")
+        let scheme = tls == nil ? "http" : "https"
+        do {
+            try await server.run(host: host, port: port, tls: tls) { bound in
+                printOutput(
+                    "lander server: serving workspace \(name) (\(count) projects) on \(scheme)://\(host):\(bound)"
+                        + (tls == nil ? " — plain HTTP, for loopback only" : ""))
+            }
+        } catch let error as ServerStartError {
+            printError("lander: \(error)")
+            throw ExitCode(ExitCodes.usage)
         }
     }
 
-    /// `HOST:PORT`, refused unless the host is a loopback address (plain HTTP never leaves the machine).
-    static func address(_ text: String) throws -> (String, Int) {
+    /// `HOST:PORT`; without TLS refused unless the host is a loopback address (plain HTTP never leaves the machine).
+    static func address(_ text: String, tls: Bool) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else {
@@ -80,9 +100,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(ExitCodes.usage)
         }
         let host = String(text[..<colon])
-        guard ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.") else {
+        guard tls || ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.") else {
             printError(
-                "lander: plain HTTP is for loopback only: listen on 127.0.0.1, or put the server behind a TLS proxy "
+                "lander: plain HTTP is for loopback only: listen on 127.0.0.1, or give --tls-cert and --tls-key "
                     + "(--listen \(host):\(port) refused)")
             throw ExitCode(ExitCodes.usage)
         }

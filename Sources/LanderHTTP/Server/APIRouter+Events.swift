@@ -30,10 +30,11 @@ extension APIRouter {
             }
             try await writer.write(
                 ByteBuffer(string: "event: snapshot-end\ndata: {\"last\":\(last),\"live\":\(followed != nil)}\n\n"))
+            // Live events are exactly those after the snapshot (the hub hands each on once), possibly a little
+            // out of order when several tasks sent them at once: none is dropped for its number.
             if let live = followed?.live {
-                for await item in live where item.sequence > last {
+                for await item in live where item.sequence > lastSeen {
                     try await writer.write(ByteBuffer(string: Self.frame(item.sequence, item.json)))
-                    last = item.sequence
                 }
             }
             try await writer.finish(nil)

@@ -28,13 +28,14 @@ final class EventHub: Sendable {
     /// Publishes one event to the deployment's followers.
     func publish(_ envelope: EventEnvelope) {
         let item = (envelope.sequence, envelope.json)
-        let subscribers = channels.withLock { channels -> [AsyncStream<Item>.Continuation] in
-            guard var channel = channels[envelope.deployment] else { return [] }
+        // Kept and handed on under one lock: events come from many tasks at once, and a follower must get
+        // each one exactly once, either in its snapshot or live.
+        channels.withLock { channels in
+            guard var channel = channels[envelope.deployment] else { return }
             channel.items.append(item)
             channels[envelope.deployment] = channel
-            return Array(channel.subscribers.values)
+            for subscriber in channel.subscribers.values { subscriber.yield(item) }
         }
-        for subscriber in subscribers { subscriber.yield(item) }
     }
 
     /// The deployment ended (its journal is closed): its followers' streams end; later clients read the store.

@@ -1,10 +1,12 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 public import LanderModel
 import LanderService
 public import LanderStore
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// `lander server`: the workspace's deployments behind HTTP. A bounded number run at once from a queue
@@ -31,12 +33,48 @@ public final class LanderServer: Sendable {
         self.grace = grace
     }
 
-    /// Listens on `host:port` (0: the system picks) and serves until `shutdown`; `ready` gets the port.
-    public func run(host: String, port: Int, ready: @escaping @Sendable (Int) -> Void) async throws {
+    /// A certificate chain and its private key (PEM files) for HTTPS.
+    public struct TLSFiles: Sendable {
+        /// The certificate chain.
+        public var certificate: String
+        /// The private key.
+        public var key: String
+
+        /// Names the files.
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+
+        /// The server's TLS configuration, or why the files cannot be used.
+        func configuration() throws -> TLSConfiguration {
+            let chain: [NIOSSLCertificate]
+            let key: NIOSSLPrivateKey
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(certificate)
+            } catch {
+                throw ServerStartError("cannot read the certificate \(certificate) (PEM expected): \(error)")
+            }
+            do {
+                key = try NIOSSLPrivateKey(file: self.key, format: .pem)
+            } catch {
+                throw ServerStartError("cannot read the private key \(self.key) (PEM expected): \(error)")
+            }
+            return TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        }
+    }
+
+    /// Listens on `host:port` (0: the system picks) over HTTP, or HTTPS with `tls`, and serves until
+    /// `shutdown`; `ready` gets the port.
+    public func run(host: String, port: Int, tls: TLSFiles? = nil, ready: @escaping @Sendable (Int) -> Void)
+        async throws
+    {
         let router = Router()
         APIRouter(server: self).add(to: router)
         let application = Application(
             router: router,
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: try $0.configuration()) } ?? .http1(),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in ready(channel.localAddress?.port ?? port) },
             logger: Logger(label: "lander.server") { _ in SwiftLogNoOpLogHandler() })
@@ -57,4 +95,10 @@ public final class LanderServer: Sendable {
         await queue.drain(grace: grace)
         app.withLock { $0?.cancel() }
     }
+}
+
+/// Why the server cannot start (a file it was given cannot be used).
+public struct ServerStartError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
