@@ -8,10 +8,13 @@ final class ServerProcess: @unchecked Sendable {
     let directory: URL
 
     /// Starts the server for the workspace in `directory` and waits until it says where it listens.
-    static func start(_ directory: URL, arguments: [String] = []) async throws -> ServerProcess {
+    static func start(_ directory: URL, arguments: [String] = [], environment: [String: String] = [:]) async throws
+        -> ServerProcess
+    {
         let process = Process()
         process.executableURL = try Lander.executable
         process.arguments = ["server", "--workspace", directory.path, "--listen", "127.0.0.1:0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -182,6 +182,24 @@ import Testing
         #expect(frames.last?.data["event"] as? String == "deployment_finished")
     }
 
+    @Test func aQuietStreamGetsKeepAliveComments() async throws {
+        let directory = try Self.workspace()
+        let server = try await ServerProcess.start(directory, environment: ["LANDER_SSE_HEARTBEAT_SECONDS": "0.1"])
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let token = try await server.token("deployer")
+        let queued = try await server.request(
+            "POST", "/api/v1/deployments", token: token, body: #"{"project":"slow","environment":"test","version":"1"}"#
+        )
+        let id = try #require(ServerProcess.object(queued.body)["id"] as? String)
+        async let stream = server.request("GET", "/api/v1/deployments/\(id)/events", token: token)
+        try await StoreCommandsTests.waitFor(directory.appendingPathComponent("slow-started").path)
+        try await Task.sleep(for: .milliseconds(500))
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("release").path, contents: nil)
+        let body = try await stream.body
+        #expect(body.contains(": keep-alive\n\n"), "\(body.prefix(400))")
+        #expect(ServerProcess.frames(body).last?.data["event"] as? String == "deployment_finished")
+    }
+
     @Test func theQueueRunsABoundedNumberAndSurvivesTheServerBeingKilled() async throws {
         let directory = try Self.workspace()
         let first = try await ServerProcess.start(directory, arguments: ["--max-running", "1"])

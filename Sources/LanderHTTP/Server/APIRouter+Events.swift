@@ -33,8 +33,9 @@ extension APIRouter {
             // Live events are exactly those after the snapshot (the hub hands each on once), possibly a little
             // out of order when several tasks sent them at once: none is dropped for its number.
             if let live = followed?.live {
-                for await item in live where item.sequence > lastSeen {
-                    try await writer.write(ByteBuffer(string: Self.frame(item.sequence, item.json)))
+                for await item in live where item.sequence > lastSeen || item.sequence == EventHub.keepAlive.sequence {
+                    let text = item.sequence < 0 ? ": keep-alive\n\n" : Self.frame(item.sequence, item.json)
+                    try await writer.write(ByteBuffer(string: text))
                 }
             }
             try await writer.finish(nil)

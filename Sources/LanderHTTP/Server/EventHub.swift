@@ -17,6 +17,14 @@ final class EventHub: Sendable {
 
     private let channels = Mutex<[String: Channel]>([:])
 
+    /// How often a quiet stream gets a keep-alive comment (`LANDER_SSE_HEARTBEAT_SECONDS`, for tests).
+    static let heartbeat: Duration = {
+        let seconds = ProcessInfo.processInfo.environment["LANDER_SSE_HEARTBEAT_SECONDS"].flatMap(Double.init) ?? 15
+        return .milliseconds(Int64(max(0.05, seconds) * 1000))
+    }()
+    /// The item that stands for one (no event has sequence -1).
+    static let keepAlive: Item = (-1, "")
+
     /// Starts keeping a deployment's events (before it starts, so none is missed).
     func open(_ id: String) {
         channels.withLock { if $0[id] == nil { $0[id] = Channel() } }
@@ -56,7 +64,15 @@ final class EventHub: Sendable {
             return channel.items.filter { $0.sequence > after }
         }
         guard let snapshot else { return nil }
+        // A comment line now and then keeps proxies and clients from taking a quiet stream for a dead one.
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.heartbeat)
+                continuation.yield(Self.keepAlive)
+            }
+        }
         continuation.onTermination = { [weak self] _ in
+            heartbeat.cancel()
             self?.channels.withLock { channels in _ = channels[id]?.subscribers.removeValue(forKey: key) }
         }
         return (snapshot, stream)
