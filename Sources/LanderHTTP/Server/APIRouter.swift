@@ -16,7 +16,7 @@ struct APIRouter {
     }
 
     func add(to router: Router<BasicRequestContext>) {
-        let api = router.group("api/v1")
+        let api = router.group("api/v1").add(middleware: JSONErrors())
         api.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
