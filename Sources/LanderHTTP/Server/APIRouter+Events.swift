@@ -10,12 +10,7 @@ extension APIRouter {
     func events(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let user = try user(request)
         let id = context.parameters.get("id") ?? ""
-        let queued = try server.store.queuedDeployment(id)
-        let record = try? server.store.deployment(id)
-        guard let project = record?.project ?? queued?.project,
-            let environment = record?.environment ?? queued?.environment
-        else { throw APIError.notFound("no deployment \(id)") }
-        try user.check(.viewer, project: project, environment: environment)
+        _ = try lookUp(id, for: user)
         let lastSeen =
             Self.lastEventID.flatMap { request.headers[$0] }.flatMap { Int($0) }
             ?? request.uri.queryParameters["after"].flatMap { Int($0) } ?? 0

@@ -113,8 +113,9 @@ struct APIRouter {
         var why: String?
     }
 
-    /// The record of a deployment, or its queue entry while it waits.
-    private func found(_ id: String, for user: APIUser) async throws -> DeploymentView {
+    /// A deployment's record and queue entry (either may be missing, not both), once the id is well formed
+    /// and the user may see it.
+    func lookUp(_ id: String, for user: APIUser) throws -> (record: DeploymentRecord?, queued: QueuedDeployment?) {
         guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), !id.isEmpty else {
             throw APIError.badRequest("'\(id)' is no deployment id")
         }
@@ -124,6 +125,12 @@ struct APIRouter {
             let environment = record?.environment ?? queued?.environment
         else { throw APIError.notFound("no deployment \(id)") }
         try user.check(.viewer, project: project, environment: environment)
+        return (record, queued)
+    }
+
+    /// The record of a deployment, or its queue entry while it waits.
+    private func found(_ id: String, for user: APIUser) async throws -> DeploymentView {
+        let (record, queued) = try lookUp(id, for: user)
         // Started from the queue but not yet recorded: it waits for its project's lock.
         let state = record?.status ?? (queued?.state == "started" ? "waiting" : queued?.state ?? "queued")
         let position = await server.queue.position(of: id)
