@@ -19,9 +19,7 @@ public struct StoreStatus: Codable, Sendable {
         workspace: Workspace?, store: StateStore,
         covers: (_ project: String, _ environment: String) -> Bool = { _, _ in true }
     ) throws(StoreError) {
-        let open = try store.deployments(limit: 10_000).filter {
-            ($0.status == "running" || $0.status == "interrupted") && covers($0.project, $0.environment)
-        }
+        let open = try store.openDeployments().filter { covers($0.project, $0.environment) }
         if let workspace {
             self.workspace = try WorkspaceStatus(workspace, store: store, covers: covers)
         } else {
@@ -70,15 +68,15 @@ public struct WorkspaceStatus: Codable, Sendable {
         }
         self.environments = environments
         var cells: [Cell] = []
+        let newestOf = try store.newestDeployments()
+        let currentOf = try store.currentDeployments()
         for member in workspace.members {
             for environment in environments
             where member.environments.contains(environment) && covers(member.name, environment) {
-                let newest = try store.deployments(
-                    project: member.name, environment: environment, limit: 1, releasesOnly: true
-                ).first
+                let key = StateStore.cell(member.name, environment)
+                let newest = newestOf[key]
                 var cell = Cell(
-                    project: member.name, environment: environment, newest: newest,
-                    current: try store.current(project: member.name, environment: environment)?.version)
+                    project: member.name, environment: environment, newest: newest, current: currentOf[key]?.version)
                 if let newest, newest.status == "running" {
                     cell.step = try store.currentStep(of: newest.id)
                     cell.waitingFor = try store.waitingFor(in: newest.id)

@@ -330,7 +330,7 @@ extension StateStore {
         FROM deployment d JOIN release r ON r.id = d.release_id
         """
 
-    private func record(_ row: Row) -> DeploymentRecord {
+    func record(_ row: Row) -> DeploymentRecord {
         var status: String = row["status"]
         if status == "running" {
             let stale = Self.now - (row["heartbeat_at"] as Double) > leaseSeconds

@@ -1,0 +1,49 @@
+import Foundation
+import LanderModel
+import LanderTesting
+import Testing
+
+@testable import LanderStore
+
+/// The status grid's queries: the newest and current deployment of every project and environment at once,
+/// agreeing with the one-at-a-time queries, phone-home jobs left out.
+@Suite struct GridQueryTests {
+    @Test func newestAndCurrentPerCellAgreeWithTheQueriesOneCellAtATime() throws {
+        let store = try StateStore.open(at: try StateStoreTests.scratchPath())
+        var serial = 0
+        func deploy(
+            _ project: String, _ environment: String, _ version: String, status: String, kind: String = "deploy"
+        )
+            throws
+        {
+            serial += 1
+            let id = "d\(serial)"
+            try store.begin(
+                NewDeployment(
+                    id: id, kind: kind, project: project, environment: environment, version: version, variables: [:],
+                    projectFile: "/nowhere/lander.yml", pluginPath: []))
+            StateStoreTests.sqlite(
+                store.path, "UPDATE deployment SET status = '\(status)', started_at = \(serial) WHERE id = '\(id)'")
+        }
+        try deploy("a", "test", "1", status: "succeeded")
+        try deploy("a", "test", "2", status: "failed")
+        try deploy("a", "test", "2", status: "succeeded", kind: "job")
+        try deploy("a", "prod", "1", status: "succeeded")
+        try deploy("b", "test", "3", status: "succeeded")
+        try deploy("b", "test", "4", status: "succeeded", kind: "rollback")
+        let newest = try store.newestDeployments()
+        let current = try store.currentDeployments()
+        for (project, environment) in [("a", "test"), ("a", "prod"), ("b", "test")] {
+            let key = StateStore.cell(project, environment)
+            let one = try store.deployments(project: project, environment: environment, limit: 1, releasesOnly: true)
+            #expect(newest[key]?.id == one.first?.id, "\(project)/\(environment)")
+            #expect(current[key]?.id == (try store.current(project: project, environment: environment))?.id)
+        }
+        #expect(
+            newest[StateStore.cell("a", "test")]?.version == "2"
+                && newest[StateStore.cell("a", "test")]?.kind == "deploy")
+        #expect(current[StateStore.cell("a", "test")]?.version == "1", "the job's success is no release")
+        #expect(current[StateStore.cell("b", "test")]?.kind == "rollback")
+        #expect(newest.count == 3 && current.count == 3)
+    }
+}
