@@ -26,8 +26,12 @@ extension Deployment {
             done
             for d in /proc/[0-9]*; do
               p=${d#/proc/}
-              [ "$(sed 's/.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f3)" = "$p" ] || continue
-              v=$(tr '\0' '\n' < "$d/environ" 2>/dev/null | grep '^LANDER_RUN=' | head -n 1)
+              # Group leaders only, found with the shell's own read (no process per entry: a busy machine has
+              # thousands); fields after the name are state, parent, process group.
+              read -r l < "$d/stat" 2>/dev/null || continue
+              l=${l##*") "}; l=${l#* }; l=${l#* }
+              [ "${l%% *}" = "$p" ] || continue
+              v=$(tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -m 1 '^LANDER_RUN=')
               v=${v#LANDER_RUN=}
               case "$v" in "$prefix"*"/$target") ;; *) continue ;; esac
               finished=""
