@@ -16,20 +16,14 @@ struct RemoteDeploy {
         if let version { body["version"] = version }
         if let release { body["release"] = release }
         if !packages.isEmpty { body["packages"] = packages }
-        let data = try await client.send(
-            "POST", "/deployments", body: try JSONSerialization.data(withJSONObject: body),
-            notFound: ExitCodes.invalidProject)
-        guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["id"] as? String else {
-            printError("lander: the server queued the deployment but gave no id")
-            throw ExitCode(ExitCodes.refused)
-        }
-        try await follow(id)
+        // An unknown project or environment is lander.yml's problem, as locally (exit 2).
+        try await start("/deployments", body: body, notFound: ExitCodes.invalidProject)
     }
 
     /// Asks the server for something that starts a deployment (`POST path` with `body`), then follows it.
-    func start(_ path: String, body: [String: Any]) async throws {
+    func start(_ path: String, body: [String: Any], notFound: Int32 = ExitCodes.refused) async throws {
         let data = try await client.send(
-            "POST", path, body: try JSONSerialization.data(withJSONObject: body), notFound: ExitCodes.refused)
+            "POST", path, body: try JSONSerialization.data(withJSONObject: body), notFound: notFound)
         guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["id"] as? String else {
             printError("lander: the server gave no deployment id")
             throw ExitCode(ExitCodes.refused)

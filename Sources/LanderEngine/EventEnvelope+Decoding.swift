@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import LanderModel
 
 extension EventEnvelope {
@@ -9,7 +9,7 @@ extension EventEnvelope {
             let deployment = object["deployment"] as? String, let sequence = object["sequence"] as? Int,
             let kind = object["event"] as? String, let event = Self.event(kind, Fields(object))
         else { return nil }
-        let time = (object["time"] as? String).flatMap(Self.date) ?? Date()
+        let time = (object["time"] as? String).flatMap(Self.date(timestamp:)) ?? Date()
         self.init(deployment: deployment, sequence: sequence, time: time, event: event)
     }
 
@@ -92,11 +92,13 @@ extension EventEnvelope {
         }
     }
 
-    /// `2026-11-22T20:33:03.125Z`, as `timestamp` writes it.
-    private static func date(_ text: String) -> Date? {
+    /// The date of a `timestamp` text (`2026-11-22T20:33:03.125Z`), or of one without milliseconds.
+    public static func date(timestamp text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         // A tenth of a millisecond on, so the floor `timestamp` takes gives back the millisecond written.
-        return formatter.date(from: text).map { $0.addingTimeInterval(0.0001) }
+        if let date = formatter.date(from: text) { return date.addingTimeInterval(0.0001) }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import LanderEngine
 import LanderModel
@@ -62,11 +61,6 @@ public final class CallDesk: Sendable {
     /// Creates an empty desk.
     public init() {}
 
-    /// The SHA-256 of a token, hex: all the store keeps of it.
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
     /// Opens a running deployment's calls: a token for each target whose roles may ask for a job, its hash
     /// recorded. Returns the tokens by target (none when no target may call).
     func open(_ session: Session, targets: [(name: String, roles: [String])], callable: ([String]) -> [String])
@@ -79,7 +73,7 @@ public final class CallDesk: Sendable {
             guard !jobs.isEmpty else { continue }
             let token = CallToken.make()
             tokens[target.name] = token
-            grants.append((Self.hash(token), target.name, jobs))
+            grants.append((BearerToken.hash(token), target.name, jobs))
         }
         guard !tokens.isEmpty else { return [:] }
         do {
@@ -131,13 +125,13 @@ public final class CallDesk: Sendable {
     /// The grant and session of a request's token, or the refusal (401 without a valid token, 403 for an
     /// ended deployment's), recorded.
     func authorize(_ authorization: String?) -> Authorization {
-        guard let token = Self.bearer(authorization) else {
+        guard let token = BearerToken.parse(authorization) else {
             return .refused(
                 refuse(
                     401, "unauthorized", "no token: send Authorization: Bearer $LANDER_CALLBACK_TOKEN", grant: nil,
                     job: nil))
         }
-        let hash = Self.hash(token)
+        let hash = BearerToken.hash(token)
         let found = state.withLock { state -> (Grant, Session)? in
             guard let grant = state.grants[hash], let session = state.sessions[grant.deployment] else { return nil }
             return (grant, session)
@@ -157,15 +151,6 @@ public final class CallDesk: Sendable {
             }
         }
         return .refused(refuse(401, "unauthorized", "unknown token", grant: nil, job: nil))
-    }
-
-    /// The token of an `Authorization: Bearer …` header.
-    static func bearer(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
     }
 
     /// A refusal: audited (in the deployment's journal and the store when the token named one, else in

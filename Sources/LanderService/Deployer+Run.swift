@@ -46,11 +46,16 @@ extension Deployer {
         return handle
     }
 
+    /// Who a deployment's lock claims name: what `lander status` and a waiter's message show.
+    static func lockOwner(_ plan: Plan, id: String) -> String {
+        "\(plan.project) → \(plan.environment), deployment \(id)"
+    }
+
     /// Waits for (or, without `wait`, refuses at once when busy) the lock on the project and environment.
     private func projectLock(
         _ plan: Plan, id: String, store: StateStore, wait: Bool, _ handle: DeploymentHandle
     ) async throws -> StoreLease {
-        let owner = "\(plan.project) → \(plan.environment), deployment \(id)"
+        let owner = Self.lockOwner(plan, id: id)
         let locks = StoreLocks(store: store, owner: owner)
         let lockName = "deploy:\(plan.project)/\(plan.environment)"
         do {
@@ -87,7 +92,7 @@ extension Deployer {
             connect: { connections.connection(target: $0.name, transport: $0.transport, root: $0.root) },
             disconnect: { await connections.closeAll() },
             journal: journal, resume: resume,
-            locks: StoreLocks(store: store, owner: "\(plan.project) → \(plan.environment), deployment \(id)"),
+            locks: StoreLocks(store: store, owner: Self.lockOwner(plan, id: id)),
             children: children, callbacks: access, events: { handle.emit($0) })
         recorder.withLock { $0 = deployment }
         let desk = self.desk

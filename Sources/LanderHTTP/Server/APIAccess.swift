@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import LanderEngine
+import LanderService
 public import LanderStore
 
 /// What a token may do: read (`viewer`), also deploy, cancel, resume and roll back (`deployer`), also
@@ -61,28 +61,23 @@ public struct APITokens: Sendable {
         let record = APITokenRecord(
             id: "t" + String(UInt32.random(in: 0...UInt32.max), radix: 36), name: name, role: role.rawValue,
             project: project, environment: environment, createdAt: Date(), revokedAt: nil)
-        try store.addToken(record, hash: Self.hash(token))
+        try store.addToken(record, hash: BearerToken.hash(token))
         return (token, record)
     }
 
     /// The user of an `Authorization: Bearer …` header; 401 without a valid, unrevoked token.
     func user(_ authorization: String?) throws(APIError) -> APIUser {
-        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else {
+        guard let token = BearerToken.parse(authorization) else {
             throw .unauthorized("no token: send Authorization: Bearer TOKEN (lander server token create)")
         }
-        let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         let record: APITokenRecord?
         do {
-            record = try store.token(hash: Self.hash(token))
+            record = try store.token(hash: BearerToken.hash(token))
         } catch {
             throw APIError(.internalServerError, "store", "\(error)")
         }
         guard let record else { throw .unauthorized("unknown token") }
         guard record.revokedAt == nil else { throw .unauthorized("token \(record.id) was revoked") }
         return APIUser(record: record)
-    }
-
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

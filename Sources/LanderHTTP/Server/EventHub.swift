@@ -78,9 +78,6 @@ final class EventHub: Sendable {
         return (snapshot, stream)
     }
 
-    /// How many clients follow a deployment now.
-    func followers(of id: String) -> Int { channels.withLock { $0[id]?.subscribers.count ?? 0 } }
-
     private struct Publisher: DeploymentObserver {
         let hub: EventHub
         func started(_ handle: DeploymentHandle) { hub.open(handle.id) }
