@@ -2,7 +2,9 @@
 """Figures for `lander server` (Scripts/bench server): never pass/fail.
 
 1. Reads under load: a workspace of 50 projects x 5 environments, each deployed once; GET /api/v1/status and
-   GET /api/v1/deployments/ID at a fixed 100 requests/s (half each) for DURATION seconds; p50/p99 latency.
+   GET /api/v1/deployments/ID at a fixed 100 requests/s (half each) for DURATION seconds; p50/p99 latency,
+   with the store idle, then while a 100-target deployment writes to it (answers kept between commits
+   cannot be served then).
 2. Followers: one deployment of 100 local targets x 5 steps followed by 200 SSE clients at once; server CPU
    seconds and peak RSS during it, and whether every client saw every event.
 """
@@ -54,20 +56,34 @@ ids = [call("POST", "/deployments", {"project": p, "environment": e, "version": 
        for p in members[:-1] for e in environments]
 wait(ids)
 
-latencies = {"status": [], "deployment": []}
 lock = threading.Lock()
-def one(kind, path):
-    start = time.perf_counter()
-    call("GET", path)
-    with lock:
-        latencies[kind].append((time.perf_counter() - start) * 1000)
-threads, start, n = [], time.perf_counter(), 0
-while time.perf_counter() - start < duration:
-    kind, path = ("status", "/status") if n % 2 == 0 else ("deployment", f"/deployments/{ids[n % len(ids)]}")
-    t = threading.Thread(target=one, args=(kind, path)); t.start(); threads.append(t)
-    n += 1
-    time.sleep(max(0, start + n / 100 - time.perf_counter()))
-for t in threads: t.join()
+def reads(seconds, busy=None):
+    """GET /status and GET /deployments/ID alternately at 100 requests/s; stops early when `busy` ends."""
+    latencies = {"status": [], "deployment": []}
+    def one(kind, path):
+        start = time.perf_counter()
+        call("GET", path)
+        with lock:
+            latencies[kind].append((time.perf_counter() - start) * 1000)
+    threads, start, n = [], time.perf_counter(), 0
+    while time.perf_counter() - start < seconds and (busy is None or busy.is_alive()):
+        kind, path = ("status", "/status") if n % 2 == 0 else ("deployment", f"/deployments/{ids[n % len(ids)]}")
+        t = threading.Thread(target=one, args=(kind, path)); t.start(); threads.append(t)
+        n += 1
+        time.sleep(max(0, start + n / 100 - time.perf_counter()))
+    for t in threads: t.join()
+    return latencies
+
+idle = reads(duration)
+def write_for(seconds):
+    begun, n = time.perf_counter(), 0
+    while time.perf_counter() - begun < seconds:
+        n += 1
+        wait([call("POST", "/deployments", {"project": "wide", "environment": "dev", "version": f"0.{n}"})["id"]])
+writer = threading.Thread(target=write_for, args=(duration,))
+writer.start()
+during = reads(duration, busy=writer)
+writer.join()
 
 def pct(values, q):
     values = sorted(values)
@@ -106,9 +122,11 @@ total = max(max(s) for s in counts if s)
 complete = sum(1 for s in counts if s == set(range(1, total + 1)))
 server.terminate(); server.wait()
 
-print(f"lander server, workspace of 50 projects x 5 environments (250 deployments recorded), {duration:.0f} s at 100 req/s:")
-for kind in ("status", "deployment"):
-    v = latencies[kind]
-    print(f"  GET {'/status' if kind == 'status' else '/deployments/ID':18} {len(v):5d} requests  p50 {pct(v, .5):7.2f} ms  p99 {pct(v, .99):7.2f} ms")
+print(f"lander server, workspace of 50 projects x 5 environments (250 deployments recorded), 100 req/s:")
+for title, latencies in (("store idle", idle), ("while 100-target deployments write, one after another", during)):
+    print(f" {title}:")
+    for kind in ("status", "deployment"):
+        v = latencies[kind]
+        print(f"  GET {'/status' if kind == 'status' else '/deployments/ID':18} {len(v):5d} requests  p50 {pct(v, .5):7.2f} ms  p99 {pct(v, .99):7.2f} ms")
 print(f"200 SSE clients following one deployment of 100 targets x 5 steps ({total} events):")
 print(f"  {complete}/200 clients saw every event; {wall:.1f} s wall; server CPU {cpu1 - cpu0:.2f} s; RSS {rss0} -> {rss1} MB (peak {hwm} MB)")

@@ -41,7 +41,7 @@ public struct WorkspaceStatus: Codable, Sendable {
         /// The environment.
         public var environment: String
         /// The newest deployment there.
-        public var newest: DeploymentRecord?
+        public var newest: DeploymentSummary?
         /// The version the environment runs (its newest successful deployment).
         public var current: String?
         /// The step a running deployment is in.
@@ -74,7 +74,7 @@ public struct WorkspaceStatus: Codable, Sendable {
             for environment in environments
             where member.environments.contains(environment) && covers(member.name, environment) {
                 let key = StateStore.cell(member.name, environment)
-                let newest = newestOf[key]
+                let newest = newestOf[key].map(DeploymentSummary.init)
                 var cell = Cell(
                     project: member.name, environment: environment, newest: newest, current: currentOf[key]?.version)
                 if let newest, newest.status == "running" {

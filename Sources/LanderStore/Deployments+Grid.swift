@@ -1,3 +1,4 @@
+public import Foundation
 import GRDB
 
 extension StateStore {
@@ -42,5 +43,32 @@ extension StateStore {
             found[Self.cell(record.project, record.environment)] = record
         }
         return found
+    }
+}
+
+/// What a status grid cell shows of a deployment: the full record carries its packages, variables and
+/// plugin path, three times the bytes, for every cell of every poll.
+public struct DeploymentSummary: Sendable, Codable, Equatable {
+    public var id: String
+    /// `deploy` or `rollback`.
+    public var kind: String
+    public var version: String
+    /// running, succeeded, failed, cancelled, interrupted or abandoned.
+    public var status: String
+    public var user: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var error: String?
+
+    /// The summary of a record.
+    public init(_ record: DeploymentRecord) {
+        id = record.id
+        kind = record.kind
+        version = record.version
+        status = record.status
+        user = record.user
+        startedAt = record.startedAt
+        finishedAt = record.finishedAt
+        error = record.error
     }
 }

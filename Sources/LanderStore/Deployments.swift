@@ -160,12 +160,18 @@ extension StateStore {
     }
 
     /// Deployments, newest first; with `releasesOnly`, without phone-home jobs (kind `job`: they ran some of
-    /// a project's steps inside another deployment and delivered no release of their own).
+    /// a project's steps inside another deployment and delivered no release of their own); with `before`,
+    /// those older than that deployment (a page after it).
     public func deployments(
-        project: String? = nil, environment: String? = nil, limit: Int = 50, releasesOnly: Bool = false
+        project: String? = nil, environment: String? = nil, limit: Int = 50, releasesOnly: Bool = false,
+        before: String? = nil
     ) throws(StoreError) -> [DeploymentRecord] {
         var conditions: [String] = releasesOnly ? ["d.kind != 'job'"] : []
         var arguments: [any DatabaseValueConvertible] = []
+        if let before {
+            conditions.append("(d.started_at, d.rowid) < (SELECT started_at, rowid FROM deployment WHERE id = ?)")
+            arguments.append(before)
+        }
         if let project {
             conditions.append("d.project = ?")
             arguments.append(project)
@@ -330,23 +336,22 @@ extension StateStore {
         FROM deployment d JOIN release r ON r.id = d.release_id
         """
 
+    /// A row of `deploymentSelect`, read by column position (by name, GRDB folds case on every lookup: the
+    /// status grid reads hundreds of rows a request).
     func record(_ row: Row) -> DeploymentRecord {
-        var status: String = row["status"]
+        var status: String = row[15]
         if status == "running" {
-            let stale = Self.now - (row["heartbeat_at"] as Double) > leaseSeconds
-            if stale || isGone(pid: row["pid"], host: row["host"]) { status = "interrupted" }
+            let stale = Self.now - (row[13] as Double) > leaseSeconds
+            if stale || isGone(pid: row[11], host: row[10]) { status = "interrupted" }
         }
         return DeploymentRecord(
-            id: row["id"], kind: row["kind"], project: row["project"], environment: row["environment"],
-            version: row["version"],
-            packages: (try? decode([ResolvedPackage].self, row["packages"])) ?? [],
-            variables: (try? decode([String: ConfigValue].self, row["variables"])) ?? [:],
-            projectFile: row["project_file"],
-            pluginPath: (try? decode([String].self, row["plugin_path"])) ?? [],
-            user: row["user"], host: row["host"], pid: row["pid"],
-            startedAt: Date(timeIntervalSince1970: row["started_at"]),
-            finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            status: status, error: row["error"], note: row["note"], parent: row["parent_id"])
+            id: row[0], kind: row[1], project: row[2], environment: row[3], version: row[4],
+            packages: decodeUnlessEmpty([ResolvedPackage].self, row[5]) ?? [],
+            variables: decodeUnlessEmpty([String: ConfigValue].self, row[6]) ?? [:],
+            projectFile: row[7], pluginPath: decodeUnlessEmpty([String].self, row[8]) ?? [],
+            user: row[9], host: row[10], pid: row[11], startedAt: Date(timeIntervalSince1970: row[12]),
+            finishedAt: (row[14] as Double?).map(Date.init(timeIntervalSince1970:)),
+            status: status, error: row[16], note: row[17], parent: row[18])
     }
 
     static func likePrefix(_ text: String) -> String {
@@ -366,4 +371,9 @@ func json<T: Encodable>(_ value: T) -> String {
 /// Decodes JSON text.
 func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
     try JSONDecoder().decode(type, from: Data(text.utf8))
+}
+
+/// A JSON column's value, nil when it is an empty list or object (most are) or cannot be read.
+func decodeUnlessEmpty<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+    text == "[]" || text == "{}" ? nil : try? decode(type, text)
 }

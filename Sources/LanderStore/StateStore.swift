@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded state store: one SQLite file (WAL) that records deployments and serves locks to every
 /// Lander process and project that points at it.
@@ -11,6 +12,9 @@ public final class StateStore: Sendable {
     let database: DatabasePool
     /// This machine's name, recorded with every claim and deployment.
     let host: String
+    /// A connection of its own, opened when first needed, that only asks whether others committed
+    /// (`generation()`).
+    let watcher = Mutex<DatabaseQueue?>(nil)
 
     private init(path: String, lease: Duration, database: DatabasePool) {
         self.path = path

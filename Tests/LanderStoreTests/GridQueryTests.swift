@@ -47,3 +47,22 @@ import Testing
         #expect(newest.count == 3 && current.count == 3)
     }
 }
+
+/// The store's generation: what the server keeps of a read is served again only while it stays the same.
+@Suite struct StoreGenerationTests {
+    @Test func theGenerationMovesWithEveryCommitOfAnyConnectionAndOnlyThen() throws {
+        let path = try StateStoreTests.scratchPath()
+        let store = try StateStore.open(at: path)
+        let first = try #require(store.generation())
+        _ = try store.deployments()
+        #expect(store.generation() == first, "a read is no change")
+        try store.begin(
+            NewDeployment(
+                id: "d1", kind: "deploy", project: "a", environment: "test", version: "1", variables: [:],
+                projectFile: "/nowhere/lander.yml", pluginPath: []))
+        let afterOwn = try #require(store.generation())
+        #expect(afterOwn != first, "this store's own write")
+        StateStoreTests.sqlite(path, "UPDATE deployment SET status = 'failed' WHERE id = 'd1'")
+        #expect(store.generation() != afterOwn, "another connection's write")
+    }
+}

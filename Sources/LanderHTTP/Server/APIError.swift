@@ -28,6 +28,16 @@ struct APIError: HTTPResponseError {
 /// JSON responses, keys sorted.
 enum APIResponse {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        json(bytes: bytes(value), status: status)
+    }
+
+    /// A response of JSON already encoded.
+    static func json(bytes: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: bytes))
+    }
+
+    /// A value as the API's JSON: snake_case keys, sorted.
+    static func bytes(_ value: some Encodable) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Milliseconds kept (`2026-11-22T20:33:03.125Z`), as in events: durations shown from them stay exact.
@@ -36,10 +46,7 @@ enum APIResponse {
             try container.encode(EventEnvelope.timestamp(date))
         }
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
     /// The request's body as `T`, at most `limit` bytes; a clear 400 or 413 otherwise.

@@ -53,10 +53,14 @@ struct APIRouter {
     private func status(_ request: Request) throws -> Response {
         let user = try user(request)
         try user.check(.viewer)
-        let status = try StoreStatus(workspace: server.workspace, store: server.store) { project, environment in
-            user.sees(project: project, environment: environment)
-        }
-        return APIResponse.json(status)
+        let scope = "status|\(user.record.project ?? "*")|\(user.record.environment ?? "*")"
+        return APIResponse.json(
+            bytes: try server.answers.bytes(scope) {
+                APIResponse.bytes(
+                    try StoreStatus(workspace: server.workspace, store: server.store) { project, environment in
+                        user.sees(project: project, environment: environment)
+                    })
+            })
     }
 
     private func history(_ request: Request) throws -> Response {
@@ -67,16 +71,13 @@ struct APIRouter {
         let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 50
         guard (1...1000).contains(limit) else { throw APIError.badRequest("limit is 1 to 1000") }
         let before = request.uri.queryParameters["before"].map(String.init)
-        var records = try server.store.deployments(
-            project: project ?? user.record.project, environment: environment ?? user.record.environment,
-            limit: 10_000)
-        if let before {
-            guard let index = records.firstIndex(where: { $0.id == before }) else {
-                throw APIError.notFound("no deployment \(before) to page from")
-            }
-            records = Array(records[(index + 1)...])
+        if let before, (try? server.store.deployment(before))?.id != before {
+            throw APIError.notFound("no deployment \(before) to page from")
         }
-        return APIResponse.json(Array(records.prefix(limit)))
+        let records = try server.store.deployments(
+            project: project ?? user.record.project, environment: environment ?? user.record.environment,
+            limit: limit, before: before)
+        return APIResponse.json(records)
     }
 
     private func deploy(_ request: Request) async throws -> Response {
@@ -85,7 +86,7 @@ struct APIRouter {
         try user.check(.deployer, project: body.project, environment: body.environment)
         let entry = try await server.queue.submit(body, by: user)
         return APIResponse.json(
-            Queued(id: entry.id, state: "queued", position: await server.queue.position(of: entry.id)),
+            Queued(id: entry.id, state: "queued", position: server.queue.position(of: entry.id)),
             status: .accepted)
     }
 
@@ -129,11 +130,16 @@ struct APIRouter {
     }
 
     /// The record of a deployment, or its queue entry while it waits.
-    private func found(_ id: String, for user: APIUser) async throws -> DeploymentView {
+    private func found(_ id: String, for user: APIUser) throws -> DeploymentView {
         let (record, queued) = try lookUp(id, for: user)
+        return try view(of: id, record: record, queued: queued)
+    }
+
+    /// What `GET /deployments/ID` shows of a deployment looked up.
+    private func view(of id: String, record: DeploymentRecord?, queued: QueuedDeployment?) throws -> DeploymentView {
         // Started from the queue but not yet recorded: it waits for its project's lock.
         let state = record?.status ?? (queued?.state == "started" ? "waiting" : queued?.state ?? "queued")
-        let position = await server.queue.position(of: id)
+        let position = server.queue.position(of: id)
         var view = DeploymentView(
             id: id, state: state, queue: queued, position: position, deployment: record,
             children: (try? server.store.children(of: id)) ?? [], why: why(id, state: state, position: position))
@@ -180,12 +186,17 @@ struct APIRouter {
 
     private func deployment(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let user = try user(request)
-        return APIResponse.json(try await found(context.parameters.get("id") ?? "", for: user))
+        let id = context.parameters.get("id") ?? ""
+        let (record, queued) = try lookUp(id, for: user)
+        return APIResponse.json(
+            bytes: try server.answers.bytes("deployment|" + id) {
+                APIResponse.bytes(try view(of: id, record: record, queued: queued))
+            })
     }
 
     private func cancel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let user = try user(request)
-        let view = try await found(context.parameters.get("id") ?? "", for: user)
+        let view = try found(context.parameters.get("id") ?? "", for: user)
         try user.check(
             .deployer, project: view.deployment?.project ?? view.queue?.project,
             environment: view.deployment?.environment ?? view.queue?.environment)
@@ -204,7 +215,7 @@ struct APIRouter {
 
     private func resume(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let user = try user(request)
-        let view = try await found(context.parameters.get("id") ?? "", for: user)
+        let view = try found(context.parameters.get("id") ?? "", for: user)
         try user.check(.deployer, project: view.deployment?.project, environment: view.deployment?.environment)
         try await server.queue.resume(view.id)
         return APIResponse.json(["id": view.id, "state": "resuming"], status: .accepted)

@@ -74,7 +74,7 @@ actor DeploymentQueue {
     }
 
     /// Where an entry stands in the queue (1 = next), nil when it is not waiting.
-    func position(of id: String) -> Int? {
+    nonisolated func position(of id: String) -> Int? {
         (try? store.queued())?.firstIndex { $0.id == id }.map { $0 + 1 }
     }
 

@@ -21,6 +21,8 @@ public final class LanderServer: Sendable {
     let deployer: Deployer
     let hub = EventHub()
     let queue: DeploymentQueue
+    /// Status and deployment answers, kept until the store changes.
+    let answers: ResponseCache
     private let grace: Duration
     private let app = Mutex<Task<Void, any Error>?>(nil)
 
@@ -30,6 +32,7 @@ public final class LanderServer: Sendable {
         deployer = Deployer(store: .path(workspace.statePath), listener: CallbackServer())
         store = try deployer.openStore(atPath: workspace.statePath)
         queue = DeploymentQueue(deployer: deployer, store: store, workspace: workspace, hub: hub, limit: maxRunning)
+        answers = ResponseCache(store: store)
         self.grace = grace
     }
 
