@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -92,7 +93,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
-            /** HTTP endpoints over the service (Hummingbird): the phone-home callback endpoint. */
+            /** HTTP over the service (Hummingbird): the phone-home endpoint, `lander server`'s API and dashboard. */
             name: "LanderHTTP",
             dependencies: [
                 "LanderService", "LanderEngine", .product(name: "Hummingbird", package: "hummingbird"),
@@ -100,6 +101,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"), "LanderStore", "LanderModel",
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: settings
         ),

@@ -38,14 +38,4 @@ extension WorkspaceStatus {
         if newest.status != "succeeded", let current = cell.current { text += " (runs \(current))" }
         return text
     }
-
-    /// `45s`, `12m`, `5h`, `3d`.
-    static func age(_ seconds: TimeInterval) -> String {
-        switch max(0, seconds) {
-        case ..<60: "\(Int(seconds))s"
-        case ..<3600: "\(Int(seconds / 60))m"
-        case ..<86400: "\(Int(seconds / 3600))h"
-        default: "\(Int(seconds / 86400))d"
-        }
-    }
 }

@@ -86,4 +86,14 @@ public struct WorkspaceStatus: Codable, Sendable {
         }
         self.cells = cells
     }
+
+    /// `45s`, `12m`, `5h`, `3d`.
+    public static func age(_ seconds: Double) -> String {
+        switch max(0, seconds) {
+        case ..<60: "\(Int(seconds))s"
+        case ..<3600: "\(Int(seconds / 60))m"
+        case ..<86400: "\(Int(seconds / 3600))h"
+        default: "\(Int(seconds / 86400))d"
+        }
+    }
 }

@@ -115,3 +115,42 @@ extension StateStore {
         }
     }
 }
+
+/// The end of a deployment's log as one read saw it, with the sequence number of its last event: a
+/// follower that goes on from that number misses and doubles nothing.
+public struct LogTail: Sendable {
+    /// The newest lines, oldest first.
+    public var lines: [LogRecord]
+    /// How many lines the log has in all.
+    public var total: Int
+    /// The sequence number of the newest event or line stored.
+    public var lastSequence: Int
+}
+
+extension StateStore {
+    /// A deployment's newest `limit` log lines and the sequence they reach, read at one moment.
+    public func logTail(of id: String, limit: Int) throws(StoreError) -> LogTail {
+        try read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
+                    ORDER BY id DESC LIMIT ?
+                    """, arguments: [id, limit])
+            let total = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM log_line WHERE deployment_id = ?", arguments: [id])
+            let last = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(s) FROM (SELECT MAX(sequence) AS s FROM event WHERE deployment_id = ?
+                      UNION ALL SELECT MAX(sequence) FROM log_line WHERE deployment_id = ?)
+                    """, arguments: [id, id])
+            let lines = rows.reversed().map { row in
+                LogRecord(
+                    at: Date(timeIntervalSince1970: row[0]), step: row[1], task: row[2], target: row[3], stream: row[4],
+                    line: row[5])
+            }
+            return LogTail(lines: lines, total: total ?? 0, lastSequence: last ?? 0)
+        }
+    }
+}

@@ -44,6 +44,8 @@ public struct TargetStepRecord: Sendable, Codable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var durationSeconds: Double?
+    /// What the task set for later steps (secrets masked).
+    public var outputs: [String: ConfigValue]?
 }
 
 /// A line of a deployment's log.
@@ -214,16 +216,16 @@ extension StateStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT step, task, target, status, exit_code, message, started_at, finished_at, duration
+                    SELECT step, task, target, status, exit_code, message, started_at, finished_at, duration, outputs
                     FROM target_step WHERE deployment_id = ? ORDER BY started_at, rowid
                     """, arguments: [id])
         }.map { row in
             TargetStepRecord(
-                step: row["step"], task: row["task"], target: row["target"], status: row["status"],
-                exitCode: row["exit_code"], message: row["message"],
-                startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                durationSeconds: row["duration"])
+                step: row[0], task: row[1], target: row[2], status: row[3], exitCode: row[4], message: row[5],
+                startedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)),
+                finishedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
+                durationSeconds: row[8],
+                outputs: (row[9] as String?).flatMap { decodeUnlessEmpty([String: ConfigValue].self, $0) })
         }
     }
 

@@ -78,6 +78,34 @@ final class ServerProcess: @unchecked Sendable {
         return (Int(run.stdout) ?? 0, text)
     }
 
+    /// A browser's request: the dashboard cookie (in a config file, like the token), a form body; its status,
+    /// response headers (lowercased names) and body.
+    func page(_ method: String, _ path: String, cookie: String?, form: String? = nil, token: String? = nil)
+        async throws -> (status: Int, headers: [String: String], body: String)
+    {
+        let scratch = try Scratch()
+        let headers = scratch.url.appendingPathComponent("headers")
+        var arguments = [
+            "-s", "-o", scratch.url.appendingPathComponent("body").path, "-D", headers.path, "-w", "%{http_code}",
+            "-X", method,
+        ]
+        var config = ""
+        if let cookie { config += "cookie = \"lander_token=\(cookie)\"\n" }
+        if let token { config += "header = \"Authorization: Bearer \(token)\"\n" }
+        if let form { config += "data = \"\(form)\"\n" }
+        let file = scratch.url.appendingPathComponent("curl.conf")
+        try config.write(to: file, atomically: true, encoding: .utf8)
+        arguments += ["-K", file.path, "http://127.0.0.1:\(port)\(path)"]
+        let run = try await Program.run("/usr/bin/curl", arguments, timeout: .seconds(60))
+        var fields: [String: String] = [:]
+        for line in ((try? String(contentsOf: headers, encoding: .utf8)) ?? "").split(separator: "\r\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { fields[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        let text = (try? String(contentsOf: scratch.url.appendingPathComponent("body"), encoding: .utf8)) ?? ""
+        return (Int(run.stdout) ?? 0, fields, text)
+    }
+
     /// The JSON object of a body.
     static func object(_ text: String) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]

@@ -187,6 +187,10 @@ import Testing
         let server = try await ServerProcess.start(
             directory, arguments: ["--max-running", "1"], environment: ["LANDER_SSE_HEARTBEAT_SECONDS": "0.1"])
         defer { kill(server.process.processIdentifier, SIGKILL) }
+        // slow's step ends when the test does (a killed server leaves its command running).
+        defer {
+            _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("release").path, contents: nil)
+        }
         let token = try await server.token("deployer")
         _ = try await server.request(
             "POST", "/api/v1/deployments", token: token, body: #"{"project":"slow","environment":"test","version":"1"}"#

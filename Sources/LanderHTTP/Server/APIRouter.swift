@@ -11,8 +11,16 @@ struct APIRouter {
 
     var tokens: APITokens { APITokens(store: server.store) }
 
+    /// The user of a request: its `Authorization: Bearer` token, or for a read, the dashboard's cookie (a
+    /// browser's EventSource cannot send a header; a change always needs the header, so no other site can make
+    /// a signed-in browser change anything).
     func user(_ request: Request) throws(APIError) -> APIUser {
-        try tokens.user(request.headers[.authorization])
+        if request.headers[.authorization] == nil, request.method == .get,
+            let cookie = request.cookies[DashboardRouter.cookie]?.value
+        {
+            return try tokens.user("Bearer " + cookie)
+        }
+        return try tokens.user(request.headers[.authorization])
     }
 
     func add(to router: Router<BasicRequestContext>) {
@@ -55,7 +63,7 @@ struct APIRouter {
         try user.check(.viewer)
         let scope = "status|\(user.record.project ?? "*")|\(user.record.environment ?? "*")"
         return APIResponse.json(
-            bytes: try server.answers.bytes(scope) {
+            bytes: try server.answers.value(scope) {
                 APIResponse.bytes(
                     try StoreStatus(workspace: server.workspace, store: server.store) { project, environment in
                         user.sees(project: project, environment: environment)
@@ -97,7 +105,7 @@ struct APIRouter {
         var position: Int?
     }
 
-    private struct DeploymentView: Encodable {
+    struct DeploymentView: Encodable {
         var id: String
         var state: String
         var queue: QueuedDeployment?
@@ -136,7 +144,7 @@ struct APIRouter {
     }
 
     /// What `GET /deployments/ID` shows of a deployment looked up.
-    private func view(of id: String, record: DeploymentRecord?, queued: QueuedDeployment?) throws -> DeploymentView {
+    func view(of id: String, record: DeploymentRecord?, queued: QueuedDeployment?) throws -> DeploymentView {
         // Started from the queue but not yet recorded: it waits for its project's lock.
         let state = record?.status ?? (queued?.state == "started" ? "waiting" : queued?.state ?? "queued")
         let position = server.queue.position(of: id)
@@ -189,7 +197,7 @@ struct APIRouter {
         let id = context.parameters.get("id") ?? ""
         let (record, queued) = try lookUp(id, for: user)
         return APIResponse.json(
-            bytes: try server.answers.bytes("deployment|" + id) {
+            bytes: try server.answers.value("deployment|" + id) {
                 APIResponse.bytes(try view(of: id, record: record, queued: queued))
             })
     }

@@ -22,7 +22,9 @@ public final class LanderServer: Sendable {
     let hub = EventHub()
     let queue: DeploymentQueue
     /// Status and deployment answers, kept until the store changes.
-    let answers: ResponseCache
+    let answers: StoreCache<ByteBuffer>
+    /// The dashboard grid's cells, by token scope.
+    let gridCells: StoreCache<[DashboardViews.Cell]>
     private let grace: Duration
     private let app = Mutex<Task<Void, any Error>?>(nil)
 
@@ -32,7 +34,8 @@ public final class LanderServer: Sendable {
         deployer = Deployer(store: .path(workspace.statePath), listener: CallbackServer())
         store = try deployer.openStore(atPath: workspace.statePath)
         queue = DeploymentQueue(deployer: deployer, store: store, workspace: workspace, hub: hub, limit: maxRunning)
-        answers = ResponseCache(store: store)
+        answers = StoreCache(store: store)
+        gridCells = StoreCache(store: store)
         self.grace = grace
     }
 
@@ -74,7 +77,9 @@ public final class LanderServer: Sendable {
         async throws
     {
         let router = Router()
-        APIRouter(server: self).add(to: router)
+        let api = APIRouter(server: self)
+        api.add(to: router)
+        DashboardRouter(server: self, api: api, secure: tls != nil).add(to: router)
         let application = Application(
             router: router,
             server: try tls.map { try .tls(.http1(), tlsConfiguration: try $0.configuration()) } ?? .http1(),

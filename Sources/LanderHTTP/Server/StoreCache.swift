@@ -1,16 +1,15 @@
 import Foundation
 import LanderStore
-import NIOCore
 import Synchronization
 
-/// Answers read from the store, kept while the store has no new commit (`StateStore.generation()`) and for at
+/// What was read from the store (an answer's bytes, a dashboard's cells), kept while the store has no new commit (`StateStore.generation()`) and for at
 /// most a second (a deployment whose lander died turns `interrupted` with no commit at all): a dashboard open
 /// in many tabs, or a script polling the status, costs one read per change, not one per request.
-final class ResponseCache: Sendable {
+final class StoreCache<Value: Sendable>: Sendable {
     private struct Entry {
         var generation: Int64
         var made: ContinuousClock.Instant
-        var bytes: ByteBuffer
+        var value: Value
     }
 
     private let store: StateStore
@@ -24,13 +23,13 @@ final class ResponseCache: Sendable {
         self.capacity = capacity
     }
 
-    /// The bytes kept under `key` if still good, else those `make` gives (kept for the next asker). Two
-    /// askers at once may both make them; the store is read, never written.
-    func bytes(_ key: String, make: () throws -> ByteBuffer) rethrows -> ByteBuffer {
+    /// The value kept under `key` if still good, else the one `make` gives (kept for the next asker). Two
+    /// askers at once may both make it; the store is read, never written.
+    func value(_ key: String, make: () throws -> Value) rethrows -> Value {
         guard let generation = store.generation() else { return try make() }
         let now = ContinuousClock.now
         if let kept = entries.withLock({ $0[key] }), kept.generation == generation, now - kept.made < lifetime {
-            return kept.bytes
+            return kept.value
         }
         let made = try make()
         entries.withLock { entries in
@@ -38,7 +37,7 @@ final class ResponseCache: Sendable {
                 entries = entries.filter { $0.value.generation == generation && now - $0.value.made < lifetime }
                 if entries.count >= capacity { entries.removeAll() }
             }
-            entries[key] = Entry(generation: generation, made: now, bytes: made)
+            entries[key] = Entry(generation: generation, made: now, value: made)
         }
         return made
     }
