@@ -61,16 +61,28 @@ public struct LocalTransport: TargetConnection, HomeReachable {
         let path = root + "/" + HomeRequest.clientPath
         let bin = (path as NSString).deletingLastPathComponent
         let data = Data(request.client.utf8)
-        if FileManager.default.contents(atPath: path) != data {
-            do {
-                try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-            } catch {
-                throw TransportError(target: target, message: "cannot put the call client at \(path): \(error)")
-            }
-        }
+        if FileManager.default.contents(atPath: path) != data { try await place(data, at: path) }
         return HomeAddress(url: "http://127.0.0.1:\(request.port)", bin: bin)
+    }
+
+    /// Puts the client in place by a child process (`cp` to a new name, then `mv`): a file this process had
+    /// open for writing could be in a concurrently spawned child for the instant before that child closes
+    /// what it inherited, and running the file then fails with ETXTBSY ("Text file busy"). The source copy
+    /// written here is never run.
+    private func place(_ data: Data, at path: String) async throws(TransportError) {
+        let bin = (path as NSString).deletingLastPathComponent
+        let source = bin + "/.lander-call.\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            try data.write(to: URL(fileURLWithPath: source))
+        } catch {
+            throw TransportError(target: target, message: "cannot put the call client at \(path): \(error)")
+        }
+        let script = #"cp "$1" "$2.$$" && chmod 755 "$2.$$" && mv -f "$2.$$" "$2"; s=$?; rm -f "$1"; exit $s"#
+        let result = try await run(Command(["sh", "-c", script, "place-client", source, path]), options: RunOptions())
+        guard result.succeeded else {
+            throw TransportError(target: target, message: "cannot put the call client at \(path): \(result.stderr)")
+        }
     }
 
     /// `cp -a` (modes, times and links kept) into a parent directory that is created when missing.
