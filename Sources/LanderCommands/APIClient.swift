@@ -33,7 +33,8 @@ struct APIClient: Sendable {
     let token: String?
 
     /// One request; a non-2xx answer prints the server's message and exits with the matching code (401/403
-    /// refused: 3; 400: 64; 404: `notFound`, 2 for a deploy's project or environment; else 3).
+    /// refused: 3; 400: 64; 404: `notFound`, 2 for a deploy's project or environment; 422, an invalid
+    /// lander.yml: 2; else 3).
     func send(_ method: String, _ path: String, body: Data? = nil, notFound: Int32 = ExitCodes.refused) async throws
         -> Data
     {
@@ -59,6 +60,7 @@ struct APIClient: Sendable {
             switch status {
             case 400: throw ExitCode(ExitCodes.usage)
             case 404: throw ExitCode(notFound)
+            case 422: throw ExitCode(ExitCodes.invalidProject)
             default: throw ExitCode(ExitCodes.refused)
             }
         }

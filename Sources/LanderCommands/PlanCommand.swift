@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LanderEngine
 import LanderModel
 import LanderService
@@ -25,7 +26,10 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Plan even when `requires:` is not met in the environment.")
     var ignoreRequirements = false
 
+    @OptionGroup var remote: ServerOptions
+
     func run() async throws {
+        if let client = try remote.client() { return try await planRemotely(client) }
         var request = DeploymentRequest(
             project: try project.reference(), environment: environment, version: .version(version),
             packages: try packages.wanted(), plugins: project.plugins)
@@ -37,34 +41,30 @@ struct PlanCommand: AsyncParsableCommand {
             throw refusal(error)
         }
         for warning in planned.warnings { printError(warning.description) }
-        printOutput(PlanRenderer(plan: planned.plan).render(format))
+        printOutput(PlanRenderer(plan: planned.plan).render(PlanRenderer.Format(rawValue: format.rawValue) ?? .text))
         if format == .text, let environment = loaded.project.environment(named: environment) {
-            for line in Self.jobs(loaded.project, in: environment) { printOutput(line) }
+            for line in PlanRenderer.jobs(loaded.project, in: environment) { printOutput(line) }
         }
     }
 
-    /// The jobs targets may ask for (phone home): who may call, and where each would run here.
-    static func jobs(_ project: Project, in environment: Environment) -> [String] {
-        guard !project.jobs.isEmpty else { return [] }
-        var lines = ["", "jobs targets may ask for (lander-call JOB), in \(environment.name):"]
-        for job in project.jobs {
-            let callers = environment.targets.filter { target in job.callers.contains { target.roles.contains($0) } }
-            let runs: String
-            switch job.work {
-            case .steps(let steps):
-                let targets = environment.targets.filter { target in job.roles.contains { target.roles.contains($0) } }
-                runs =
-                    "\(steps.count) step\(steps.count == 1 ? "" : "s") on "
-                    + targets.map(\.name).joined(separator: ", ")
-            case .project(let deployment): runs = PlanRenderer.describe(deployment)
-            }
-            lines.append(
-                "  \(job.name): asked by "
-                    + (callers.isEmpty ? "no target here" : callers.map(\.name).joined(separator: ", "))
-                    + "; runs \(runs)" + (job.perCall ? ", per call" : ", once per deployment")
-                    + ", timeout \(job.timeout.formatted)")
+    /// The server plans it from the workspace it serves and prints it with the same renderer.
+    private func planRemotely(_ client: APIClient) async throws {
+        var body: [String: Any] = [
+            "project": try RemoteDeploy.projectName(project), "environment": environment, "version": version,
+            "format": format.rawValue, "ignore_requirements": ignoreRequirements,
+        ]
+        let wanted = try packages.wanted()
+        if !wanted.isEmpty { body["packages"] = wanted }
+        let data = try await client.send(
+            "POST", "/plan", body: try JSONSerialization.data(withJSONObject: body), notFound: ExitCodes.invalidProject)
+        guard let answer = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let output = answer["output"] as? String
+        else {
+            printError("lander: the server's plan is not what this lander reads")
+            throw ExitCode(ExitCodes.refused)
         }
-        return lines
+        for warning in answer["warnings"] as? [String] ?? [] { printError(warning) }
+        printOutput(output)
     }
 }
 

@@ -42,6 +42,7 @@ struct APIRouter {
         api.get("locks") { request, _ in try locks(request) }
         api.post("rollback") { request, _ in try await rollback(request) }
         api.post("promote") { request, _ in try await promote(request) }
+        api.post("plan") { request, _ in try await plan(request) }
     }
 
     private struct ProjectView: Encodable {

@@ -246,6 +246,41 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/plan": {
+              "post": {
+                "summary": "What a deployment would do, planned from the served workspace and printed as `lander plan` prints it; nothing runs or is recorded",
+                "x-lander-role": "viewer",
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "type": "object",
+                        "required": ["project", "environment"],
+                        "properties": {
+                          "project": {"type": "string"},
+                          "environment": {"type": "string"},
+                          "version": {"type": "string"},
+                          "release": {"type": "string"},
+                          "packages": {"type": "object", "additionalProperties": {"type": "string"}},
+                          "format": {"type": "string", "enum": ["text", "json", "mermaid", "dot"]},
+                          "ignore_requirements": {"type": "boolean"}
+                        }
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {"description": "{output, warnings}"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "422": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/promote": {
               "post": {
                 "summary": "Deploy to `to` what each project (or those named) last deployed successfully to `from`, in waves ordered by requires:, and answer when done (at once for a dry run); the token must cover every project it touches",

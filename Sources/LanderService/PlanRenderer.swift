@@ -1,13 +1,24 @@
 import Foundation
-import LanderEngine
-import LanderModel
+public import LanderEngine
+public import LanderModel
 import LanderTransport
 
 /// Prints a plan as text, JSON, a Mermaid flowchart or a Graphviz graph; secrets are masked in all of them.
-struct PlanRenderer {
-    let plan: Plan
+/// The command line and the server (`POST /api/v1/plan`) print plans with it alike.
+public struct PlanRenderer: Sendable {
+    /// How a plan is printed.
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json, mermaid, dot
+    }
 
-    func render(_ format: PlanFormat) -> String {
+    /// The plan printed.
+    public let plan: Plan
+
+    /// A renderer of a plan.
+    public init(plan: Plan) { self.plan = plan }
+
+    /// The plan in a format, secrets masked.
+    public func render(_ format: Format) -> String {
         let text: String
         switch format {
         case .text: text = self.text
@@ -122,7 +133,8 @@ struct PlanRenderer {
     }
 
     /// `wait for payments to reach 'schema-ready' (on_missing: fail)`.
-    static func describe(_ request: MilestoneWait) -> String {
+    /// A milestone wait in words.
+    public static func describe(_ request: MilestoneWait) -> String {
         let environment = request.environment.map { " in \($0)" } ?? ""
         let timeout = request.timeout.map { ", timeout \($0.formatted)" } ?? ""
         return "wait for \(request.project) to reach '\(request.milestone)'\(environment) "
@@ -130,7 +142,8 @@ struct PlanRenderer {
     }
 
     /// `deploy payments 2.4.0 to production (when: higher, waits)`.
-    static func describe(_ request: ProjectDeployment) -> String {
+    /// A deploy-and-wait request in words.
+    public static func describe(_ request: ProjectDeployment) -> String {
         let release: String =
             switch request.source {
             case .version(let version): version
