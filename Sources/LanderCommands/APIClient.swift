@@ -1,10 +1,10 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import LanderEngine
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOSSL
 
 /// `--server URL` (or `LANDER_SERVER`), with the token from `LANDER_TOKEN`: the command goes through that
 /// `lander server` instead of the embedded store.
@@ -14,16 +14,31 @@ struct ServerOptions: ParsableArguments {
             "A lander server to go through (default: LANDER_SERVER); the token is LANDER_TOKEN.", valueName: "url"))
     var server: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A CA certificate (PEM) to trust for an https:// server, besides the system's (default: LANDER_CA_FILE).",
+            valueName: "file"))
+    var caFile: String?
+
     /// The client, when a server is named.
     func client() throws -> APIClient? {
-        guard let text = server ?? ProcessInfo.processInfo.environment["LANDER_SERVER"], !text.isEmpty else {
-            return nil
-        }
+        let environment = ProcessInfo.processInfo.environment
+        guard let text = server ?? environment["LANDER_SERVER"], !text.isEmpty else { return nil }
         guard let base = URL(string: text), base.scheme == "http" || base.scheme == "https", base.host != nil else {
             printError("lander: --server takes a URL like http://127.0.0.1:7350, not '\(text)'")
             throw ExitCode(ExitCodes.usage)
         }
-        return APIClient(base: base, token: ProcessInfo.processInfo.environment["LANDER_TOKEN"])
+        let authority = caFile ?? environment["LANDER_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        var trust: NIOSSLAdditionalTrustRoots?
+        if let authority {
+            do {
+                trust = .certificates(try NIOSSLCertificate.fromPEMFile(authority))
+            } catch {
+                printError("lander: cannot read the CA certificate \(authority) (PEM expected): \(error)")
+                throw ExitCode(ExitCodes.usage)
+            }
+        }
+        return APIClient(base: base, token: environment["LANDER_TOKEN"], trust: trust)
     }
 }
 
@@ -31,6 +46,8 @@ struct ServerOptions: ParsableArguments {
 struct APIClient: Sendable {
     let base: URL
     let token: String?
+    /// A CA to trust besides the system's (`--ca-file`).
+    var trust: NIOSSLAdditionalTrustRoots?
 
     /// One request; a non-2xx answer prints the server's message and exits with the matching code (401/403
     /// refused: 3; 400: 64; 404: `notFound`, 2 for a deploy's project or environment; 422, an invalid
@@ -38,21 +55,15 @@ struct APIClient: Sendable {
     func send(_ method: String, _ path: String, body: Data? = nil, notFound: Int32 = ExitCodes.refused) async throws
         -> Data
     {
-        var request = URLRequest(url: url(path))
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response): (Data, URLResponse)
+        let status: Int
+        let data: Data
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            let response = try await Self.http.execute(request(method, path, body: body), timeout: .seconds(900))
+            status = Int(response.status.code)
+            data = Data(buffer: try await response.body.collect(upTo: 256 << 20))
         } catch {
-            printError("lander: cannot reach the server at \(base.absoluteString): \(error.localizedDescription)")
-            throw ExitCode(ExitCodes.refused)
+            throw unreachable(error)
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
             let message = (object?["error"] as? [String: Any])?["message"] as? String ?? "HTTP \(status)"
@@ -65,6 +76,43 @@ struct APIClient: Sendable {
             }
         }
         return data
+    }
+
+    /// The process's HTTP client: a connection that cannot be made (refused, a certificate not trusted) fails
+    /// the request at once instead of being tried again until its deadline. Never shut down: it lives as
+    /// long as the command.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// A request to the API: the token in its header, JSON in, the CA given trusted over https.
+    private func request(_ method: String, _ path: String, body: Data? = nil) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url(path).absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        if let trust {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [trust]
+            request.tlsConfiguration = tls
+        }
+        return request
+    }
+
+    /// The server could not be reached: what happened and, for TLS, what to do.
+    private func unreachable(_ error: any Error) -> ExitCode {
+        var text = "lander: cannot reach the server at \(base.absoluteString): \(error)"
+        if base.scheme == "https", "\(error)".contains("SSL") || "\(error)".contains("andshake") {
+            text += "; for a certificate from a private CA, give --ca-file FILE (or LANDER_CA_FILE)"
+        }
+        printError(text)
+        return ExitCode(ExitCodes.refused)
     }
 
     /// `BASE/api/v1PATH` (PATH may carry a query).
@@ -97,49 +145,44 @@ struct APIClient: Sendable {
     /// A deployment's events as the server streams them, in order, until it ends.
     func events(of id: String) -> AsyncStream<EventEnvelope> {
         let (stream, continuation) = AsyncStream<EventEnvelope>.makeStream()
-        var request = URLRequest(url: url("/deployments/\(id)/events"))
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        request.timeoutInterval = 24 * 3600
-        let session = URLSession(configuration: .default, delegate: EventLines(continuation), delegateQueue: nil)
-        let task = session.dataTask(with: request)
-        continuation.onTermination = { _ in
-            task.cancel()
-            session.finishTasksAndInvalidate()
+        let request = request("GET", "/deployments/\(id)/events")
+        let task = Task {
+            defer { continuation.finish() }
+            guard let response = try? await Self.http.execute(request, deadline: .distantFuture),
+                response.status == .ok
+            else { return }
+            var frames = EventFrames()
+            do {
+                for try await chunk in response.body {
+                    for envelope in frames.add(chunk) { continuation.yield(envelope) }
+                }
+            } catch {
+                return
+            }
         }
-        task.resume()
+        continuation.onTermination = { _ in task.cancel() }
         return stream
     }
 }
 
-/// Splits a server's event stream into frames and hands on each event's envelope.
-private final class EventLines: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    private let continuation: AsyncStream<EventEnvelope>.Continuation
-    private let lock = NSLock()
-    private var buffer = Data()
+/// Splits a server's event stream into lines and hands on each unnamed frame's event envelope (named frames,
+/// like `snapshot-end`, and comments are skipped).
+private struct EventFrames {
+    private var buffer: [UInt8] = []
     private var named = false
 
-    init(_ continuation: AsyncStream<EventEnvelope>.Continuation) { self.continuation = continuation }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let lines = lock.withLock { () -> [String] in
-            buffer.append(data)
-            var lines: [String] = []
-            while let newline = buffer.firstIndex(of: 10) {
-                lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
-                buffer.removeSubrange(buffer.startIndex...newline)
-            }
-            return lines
-        }
-        for line in lines {
+    mutating func add(_ chunk: ByteBuffer) -> [EventEnvelope] {
+        buffer.append(contentsOf: chunk.readableBytesView)
+        var envelopes: [EventEnvelope] = []
+        while let newline = buffer.firstIndex(of: 10) {
+            let line = String(decoding: buffer[..<newline], as: UTF8.self)
+            buffer.removeSubrange(...newline)
             if line.hasPrefix("event: ") { named = true }
             if line.isEmpty { named = false }
             if !named, line.hasPrefix("data: "), let envelope = EventEnvelope(json: String(line.dropFirst(6))) {
-                continuation.yield(envelope)
+                envelopes.append(envelope)
             }
         }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        continuation.finish()
+        return envelopes
     }
 }

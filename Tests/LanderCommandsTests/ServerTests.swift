@@ -93,6 +93,12 @@ import Testing
             "/usr/bin/curl",
             ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/api/v1/status"])
         #expect(plain.stdout != "200", "no plain HTTP on a TLS server")
+        // The command line trusts the server's private CA when told to, and says what to do when not.
+        let remote = ["LANDER_SERVER": "https://127.0.0.1:\(server.port)", "LANDER_TOKEN": token]
+        let untrusted = try await Lander.run(["status"], environment: remote)
+        #expect(untrusted.status == 3 && untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
+        let trusted = try await Lander.run(["status"], environment: remote.merging(["LANDER_CA_FILE": cert]) { $1 })
+        #expect(trusted.status == 0 && trusted.stdout.contains("workspace served"), "\(trusted.stderr)")
         let open = try await Lander.run(["server", "--workspace", directory.path, "--listen", "0.0.0.0:0"])
         #expect(open.status == 64 && open.stderr.contains("plain HTTP is for loopback only"), "\(open.stderr)")
         let broken = try await Lander.run(
