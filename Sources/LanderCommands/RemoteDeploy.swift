@@ -45,8 +45,18 @@ struct RemoteDeploy {
             reporter.handle(envelope)
         }
         guard let report = DeploymentReport(events: events) else {
-            printError(
-                "lander: the server's event stream for \(id) ended before the deployment did; see `lander show \(id)`")
+            // Refused when its turn came (say, its project's lander.yml broke while it waited): the queue says why.
+            let view = (try? await client.send("GET", "/deployments/\(id)")).flatMap {
+                (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any]
+            }
+            let queued = view?["queue"] as? [String: Any]
+            if queued?["state"] as? String == "refused", let detail = queued?["detail"] as? String {
+                printError("lander: the server refused \(id) when its turn came: \(detail)")
+            } else {
+                printError(
+                    "lander: the server's event stream for \(id) ended before the deployment did; see `lander show \(id)`"
+                )
+            }
             throw ExitCode(ExitCodes.refused)
         }
         reporter.finish(report)

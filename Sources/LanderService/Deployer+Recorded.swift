@@ -40,7 +40,7 @@ extension Deployer {
     /// instead of the handle's event stream.
     public func rollback(
         _ project: ProjectReference, environment: String, to version: String? = nil, plugins: [String] = [],
-        wait: Bool = true, observer: (any DeploymentObserver)? = nil
+        id requestedID: String? = nil, wait: Bool = true, observer: (any DeploymentObserver)? = nil
     ) async throws(ServiceError) -> DeploymentHandle {
         let loaded = try LoadedProject.load(project, plugins: plugins)
         let store = try openStore(for: loaded)
@@ -62,7 +62,7 @@ extension Deployer {
             environment: environment, version: target.version, packages: target.packages,
             overrides: target.variables)
         let plan = planned.plan
-        let id = Deployment.newID()
+        let id = requestedID ?? Deployment.newID()
         let new = NewDeployment(
             id: id, kind: "rollback", project: plan.project, environment: plan.environment,
             version: plan.release.version, packages: target.packages, variables: plan.recordedVariables,

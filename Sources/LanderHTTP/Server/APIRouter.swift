@@ -189,8 +189,10 @@ struct APIRouter {
         let user = try user(request)
         let body = try await APIResponse.decode(RollbackBody.self, from: request)
         try user.check(.deployer, project: body.project, environment: body.environment)
-        let id = try await server.queue.rollback(project: body.project, environment: body.environment, to: body.to)
-        return APIResponse.json(["id": id, "state": "running"], status: .accepted)
+        let entry = try await server.queue.rollback(
+            project: body.project, environment: body.environment, to: body.to, by: user)
+        return APIResponse.json(
+            Queued(id: entry.id, state: "queued", position: server.queue.position(of: entry.id)), status: .accepted)
     }
 
     private func deployment(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -226,7 +228,7 @@ struct APIRouter {
         let user = try user(request)
         let view = try found(context.parameters.get("id") ?? "", for: user)
         try user.check(.deployer, project: view.deployment?.project, environment: view.deployment?.environment)
-        try await server.queue.resume(view.id)
+        _ = try await server.queue.resume(view.id, by: user)
         return APIResponse.json(["id": view.id, "state": "resuming"], status: .accepted)
     }
 
@@ -261,7 +263,9 @@ struct APIRouter {
         let result =
             body.dryRun == true
             ? planned
-            : await server.deployer.promote(planned, in: server.workspace, parallel: body.parallel ?? 4) { _ in }
+            : await server.deployer.promote(
+                planned, in: server.workspace, parallel: min(body.parallel ?? 4, server.queue.limit)
+            ) { _ in }
         return APIResponse.json(
             Promoted(from: result.from, to: result.to, succeeded: result.succeeded, entries: result.entries))
     }

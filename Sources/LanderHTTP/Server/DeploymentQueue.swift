@@ -4,13 +4,19 @@ import LanderModel
 import LanderService
 import LanderStore
 
-/// What `POST /api/v1/deployments` takes.
+/// What `POST /api/v1/deployments` takes, and what the queue keeps of every request.
 struct DeployBody: Codable, Sendable {
     var project: String
     var environment: String
     var version: String?
     var release: String?
     var packages: [String: String]?
+    /// `rollback` or `resume` for those (set by their routes; absent for a deployment).
+    var kind: String?
+    /// The version a rollback goes back to (default: the previous successful release).
+    var to: String?
+    /// The interrupted deployment a resume continues.
+    var resumes: String?
 }
 
 /// Deployments asked of the server: kept in the store's queue (so a request survives a restart), started
@@ -35,6 +41,59 @@ actor DeploymentQueue {
 
     /// Queues a deployment (checked against the workspace first) and starts what fits.
     func submit(_ body: DeployBody, by user: APIUser) throws(APIError) -> QueuedDeployment {
+        var body = body
+        (body.kind, body.to, body.resumes) = (nil, nil, nil)
+        guard (body.version == nil) != (body.release == nil) else {
+            throw .badRequest("give exactly one of version and release")
+        }
+        return try enqueue(body, by: user)
+    }
+
+    /// Queues a rollback of a project in an environment (to `version`'s release, or the previous one); its
+    /// queue id is the rollback's deployment id.
+    func rollback(project: String, environment: String, to version: String?, by user: APIUser) throws(APIError)
+        -> QueuedDeployment
+    {
+        // Nothing to roll back to is said now, not after a wait in the queue.
+        let found: DeploymentRecord?
+        do {
+            found = try store.rollbackTarget(project: project, environment: environment, version: version)
+        } catch {
+            throw APIError(.conflict, "refused", "\(error)")
+        }
+        guard found != nil else {
+            throw APIError(
+                .conflict, "refused",
+                version.map { "no successful deployment of \(project) \($0) to \(environment) is recorded" }
+                    ?? "\(project) has no earlier successful deployment in \(environment) to roll back to")
+        }
+        return try enqueue(
+            DeployBody(project: project, environment: environment, kind: "rollback", to: version), by: user)
+    }
+
+    /// Queues the resumption of an interrupted deployment (refused at once when it cannot be resumed).
+    func resume(_ id: String, by user: APIUser) throws(APIError) -> QueuedDeployment {
+        guard running[id] == nil else { throw APIError(.conflict, "running", "deployment \(id) is running") }
+        let record: DeploymentRecord
+        do {
+            record = try store.deployment(id)
+        } catch {
+            throw .notFound("no deployment \(id)")
+        }
+        do {
+            try store.checkResumable(record)
+        } catch {
+            throw APIError(.conflict, "not_resumable", "\(error)")
+        }
+        let body = DeployBody(project: record.project, environment: record.environment, kind: "resume", resumes: id)
+        return try enqueue(body, by: user, following: id)
+    }
+
+    /// Keeps a request in the store's queue and starts what fits; the events of `following` (the deployment
+    /// it will run, when that is not the entry's own id) are kept for followers from now on.
+    private func enqueue(_ body: DeployBody, by user: APIUser, following: String? = nil) throws(APIError)
+        -> QueuedDeployment
+    {
         guard accepting else {
             throw APIError(.serviceUnavailable, "stopping", "the server is stopping; try again later")
         }
@@ -46,9 +105,6 @@ actor DeploymentQueue {
                 "\(body.project) has no environment '\(body.environment)'; it has "
                     + member.environments.joined(separator: ", "))
         }
-        guard (body.version == nil) != (body.release == nil) else {
-            throw .badRequest("give exactly one of version and release")
-        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let entry = QueuedDeployment(
@@ -59,7 +115,7 @@ actor DeploymentQueue {
         } catch {
             throw APIError(.internalServerError, "store", "\(error)")
         }
-        hub.open(entry.id)
+        hub.open(following ?? entry.id)
         Task { await self.pump() }
         return entry
     }
@@ -82,52 +138,16 @@ actor DeploymentQueue {
     func handle(_ id: String) -> DeploymentHandle? { running[id] }
 
     private func start(_ entry: QueuedDeployment) async {
-        let request: DeploymentRequest
+        let body: DeployBody
         do {
-            let body = try JSONDecoder().decode(DeployBody.self, from: Data(entry.request.utf8))
-            var made = DeploymentRequest(
-                project: .member(body.project, workspace: workspace.file), environment: body.environment,
-                version: body.release.map(VersionChoice.release) ?? .version(body.version ?? ""),
-                packages: body.packages ?? [:],
-                requester: Requester(
-                    user: entry.requestedBy, host: ProcessInfo.processInfo.hostName, channel: .commandLine))
-            made.id = entry.id
-            request = made
+            body = try JSONDecoder().decode(DeployBody.self, from: Data(entry.request.utf8))
         } catch {
             _ = try? store.dequeue(entry.id, state: "refused", detail: "the queued request cannot be read: \(error)")
             return
         }
+        let id = body.resumes ?? entry.id
         do {
-            let handle = try await deployer.deploy(request, observer: hub.observer())
-            running[entry.id] = handle
-            Task {
-                _ = try? await handle.report()
-                await self.ended(entry.id)
-            }
-        } catch {
-            hub.close(entry.id)
-            try? store.refuseQueued(entry.id, detail: error.description)
-        }
-    }
-
-    /// Resumes an interrupted (or cancelled, still newest) deployment now, following it like the others.
-    func resume(_ id: String) async throws(APIError) {
-        guard accepting else {
-            throw APIError(.serviceUnavailable, "stopping", "the server is stopping; try again later")
-        }
-        guard running[id] == nil else { throw APIError(.conflict, "running", "deployment \(id) is running") }
-        let record: DeploymentRecord
-        do {
-            record = try store.deployment(id)
-        } catch {
-            throw .notFound("no deployment \(id)")
-        }
-        guard let member = workspace.member(named: record.project) else {
-            throw .notFound("\(record.project) is no longer a project of the workspace")
-        }
-        hub.open(id)
-        do {
-            let handle = try await deployer.resume(id, projectDirectory: member.directory, observer: hub.observer())
+            let handle = try await launch(body, id: entry.id, by: entry.requestedBy)
             running[id] = handle
             Task {
                 _ = try? await handle.report()
@@ -135,30 +155,33 @@ actor DeploymentQueue {
             }
         } catch {
             hub.close(id)
-            throw APIError(.conflict, "not_resumable", error.description)
+            try? store.refuseQueued(entry.id, detail: error.description)
         }
     }
 
-    /// Rolls a project back in an environment now (the previous successful release, or `version`'s).
-    func rollback(project: String, environment: String, to version: String?) async throws(APIError) -> String {
-        guard accepting else {
-            throw APIError(.serviceUnavailable, "stopping", "the server is stopping; try again later")
-        }
-        guard workspace.member(named: project) != nil else {
-            throw .notFound("no project '\(project)' in the workspace")
-        }
-        do {
-            let handle = try await deployer.rollback(
-                .member(project, workspace: workspace.file), environment: environment, to: version,
-                observer: hub.observer())
-            running[handle.id] = handle
-            Task {
-                _ = try? await handle.report()
-                await self.ended(handle.id)
+    /// Starts what a queue entry asks for through the Deployer: a deployment (with the entry's id), a
+    /// rollback (likewise) or the resumption of an interrupted deployment.
+    private func launch(_ body: DeployBody, id: String, by user: String) async throws(ServiceError)
+        -> DeploymentHandle
+    {
+        let project = ProjectReference.member(body.project, workspace: workspace.file)
+        switch body.kind {
+        case "rollback":
+            return try await deployer.rollback(
+                project, environment: body.environment, to: body.to, id: id, observer: hub.observer())
+        case "resume":
+            guard let resumed = body.resumes, let member = workspace.member(named: body.project) else {
+                throw ServiceError(.invalidRequest, "the queued resumption names no deployment of the workspace")
             }
-            return handle.id
-        } catch {
-            throw APIError(.conflict, "refused", error.description)
+            return try await deployer.resume(resumed, projectDirectory: member.directory, observer: hub.observer())
+        default:
+            var made = DeploymentRequest(
+                project: project, environment: body.environment,
+                version: body.release.map(VersionChoice.release) ?? .version(body.version ?? ""),
+                packages: body.packages ?? [:],
+                requester: Requester(user: user, host: ProcessInfo.processInfo.hostName, channel: .commandLine))
+            made.id = id
+            return try await deployer.deploy(made, observer: hub.observer())
         }
     }
 
