@@ -154,3 +154,24 @@ extension StateStore {
         }
     }
 }
+
+/// A milestone a deployment reached (`step:NAME` for each step that succeeded, a step's `milestone:`,
+/// `ctx.milestone(name)`).
+public struct MilestoneRecord: Sendable, Codable {
+    public var name: String
+    /// The step that reached it.
+    public var step: String?
+    public var at: Date
+}
+
+extension StateStore {
+    /// The milestones a deployment reached, in order.
+    public func milestones(of id: String) throws(StoreError) -> [MilestoneRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT detail, step, at FROM event WHERE deployment_id = ? AND kind = 'milestone' ORDER BY id",
+                arguments: [id])
+        }.map { row in MilestoneRecord(name: row[0] ?? "", step: row[1], at: Date(timeIntervalSince1970: row[2])) }
+    }
+}

@@ -56,14 +56,10 @@ import Testing
         #expect(status.stdout.contains("schema"), "the dead holder's claim is still shown: \(status.stdout)")
         let history = try await Lander.run(["history", "--state", state, "--json", "--project", "a"])
         let id = try #require(try StoreCommandsTests.ids(history.stdout).first?.id)
-        let began = ContinuousClock.now
         let resumed = try await Lander.run(["resume", id, "-f", a, "--state", state], timeout: .seconds(90))
         #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
         let run = try await waiter.value
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        #expect(
-            ContinuousClock.now - began < .seconds(50),
-            "resume stopped the 60 s command instead of waiting for it: \(resumed.stdout)\n\(run.stdout)")
         #expect(resumed.stdout.contains("stopped what the interrupted run left running"), "\(resumed.stdout)")
         #expect(!FileManager.default.fileExists(atPath: scratch.url.appendingPathComponent("a/target/ended").path))
     }

@@ -42,3 +42,33 @@ import Testing
         #expect(through.stderr.contains("lander.yml:") && through.stderr.contains("runs"), "\(through.stderr)")
     }
 }
+
+/// The API's records beside deployments: releases, milestones, phone-home calls.
+@Suite struct ServerRecordsTests {
+    @Test func releasesMilestonesAndCallsAreReadThroughTheAPI() async throws {
+        let directory = try ServerTests.workspace()
+        let server = try await ServerProcess.start(directory)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let deployer = try await server.token("deployer")
+        let made = try await Lander.run([
+            "release", "create", "-f", directory.appendingPathComponent("web/lander.yml").path, "5.0",
+        ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let releases = try await server.request("GET", "/api/v1/projects/web/releases", token: deployer)
+        #expect(releases.status == 200 && releases.body.contains(#""version":"5.0""#), "\(releases)")
+        let unknown = try await server.request("GET", "/api/v1/projects/nope/releases", token: deployer)
+        #expect(unknown.status == 404)
+        let started = try await server.request(
+            "POST", "/api/v1/deployments", token: deployer, body: ServerTests.webTest)
+        let id = try #require(ServerProcess.object(started.body)["id"] as? String)
+        _ = try await server.wait(for: id, state: "succeeded", token: deployer)
+        let milestones = try await server.request("GET", "/api/v1/deployments/\(id)/milestones", token: deployer)
+        let names = (try JSONSerialization.jsonObject(with: Data(milestones.body.utf8)) as? [[String: Any]])?
+            .compactMap { $0["name"] as? String }
+        #expect(names == ["step:build", "step:serve"], "\(milestones.body)")
+        let calls = try await server.request("GET", "/api/v1/deployments/\(id)/calls", token: deployer)
+        #expect(calls.status == 200 && calls.body == "[]", "web's targets called nothing: \(calls.body)")
+        let other = try await server.token("viewer", project: "slow")
+        #expect(try await server.request("GET", "/api/v1/deployments/\(id)/milestones", token: other).status == 403)
+    }
+}

@@ -225,10 +225,9 @@ import Testing
         let servers = targets.sshdProcesses("t1")
         for pid in servers { kill(pid, SIGSTOP) }
         defer { for pid in servers { kill(pid, SIGKILL) } }
-        let started = ContinuousClock.now
+        // Lost, not finished: the keepalives noticed the silent peer before `sleep 30` could end.
         let outcome = await running
         #expect(outcome.contains("connection to t1 was lost"), "\(outcome)")
-        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     /// How a command ended: `finished with CODE`, or the error that ended it.

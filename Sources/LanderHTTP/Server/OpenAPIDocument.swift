@@ -246,6 +246,55 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/projects/{name}/releases": {
+              "get": {
+                "summary": "The releases recorded for a project (lander release create), newest first",
+                "x-lander-role": "viewer",
+                "parameters": [
+                  {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ],
+                "responses": {
+                  "200": {"description": "[{version, packages, created_at, created_by}]"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/deployments/{id}/milestones": {
+              "get": {
+                "summary": "The milestones a deployment reached, in order",
+                "x-lander-role": "viewer",
+                "parameters": [
+                  {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {"description": "[{name, step, at}]"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/deployments/{id}/calls": {
+              "get": {
+                "summary": "The phone-home calls a deployment's targets made, answered or refused",
+                "x-lander-role": "viewer",
+                "parameters": [
+                  {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {"description": "[{target, job, status, outcome, detail, child, at}]"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/plan": {
               "post": {
                 "summary": "What a deployment would do, planned from the served workspace and printed as `lander plan` prints it; nothing runs or is recorded",
