@@ -81,14 +81,18 @@ public final class Deployment: Sendable {
     /// up from a random start, so one process never makes the same id twice (a server queues hundreds a
     /// second; a random 16-bit suffix collided one time in three at 250 a second) and processes rarely meet.
     public static func newID() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
+        // From the event timestamp (`2026-11-22T10:15:00.123Z`): a DateFormatter and String(format:) a
+        // call cost ~0.3 ms.
+        let stamp = Array(EventEnvelope.timestamp(Date()).utf8)
+        let date = stamp[0..<4] + stamp[5..<7] + stamp[8..<10]
+        let time = stamp[11..<13] + stamp[14..<16] + stamp[17..<19]
         let suffix = idCounter.withLock { counter in
             counter &+= 1
             return counter
         }
-        return formatter.string(from: Date()) + "-" + String(format: "%08x", suffix)
+        let hex = String(suffix, radix: 16)
+        return String(decoding: date, as: UTF8.self) + "-" + String(decoding: time, as: UTF8.self) + "-"
+            + String(repeating: "0", count: 8 - hex.count) + hex
     }
 
     private static let idCounter = Mutex(UInt32.random(in: .min ... .max))

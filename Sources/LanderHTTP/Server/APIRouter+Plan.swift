@@ -31,14 +31,7 @@ extension APIRouter {
         guard let format = PlanRenderer.Format(rawValue: body.format ?? "text") else {
             throw APIError.badRequest("format is one of text, json, mermaid, dot; not '\(body.format ?? "")'")
         }
-        guard let member = server.workspace.member(named: body.project) else {
-            throw APIError.notFound("no project '\(body.project)' in the workspace")
-        }
-        guard member.environments.contains(body.environment) else {
-            throw APIError.notFound(
-                "\(body.project) has no environment '\(body.environment)'; it has "
-                    + member.environments.joined(separator: ", "))
-        }
+        _ = try server.workspace.served(body.project, in: body.environment)
         guard body.version == nil || body.release == nil else {
             throw APIError.badRequest("give at most one of version and release")
         }

@@ -7,9 +7,7 @@ extension APIRouter {
     func releases(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let user = try user(request)
         let name = context.parameters.get("name") ?? ""
-        guard server.workspace.member(named: name) != nil else {
-            throw APIError.notFound("no project '\(name)' in the workspace")
-        }
+        _ = try server.workspace.served(name)
         try user.check(.viewer, project: name)
         let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 50
         guard (1...1000).contains(limit) else { throw APIError.badRequest("limit is 1 to 1000") }

@@ -97,14 +97,7 @@ actor DeploymentQueue {
         guard accepting else {
             throw APIError(.serviceUnavailable, "stopping", "the server is stopping; try again later")
         }
-        guard let member = workspace.member(named: body.project) else {
-            throw .notFound("no project '\(body.project)' in the workspace")
-        }
-        guard member.environments.isEmpty || member.environments.contains(body.environment) else {
-            throw .notFound(
-                "\(body.project) has no environment '\(body.environment)'; it has "
-                    + member.environments.joined(separator: ", "))
-        }
+        _ = try workspace.served(body.project, in: body.environment)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let entry = QueuedDeployment(
@@ -202,5 +195,19 @@ actor DeploymentQueue {
         let left = Array(running.values)
         for handle in left { handle.cancel() }
         for handle in left { _ = try? await handle.report() }
+    }
+}
+
+extension Workspace {
+    /// A member the server serves, in one of its environments when named; 404 with what there is otherwise.
+    func served(_ project: String, in environment: String? = nil) throws(APIError) -> Member {
+        guard let member = member(named: project) else {
+            throw .notFound("no project '\(project)' in the workspace")
+        }
+        if let environment, !member.environments.isEmpty, !member.environments.contains(environment) {
+            throw .notFound(
+                "\(project) has no environment '\(environment)'; it has " + member.environments.joined(separator: ", "))
+        }
+        return member
     }
 }
