@@ -55,7 +55,7 @@ try:
     seen["slow_before"] = text_of("cell-slow--test")
 
     slow = api("POST", "/api/v1/deployments", {"project": "slow", "environment": "test", "version": "3.0"})["id"]
-    wait_until("slow running in the grid", lambda: "running" in text_of("cell-slow--test"))
+    wait_until("slow running its step hold in the grid", lambda: "step hold" in text_of("cell-slow--test"))
     seen["slow_running"] = text_of("cell-slow--test")
     open(os.path.join(workspace, "release"), "w").close()
     wait_until("slow 3.0 succeeded in the grid",

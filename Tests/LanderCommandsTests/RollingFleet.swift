@@ -60,7 +60,9 @@ final class RollingFleet: @unchecked Sendable {
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) {
             try await Task.sleep(for: .milliseconds(25))
         }
-        for _ in 0..<200 where try await upServers() < count { try await Task.sleep(for: .milliseconds(25)) }
+        // The socket's file exists once HAProxy bound it, a moment before it listens: a refused connection
+        // then means "not yet" (seen on a loaded CI machine).
+        for _ in 0..<400 where (try? await upServers()) ?? 0 < count { try await Task.sleep(for: .milliseconds(25)) }
         guard try await upServers() == count else { throw FleetError("HAProxy did not see every backend UP") }
     }
 
