@@ -37,10 +37,12 @@ extension Deployer {
 
     /// Deploys again the release of the newest successful deployment before the current one (or of
     /// `version`), with its recorded variables; secrets are read again. `observer`, when given, follows it
-    /// instead of the handle's event stream.
+    /// instead of the handle's event stream; `requestedBy` is who the record names (default: this process's
+    /// user).
     public func rollback(
         _ project: ProjectReference, environment: String, to version: String? = nil, plugins: [String] = [],
-        id requestedID: String? = nil, wait: Bool = true, observer: (any DeploymentObserver)? = nil
+        id requestedID: String? = nil, requestedBy: String? = nil, wait: Bool = true,
+        observer: (any DeploymentObserver)? = nil
     ) async throws(ServiceError) -> DeploymentHandle {
         let loaded = try LoadedProject.load(project, plugins: plugins)
         let store = try openStore(for: loaded)
@@ -63,15 +65,17 @@ extension Deployer {
             overrides: target.variables)
         let plan = planned.plan
         let id = requestedID ?? Deployment.newID()
-        let new = NewDeployment(
+        var new = NewDeployment(
             id: id, kind: "rollback", project: plan.project, environment: plan.environment,
             version: plan.release.version, packages: target.packages, variables: plan.recordedVariables,
             projectFile: loaded.file, pluginPath: loaded.plugins,
             note: "rollback to \(target.version) as deployed by \(target.id)")
+        new.requestedBy = requestedBy
+        let recorded = new
         return start(
             planned, loaded: loaded, store: store, id: id, wait: wait, startedFrom: .rollback(of: target),
             observer: observer
-        ) { () throws(StoreError) in try store.begin(new) }
+        ) { () throws(StoreError) in try store.begin(recorded) }
     }
 
     /// Gives up an interrupted deployment (its targets stay as they are); with `releaseLocks`, also lets go

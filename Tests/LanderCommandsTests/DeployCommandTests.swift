@@ -173,7 +173,8 @@ import Testing
         }
         #expect(pids.count == 2)
         kill(process.processIdentifier, SIGINT)
-        #expect(await waitForExit(process, timeout: .seconds(10)) == 130)
+        // A bound for a loaded machine, not a speed: cancelling and its cleanup take well under a second idle.
+        #expect(await waitForExit(process, timeout: .seconds(60)) == 130)
         for pid in pids { #expect(await isGone(pid), "child \(pid) outlived the cancelled deployment") }
         let log = try String(
             contentsOf: scratch.url.appendingPathComponent(".lander/notifications.log"), encoding: .utf8)

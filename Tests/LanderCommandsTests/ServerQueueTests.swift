@@ -37,6 +37,8 @@ import Testing
         _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("release").path, contents: nil)
         let done = try await server.wait(for: id, state: "succeeded", token: deployer)
         #expect((done["deployment"] as? [String: Any])?["kind"] as? String == "rollback", "\(done)")
+        let who = (done["deployment"] as? [String: Any])?["user"] as? String
+        #expect(who?.hasPrefix("deployer (token t") == true, "the record names the token that asked: \(done)")
         let version = directory.appendingPathComponent("web/.lander/targets/test/w-1/VERSION")
         #expect((try? String(contentsOf: version, encoding: .utf8)) == "1.0\n")
     }

@@ -161,7 +161,8 @@ actor DeploymentQueue {
         switch body.kind {
         case "rollback":
             return try await deployer.rollback(
-                project, environment: body.environment, to: body.to, id: id, observer: hub.observer())
+                project, environment: body.environment, to: body.to, id: id, requestedBy: user,
+                observer: hub.observer())
         case "resume":
             guard let resumed = body.resumes, let member = workspace.member(named: body.project) else {
                 throw ServiceError(.invalidRequest, "the queued resumption names no deployment of the workspace")
