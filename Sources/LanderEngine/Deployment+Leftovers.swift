@@ -24,16 +24,20 @@ extension Deployment {
             for p in $sessions; do
               tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "LANDER_DEPLOYMENT=${prefix%/}" && add "$p"
             done
-            for d in /proc/[0-9]*; do
-              p=${d#/proc/}
-              # Group leaders only, found with the shell's own read (no process per entry: a busy machine has
-              # thousands); fields after the name are state, parent, process group.
+            # One grep reads every process's environment (NUL-separated entries) and names those of this
+            # deployment's runs: a process per /proc entry outran the scan's limit on a busy machine.
+            runs=$(grep -z -s -H -m 1 "^LANDER_RUN=$prefix" /proc/[0-9]*/environ | tr '\0' '\n')
+            nl='
+            '
+            while [ -n "$runs" ]; do
+              line=${runs%%"$nl"*}
+              [ "$line" = "$runs" ] && runs="" || runs=${runs#*"$nl"}
+              d=${line%%/environ:*}; p=${d#/proc/}; v=${line#*:LANDER_RUN=}
+              case "$v" in "$prefix"*"/$target") ;; *) continue ;; esac
+              # Group leaders only; the fields after the name are state, parent, process group.
               read -r l < "$d/stat" 2>/dev/null || continue
               l=${l##*") "}; l=${l#* }; l=${l#* }
               [ "${l%% *}" = "$p" ] || continue
-              v=$(tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -m 1 '^LANDER_RUN=')
-              v=${v#LANDER_RUN=}
-              case "$v" in "$prefix"*"/$target") ;; *) continue ;; esac
               finished=""
               for key in "$@"; do [ "$v" = "$key" ] && finished=1; done
               [ -n "$finished" ] || add "$p"
@@ -60,6 +64,14 @@ extension Deployment {
                     let argv = ["sh", "-c", script, "-", self.id + "/", target.name, pids] + finished
                     let result = try? await self.connect(target).run(
                         Command(argv), options: RunOptions(timeout: .seconds(30)))
+                    if result?.succeeded != true {
+                        self.events(
+                            .log(
+                                level: .warn,
+                                message: "could not look for what the interrupted run left running: "
+                                    + (result.map { $0.stoppedBy.map { "\($0)" } ?? $0.stderr } ?? "no connection"),
+                                target: target.name))
+                    }
                     let line = result?.stdout.split(separator: "\n").first { $0.hasPrefix("stopped") } ?? ""
                     var stopped = Set(line.dropFirst("stopped".count).split(separator: " ").map(String.init))
                     for session in sessions where stopped.remove(String(session.pid)) != nil {
