@@ -108,7 +108,7 @@ struct APIClient: Sendable {
     /// The server could not be reached: what happened and, for TLS, what to do.
     private func unreachable(_ error: any Error) -> ExitCode {
         var text = "lander: cannot reach the server at \(base.absoluteString): \(error)"
-        if base.scheme == "https", "\(error)".contains("SSL") || "\(error)".contains("andshake") {
+        if base.scheme == "https", error is NIOSSLError || error is BoringSSLError {
             text += "; for a certificate from a private CA, give --ca-file FILE (or LANDER_CA_FILE)"
         }
         printError(text)

@@ -132,8 +132,7 @@ public struct PlanRenderer: Sendable {
         }
     }
 
-    /// `wait for payments to reach 'schema-ready' (on_missing: fail)`.
-    /// A milestone wait in words.
+    /// A milestone wait in words: `wait for payments to reach 'schema-ready' (on_missing: fail)`.
     public static func describe(_ request: MilestoneWait) -> String {
         let environment = request.environment.map { " in \($0)" } ?? ""
         let timeout = request.timeout.map { ", timeout \($0.formatted)" } ?? ""
@@ -141,8 +140,7 @@ public struct PlanRenderer: Sendable {
             + "(on_missing: \(request.onMissing.rawValue)\(timeout))"
     }
 
-    /// `deploy payments 2.4.0 to production (when: higher, waits)`.
-    /// A deploy-and-wait request in words.
+    /// A deploy-and-wait request in words: `deploy payments 2.4.0 to production (when: higher, waits)`.
     public static func describe(_ request: ProjectDeployment) -> String {
         let release: String =
             switch request.source {

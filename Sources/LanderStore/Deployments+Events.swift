@@ -128,6 +128,16 @@ public struct LogTail: Sendable {
 }
 
 extension StateStore {
+    /// The sequence number of a deployment's newest event or log line (0 before any).
+    static func lastSequence(of id: String, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT MAX(s) FROM (SELECT MAX(sequence) AS s FROM event WHERE deployment_id = ?
+                  UNION ALL SELECT MAX(sequence) FROM log_line WHERE deployment_id = ?)
+                """, arguments: [id, id]) ?? 0
+    }
+
     /// A deployment's newest `limit` log lines and the sequence they reach, read at one moment.
     public func logTail(of id: String, limit: Int) throws(StoreError) -> LogTail {
         try read { db in
@@ -139,18 +149,13 @@ extension StateStore {
                     """, arguments: [id, limit])
             let total = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM log_line WHERE deployment_id = ?", arguments: [id])
-            let last = try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT MAX(s) FROM (SELECT MAX(sequence) AS s FROM event WHERE deployment_id = ?
-                      UNION ALL SELECT MAX(sequence) FROM log_line WHERE deployment_id = ?)
-                    """, arguments: [id, id])
+            let last = try Self.lastSequence(of: id, in: db)
             let lines = rows.reversed().map { row in
                 LogRecord(
                     at: Date(timeIntervalSince1970: row[0]), step: row[1], task: row[2], target: row[3], stream: row[4],
                     line: row[5])
             }
-            return LogTail(lines: lines, total: total ?? 0, lastSequence: last ?? 0)
+            return LogTail(lines: lines, total: total ?? 0, lastSequence: last)
         }
     }
 }

@@ -19,14 +19,7 @@ extension StateStore {
         }
         var point = ResumePoint()
         point.interrupted = true
-        point.lastSequence = try read { db in
-            try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT MAX(s) FROM (SELECT MAX(sequence) AS s FROM event WHERE deployment_id = ?
-                      UNION ALL SELECT MAX(sequence) FROM log_line WHERE deployment_id = ?)
-                    """, arguments: [id, id]) ?? 0
-        }
+        point.lastSequence = try read { db in try Self.lastSequence(of: id, in: db) }
         for row in rows {
             let outcome: TargetOutcome =
                 switch row["status"] as String {

@@ -7,15 +7,8 @@ import LanderStore
 extension DashboardRouter {
     typealias Page = (title: String, body: String, script: String?)
 
-    /// The status grid a user's token covers.
-    func status(for user: APIUser) throws -> StoreStatus {
-        try StoreStatus(workspace: server.workspace, store: server.store) { project, environment in
-            user.sees(project: project, environment: environment)
-        }
-    }
-
     func grid(_ user: APIUser) throws -> Page {
-        let grid = DashboardViews.grid(try status(for: user), workspace: server.workspace)
+        let grid = DashboardViews.grid(try api.status(for: user), workspace: server.workspace)
         return (server.workspace.name, DashboardTemplates.render(grid, "grid"), DashboardScript.grid)
     }
 

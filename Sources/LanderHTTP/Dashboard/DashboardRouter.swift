@@ -29,9 +29,7 @@ struct DashboardRouter {
     }
 
     /// A page for a signed-in browser: its body and script, or the way to sign in.
-    private func page(_ request: Request, _ body: (APIUser) throws -> (title: String, body: String, script: String?))
-        throws -> Response
-    {
+    private func page(_ request: Request, _ body: (APIUser) throws -> Page) throws -> Response {
         guard let user = try? api.user(request) else {
             return Response(status: .seeOther, headers: [.location: "/login"])
         }
@@ -39,8 +37,9 @@ struct DashboardRouter {
             let made = try body(user)
             return html(made.body, title: made.title, user: user, script: made.script)
         } catch let error as APIError {
-            let text =
-                "<h1>\(error.status.code) \(Self.escape(error.status.reasonPhrase))</h1><p>\(Self.escape(error.message))</p>"
+            let text = DashboardTemplates.render(
+                ["code": "\(error.status.code)", "reason": error.status.reasonPhrase, "message": error.message], "error"
+            )
             return html(text, title: error.status.reasonPhrase, user: user, status: error.status)
         }
     }
@@ -84,11 +83,5 @@ struct DashboardRouter {
             Cookie(
                 name: Self.cookie, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .strict))
         return response
-    }
-
-    /// Text made safe for HTML outside the templates.
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -8,7 +8,7 @@ enum DashboardTemplates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", layout), ("login", login), ("grid", grid), ("cell", cell), ("deployment", deployment),
-            ("history", history), ("locks", locks),
+            ("history", history), ("locks", locks), ("error", error),
         ] {
             // The templates are constants of this file: a parse error is a bug caught by every dashboard test.
             try? library.register(text, named: name)
@@ -108,6 +108,10 @@ enum DashboardTemplates {
         {{/rows}}</tbody></table>
         {{^rows}}<p class="muted">No deployments.</p>{{/rows}}
         {{#next}}<p><a href="{{next}}">Older →</a></p>{{/next}}
+        """
+
+    static let error = """
+        <h1>{{code}} {{reason}}</h1><p>{{message}}</p>
         """
 
     static let locks = """

@@ -19,15 +19,6 @@ enum DashboardViews {
         var time: String = ""
         var age: String?
         var detail: String?
-
-        /// Equal when they show the same: an age that grew is no change to push.
-        static func == (left: Cell, right: Cell) -> Bool {
-            var left = left
-            left.age = right.age
-            return left.id == right.id && left.state == right.state && left.present == right.present
-                && left.applies == right.applies && left.link == right.link && left.version == right.version
-                && left.outcome == right.outcome && left.time == right.time && left.detail == right.detail
-        }
     }
 
     struct Row: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import LanderEngine
 import LanderModel
 import LanderStore
 
@@ -87,28 +88,19 @@ struct DeploymentPage {
         notes = view.notes.map { ["text": ($0.step.map { "\($0): " } ?? "") + $0.detail] }
         lines = log.lines.map { line in
             Line(
-                stream: line.stream.hasPrefix("[") || line.stream == "log" ? "log" : line.stream,
-                target: line.target ?? "", prefix: line.target.map { "\($0) | " } ?? "", line: line.line)
+                stream: line.stream, target: line.target ?? "", prefix: line.target.map { "\($0) | " } ?? "",
+                line: line.line)
         }
         shown = log.lines.count
         total = log.total
         lastSequence = log.lastSequence
     }
 
-    /// An output as text: a string as it is, anything else as JSON.
-    private static func display(_ value: ConfigValue) -> String {
-        if case .string(let text) = value { return text }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
-
     /// The version a queued request asks for.
     private static func requested(_ queued: QueuedDeployment?) -> String {
-        guard let text = queued?.request, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
-            let fields = object as? [String: Any]
+        guard let text = queued?.request, let body = try? JSONDecoder().decode(DeployBody.self, from: Data(text.utf8))
         else { return "" }
-        return (fields["version"] as? String) ?? (fields["release"] as? String).map { "release \($0)" } ?? ""
+        return body.version ?? body.release.map { "release \($0)" } ?? ""
     }
 
     private mutating func fillTable(_ steps: [TargetStepRecord]) {
@@ -121,7 +113,7 @@ struct DeploymentPage {
             if !targets.contains(step.target) { targets.append(step.target) }
             byCell[Self.cellID(column: key, target: step.target)] = step
             for (name, value) in (step.outputs ?? [:]).sorted(by: { $0.key < $1.key }) {
-                outputs.append(Output(step: key, target: step.target, name: name, value: Self.display(value)))
+                outputs.append(Output(step: key, target: step.target, name: name, value: Expression.render(value)))
             }
         }
         columns = columnKeys.map { Column(key: $0, title: $0) }

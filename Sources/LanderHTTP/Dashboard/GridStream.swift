@@ -23,8 +23,12 @@ extension DashboardRouter {
             while !Task.isCancelled {
                 let cells = (try? server.gridCells.value(scope) { try self.cells(for: user) }) ?? []
                 var frames = ""
-                for cell in cells where sent[cell.id] != cell {
-                    sent[cell.id] = cell
+                for cell in cells {
+                    // An age that grew is no change to push: the page's script keeps ages current.
+                    var shown = cell
+                    shown.age = nil
+                    guard sent[cell.id] != shown else { continue }
+                    sent[cell.id] = shown
                     frames += "event: cell\ndata: \(Self.json(cell))\n\n"
                 }
                 if frames.isEmpty, quiet >= EventHub.heartbeat {
@@ -45,7 +49,7 @@ extension DashboardRouter {
 
     /// Every cell of the grid the user sees.
     private func cells(for user: APIUser) throws -> [DashboardViews.Cell] {
-        DashboardViews.grid(try status(for: user), workspace: server.workspace).rows.flatMap(\.cells)
+        DashboardViews.grid(try api.status(for: user), workspace: server.workspace).rows.flatMap(\.cells)
     }
 
     /// A cell's frame data: its id, its state (the cell's class) and its inner HTML.

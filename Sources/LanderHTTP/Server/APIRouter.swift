@@ -66,13 +66,14 @@ struct APIRouter {
         let user = try user(request)
         try user.check(.viewer)
         let scope = "status|\(user.record.project ?? "*")|\(user.record.environment ?? "*")"
-        return APIResponse.json(
-            bytes: try server.answers.value(scope) {
-                APIResponse.bytes(
-                    try StoreStatus(workspace: server.workspace, store: server.store) { project, environment in
-                        user.sees(project: project, environment: environment)
-                    })
-            })
+        return APIResponse.json(bytes: try server.answers.value(scope) { APIResponse.bytes(try status(for: user)) })
+    }
+
+    /// The status a user's token covers: what `GET /status` answers and the dashboard's grid shows.
+    func status(for user: APIUser) throws -> StoreStatus {
+        try StoreStatus(workspace: server.workspace, store: server.store) { project, environment in
+            user.sees(project: project, environment: environment)
+        }
     }
 
     private func history(_ request: Request) throws -> Response {
@@ -141,16 +142,15 @@ struct APIRouter {
         return (record, queued)
     }
 
-    /// The record of a deployment, or its queue entry while it waits.
-    private func found(_ id: String, for user: APIUser) throws -> DeploymentView {
-        let (record, queued) = try lookUp(id, for: user)
-        return try view(of: id, record: record, queued: queued)
+    /// Where a deployment stands from its record and queue entry; started from the queue but not yet
+    /// recorded, it waits for its project's lock.
+    static func state(record: DeploymentRecord?, queued: QueuedDeployment?) -> String {
+        record?.status ?? (queued?.state == "started" ? "waiting" : queued?.state ?? "queued")
     }
 
     /// What `GET /deployments/ID` shows of a deployment looked up.
     func view(of id: String, record: DeploymentRecord?, queued: QueuedDeployment?) throws -> DeploymentView {
-        // Started from the queue but not yet recorded: it waits for its project's lock.
-        let state = record?.status ?? (queued?.state == "started" ? "waiting" : queued?.state ?? "queued")
+        let state = Self.state(record: record, queued: queued)
         let position = server.queue.position(of: id)
         var view = DeploymentView(
             id: id, state: state, queue: queued, position: position, deployment: record,
@@ -210,29 +210,32 @@ struct APIRouter {
 
     private func cancel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let user = try user(request)
-        let view = try found(context.parameters.get("id") ?? "", for: user)
+        let id = context.parameters.get("id") ?? ""
+        let (record, queued) = try lookUp(id, for: user)
         try user.check(
-            .deployer, project: view.deployment?.project ?? view.queue?.project,
-            environment: view.deployment?.environment ?? view.queue?.environment)
-        if view.state == "queued",
-            try server.store.dequeue(view.id, state: "refused", detail: "cancelled by \(user.name)")
-        {
-            server.hub.close(view.id)
-            return APIResponse.json(["id": view.id, "state": "cancelled"])
+            .deployer, project: record?.project ?? queued?.project,
+            environment: record?.environment ?? queued?.environment)
+        let state = Self.state(record: record, queued: queued)
+        if state == "queued", try server.store.dequeue(id, state: "refused", detail: "cancelled by \(user.name)") {
+            server.hub.close(id)
+            return APIResponse.json(["id": id, "state": "cancelled"])
         }
-        guard let handle = await server.queue.handle(view.id) else {
-            throw APIError(.conflict, "not_running", "deployment \(view.id) is \(view.state), not running here")
+        guard let handle = await server.queue.handle(id) else {
+            throw APIError(.conflict, "not_running", "deployment \(id) is \(state), not running here")
         }
         handle.cancel()
-        return APIResponse.json(["id": view.id, "state": "cancelling"], status: .accepted)
+        return APIResponse.json(["id": id, "state": "cancelling"], status: .accepted)
     }
 
     private func resume(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let user = try user(request)
-        let view = try found(context.parameters.get("id") ?? "", for: user)
-        try user.check(.deployer, project: view.deployment?.project, environment: view.deployment?.environment)
-        _ = try await server.queue.resume(view.id, by: user)
-        return APIResponse.json(["id": view.id, "state": "resuming"], status: .accepted)
+        let id = context.parameters.get("id") ?? ""
+        let (record, queued) = try lookUp(id, for: user)
+        try user.check(
+            .deployer, project: record?.project ?? queued?.project,
+            environment: record?.environment ?? queued?.environment)
+        _ = try await server.queue.resume(id, by: user)
+        return APIResponse.json(["id": id, "state": "resuming"], status: .accepted)
     }
 
     private struct PromoteBody: Decodable {

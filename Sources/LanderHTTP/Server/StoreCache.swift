@@ -2,9 +2,10 @@ import Foundation
 import LanderStore
 import Synchronization
 
-/// What was read from the store (an answer's bytes, a dashboard's cells), kept while the store has no new commit (`StateStore.generation()`) and for at
-/// most a second (a deployment whose lander died turns `interrupted` with no commit at all): a dashboard open
-/// in many tabs, or a script polling the status, costs one read per change, not one per request.
+/// What was read from the store (an answer's bytes, a dashboard's cells), kept while the store has no new
+/// commit (`StateStore.generation()`) and for at most a second (a deployment whose lander died turns
+/// `interrupted` with no commit at all): a dashboard open in many tabs, or a script polling the status, costs
+/// one read per change, not one per request.
 final class StoreCache<Value: Sendable>: Sendable {
     private struct Entry {
         var generation: Int64
