@@ -76,6 +76,8 @@ final class Reporter: Sendable {
 
     private func plainLine(_ event: DeploymentEvent) -> String? {
         switch event {
+        case .deploymentQueued:
+            return nil  // the client said so when it queued the deployment
         case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
             let counts = "\(steps) step\(steps == 1 ? "" : "s") on \(targets) target\(targets == 1 ? "" : "s")"
             return "deployment \(id): \(project) \(version) → \(environment), \(counts)"
@@ -162,7 +164,7 @@ final class Reporter: Sendable {
                 board.set(
                     target, task: "\(step) rollout", state: state.rawValue + (detail.map { ": \($0)" } ?? ""),
                     finished: ended.contains(state), succeeded: state == .inPool)
-            case .stepFinished, .stepSkipped, .deploymentStarted, .hookFinished, .log, .stepStarted, .waitingForLock:
+            case .stepFinished, .stepSkipped, .deploymentStarted, .deploymentQueued, .hookFinished, .log, .stepStarted, .waitingForLock:
                 if let line = plainLine(event) { board.commit(line) }
                 return
             default:

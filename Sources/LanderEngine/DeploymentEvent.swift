@@ -2,6 +2,9 @@ public import LanderModel
 
 /// Something that happened in a deployment, as progress output and logs show it.
 public enum DeploymentEvent: Sendable {
+    /// A deployment was put in a server's queue (`version` nil when it is read from another environment when
+    /// it starts).
+    case deploymentQueued(project: String, environment: String, version: String?, requestedBy: String)
     /// The deployment began.
     case deploymentStarted(id: String, project: String, environment: String, version: String, steps: Int, targets: Int)
     /// A step began, with the tasks that will run and those of them that run on detached.

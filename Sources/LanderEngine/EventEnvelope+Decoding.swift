@@ -28,6 +28,9 @@ extension EventEnvelope {
     // swift-format-ignore
     private static func event(_ kind: String, _ f: Fields) -> DeploymentEvent? {
         switch kind {
+        case "deployment_queued":
+            return .deploymentQueued(project: f.string("project"), environment: f.string("environment"),
+                version: f.text("version"), requestedBy: f.string("requested_by"))
         case "deployment_started":
             return .deploymentStarted(id: f.string("id"), project: f.string("project"), environment: f.string("environment"),
                 version: f.string("version"), steps: f.int("steps"), targets: f.int("targets"))

@@ -91,6 +91,7 @@ public struct EventEnvelope: Sendable, Encodable {
         var milestone: String?
         var doneEarlier: Bool?
         var job: String?, status: Int?, child: String?
+        var requestedBy: String?
     }
 
     /// A target a rollout did not leave on the new version.
@@ -102,6 +103,9 @@ public struct EventEnvelope: Sendable, Encodable {
     // swift-format-ignore
     private static func fill(_ record: inout Record, from event: DeploymentEvent) {
         switch event {
+        case .deploymentQueued(let project, let environment, let version, let requestedBy):
+            (record.event, record.project, record.environment) = ("deployment_queued", project, environment)
+            (record.version, record.requestedBy) = (version, requestedBy)
         case .deploymentStarted(let id, let project, let environment, let version, let steps, let targets):
             record.event = "deployment_started"
             (record.id, record.project, record.environment, record.version) = (id, project, environment, version)

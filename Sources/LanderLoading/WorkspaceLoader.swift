@@ -5,7 +5,7 @@ import Yams
 /// Finds and reads `lander-workspace.yml`: its members (paths or globs), store and shared plugins; a member
 /// whose lander.yml is broken is an error naming that file and line.
 public enum WorkspaceLoader {
-    static let keys = ["workspace", "members", "state", "plugins"]
+    static let keys = ["workspace", "members", "state", "plugins", "smtp", "subscriptions", "schedules"]
 
     /// The workspace file in `directory` or the nearest folder above it, as Cargo finds its workspace.
     public static func find(from directory: String) -> String? {
@@ -49,6 +49,7 @@ public enum WorkspaceLoader {
             root: folder.path, members: [], statePath: folder.appendingPathComponent(".lander/state.db").path,
             plugins: [])
         var patterns: [(String, Node)] = []
+        var later: [String: Node] = [:]
         guard let root else {
             throw LoadingError([
                 Diagnostic(
@@ -62,6 +63,7 @@ public enum WorkspaceLoader {
             case "state":
                 if let state = reader.string(node, "state") { workspace.statePath = absolute(state, in: folder) }
             case "plugins": workspace.plugins = (reader.strings(node, "plugins") ?? []).map { absolute($0, in: folder) }
+            case "smtp", "subscriptions", "schedules": later[key] = node
             case "members":
                 for entry in node.sequence.map(Array.init) ?? [node] {
                     if let pattern = reader.string(entry, "a member") { patterns.append((pattern, entry)) }
@@ -93,6 +95,10 @@ public enum WorkspaceLoader {
                 }
             }
         }
+        // Subscriptions and schedules name members and their environments: read once the members are known.
+        if let node = later["smtp"] { workspace.smtp = smtp(node, &reader) }
+        if let node = later["subscriptions"] { workspace.subscriptions = subscriptions(node, of: workspace, &reader) }
+        if let node = later["schedules"] { workspace.schedules = schedules(node, of: workspace, &reader) }
         let problems =
             reader.diagnostics + failures + check(requirements, of: workspace) + check(jobs: jobs, of: workspace)
         guard problems.isEmpty else { throw LoadingError(problems) }

@@ -36,6 +36,12 @@ public struct Workspace: Sendable {
     public var statePath: String
     /// Plugin directories every member searches after its own, absolute.
     public var plugins: [String]
+    /// Filters over events and where they are delivered.
+    public var subscriptions: [Subscription] = []
+    /// Cron-timed promotions, deployments and reports.
+    public var schedules: [Schedule] = []
+    /// The mail server subscriptions and reports send through.
+    public var smtp: SMTPSettings?
 
     /// Creates a workspace.
     public init(
@@ -51,6 +57,9 @@ public struct Workspace: Sendable {
 
     /// The member with this name.
     public func member(named name: String) -> Member? { members.first { $0.name == name } }
+
+    /// The subscription with this name.
+    public func subscription(named name: String) -> Subscription? { subscriptions.first { $0.name == name } }
 
     /// The member whose folder holds this lander.yml.
     public func member(file: String) -> Member? { members.first { $0.file == file } }

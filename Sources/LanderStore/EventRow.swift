@@ -17,6 +17,8 @@ struct EventRow {
     init?(_ event: DeploymentEvent) {
         switch event {
         case .output, .log: return nil
+        case .deploymentQueued(_, _, let version, let requestedBy):
+            self.init("queued", "\(version ?? "version read when it starts") asked by \(requestedBy)")
         case .deploymentStarted(_, _, _, _, let steps, let targets):
             self.init("started", "\(steps) steps on \(targets) targets")
         case .stepStarted(let step, let tasks, _): self.init("step_started", step: step, tasks.joined(separator: ", "))

@@ -189,6 +189,60 @@ enum Schema {
                     ALTER TABLE log_line ADD COLUMN payload TEXT;
                     """)
         }
+        migrator.registerMigration("9-outbox-and-schedules") { db in
+            // Subscriptions read the event table from a cursor each; what they let through waits in the
+            // outbox until delivered or dead; a group condition fires once per key; a schedule's due time is
+            // claimed once, by whichever process inserts its row.
+            try db.execute(
+                sql: """
+                    CREATE TABLE subscription_cursor (
+                      subscription TEXT PRIMARY KEY,
+                      event_id INTEGER NOT NULL,
+                      updated_at REAL NOT NULL
+                    );
+                    CREATE TABLE delivery (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      subscription TEXT NOT NULL,
+                      channel TEXT NOT NULL,
+                      idempotency_key TEXT NOT NULL UNIQUE,
+                      event_kind TEXT NOT NULL,
+                      deployment_id TEXT,
+                      project TEXT,
+                      environment TEXT,
+                      subject TEXT,
+                      body TEXT NOT NULL,
+                      created_at REAL NOT NULL,
+                      state TEXT NOT NULL,
+                      attempts INTEGER NOT NULL DEFAULT 0,
+                      next_attempt_at REAL NOT NULL,
+                      last_error TEXT,
+                      claimed_by TEXT,
+                      claimed_until REAL,
+                      delivered_at REAL,
+                      condition TEXT
+                    );
+                    CREATE INDEX delivery_by_state ON delivery(state, next_attempt_at);
+                    CREATE TABLE group_fired (
+                      subscription TEXT NOT NULL,
+                      key TEXT NOT NULL,
+                      fired_at REAL NOT NULL,
+                      PRIMARY KEY (subscription, key)
+                    );
+                    CREATE TABLE schedule_run (
+                      schedule TEXT NOT NULL,
+                      due_at REAL NOT NULL,
+                      claimed_by TEXT NOT NULL,
+                      host TEXT NOT NULL,
+                      pid INTEGER NOT NULL,
+                      claimed_at REAL NOT NULL,
+                      finished_at REAL,
+                      outcome TEXT NOT NULL,
+                      detail TEXT,
+                      deployment_id TEXT,
+                      PRIMARY KEY (schedule, due_at)
+                    );
+                    """)
+        }
         return migrator
     }
 }

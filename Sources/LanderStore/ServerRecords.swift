@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import LanderEngine
 
 /// An API token as the store keeps it: its hash, who it is for and what it may do.
 public struct APITokenRecord: Sendable, Hashable, Codable {
@@ -101,9 +102,18 @@ extension StateStore {
             revokedAt: revoked.map { Date(timeIntervalSince1970: $0) })
     }
 
-    /// Puts a deployment in the queue.
-    public func enqueue(_ entry: QueuedDeployment) throws(StoreError) {
+    /// Puts a deployment in the queue, with its `deployment_queued` event (what subscriptions hear of).
+    public func enqueue(_ entry: QueuedDeployment, version: String? = nil) throws(StoreError) {
+        let envelope = EventEnvelope(
+            deployment: entry.id, sequence: 0, time: entry.queuedAt,
+            event: .deploymentQueued(
+                project: entry.project, environment: entry.environment, version: version,
+                requestedBy: entry.requestedBy))
+        let row = EventRow(envelope.event)
         try write { db in
+            try db.execute(
+                sql: "INSERT INTO event (deployment_id, at, kind, detail, sequence, payload) VALUES (?, ?, ?, ?, 0, ?)",
+                arguments: [entry.id, entry.queuedAt.timeIntervalSince1970, row?.kind, row?.detail, envelope.json])
             try db.execute(
                 sql: """
                     INSERT INTO queued_deployment (id, request, project, environment, requested_by, queued_at, state)

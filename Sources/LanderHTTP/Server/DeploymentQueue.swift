@@ -104,7 +104,7 @@ actor DeploymentQueue {
             id: Deployment.newID(), request: String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self),
             project: body.project, environment: body.environment, requestedBy: user.name, queuedAt: Date())
         do {
-            try store.enqueue(entry)
+            try store.enqueue(entry, version: body.version)
         } catch {
             throw APIError(.internalServerError, "store", "\(error)")
         }
