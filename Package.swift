@@ -94,10 +94,22 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            /** Subscriptions: the outbox read from the event table, webhooks (signed, retried) and SMTP mail. */
+            name: "LanderNotify",
+            dependencies: [
+                "LanderModel", "LanderStore", "LanderEngine", "LanderLua",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(
             /** HTTP over the service (Hummingbird): the phone-home endpoint, `lander server`'s API and dashboard. */
             name: "LanderHTTP",
             dependencies: [
-                "LanderService", "LanderEngine", .product(name: "Hummingbird", package: "hummingbird"),
+                "LanderService", "LanderEngine", "LanderNotify", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), "LanderStore", "LanderModel",
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -112,6 +124,7 @@ let package = Package(
             dependencies: [
                 "LanderService",
                 "LanderHTTP",
+                "LanderNotify",
                 "LanderLua",
                 "LanderStore",
                 "LanderEngine",

@@ -64,12 +64,14 @@ struct DeployCommand: AsyncParsableCommand {
             plugins: project.plugins, wait: wait)
         request.ignoreRequirements = ignoreRequirements
         let reporter = output.reporter
-        let handle: DeploymentHandle
-        do {
-            handle = try await store.deployer.deploy(request, observer: ReporterObserver(reporter: reporter))
-        } catch {
-            throw refusal(error)
+        try await withDeliveries(in: project.directory, store: store) {
+            let handle: DeploymentHandle
+            do {
+                handle = try await store.deployer.deploy(request, observer: ReporterObserver(reporter: reporter))
+            } catch let error as ServiceError {
+                throw refusal(error)
+            }
+            try await follow(handle, reporter: reporter)
         }
-        try await follow(handle, reporter: reporter)
     }
 }

@@ -10,7 +10,8 @@ public struct LanderCommand: AsyncParsableCommand {
             ValidateCommand.self, PlanCommand.self, DeployCommand.self, ReleaseCommand.self, HistoryCommand.self,
             ShowCommand.self,
             LogsCommand.self, StatusCommand.self, ResumeCommand.self, AbandonCommand.self, RollbackCommand.self,
-            PromoteCommand.self, LuaCommand.self, ServerCommand.self, CancelCommand.self,
+            PromoteCommand.self, LuaCommand.self, ServerCommand.self, CancelCommand.self, SubscriptionsCommand.self,
+            ReportCommand.self, ScheduleCommand.self,
         ]
     )
 

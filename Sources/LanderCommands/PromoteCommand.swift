@@ -73,11 +73,14 @@ struct PromoteCommand: AsyncParsableCommand {
         } catch let error as ServiceError {
             throw refusal(error)
         }
+        let json = self.json
         let result =
             dryRun
             ? planned
-            : await deployer.promote(planned, in: workspace, parallel: parallel) { line in
-                if !json { printOutput(line) }
+            : try await withDeliveries(in: workspace.root, store: store) {
+                await deployer.promote(planned, in: workspace, parallel: parallel) { line in
+                    if !json { printOutput(line) }
+                }
             }
         if json {
             printOutput(jsonText(result.entries))

@@ -50,14 +50,16 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
         let reporter = output.reporter
-        let handle: DeploymentHandle
-        do {
-            handle = try await store.deployer.resume(
-                id, projectDirectory: directory, wait: wait, observer: ReporterObserver(reporter: reporter))
-        } catch {
-            throw refusal(error)
+        try await withDeliveries(in: directory, store: store) {
+            let handle: DeploymentHandle
+            do {
+                handle = try await store.deployer.resume(
+                    id, projectDirectory: directory, wait: wait, observer: ReporterObserver(reporter: reporter))
+            } catch let error as ServiceError {
+                throw refusal(error)
+            }
+            try await follow(handle, reporter: reporter)
         }
-        try await follow(handle, reporter: reporter)
     }
 }
 
@@ -94,14 +96,16 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         let reporter = output.reporter
         let reference = try project.reference()
-        let handle: DeploymentHandle
-        do {
-            handle = try await store.deployer.rollback(
-                reference, environment: environment, to: version, plugins: project.plugins, wait: wait,
-                observer: ReporterObserver(reporter: reporter))
-        } catch {
-            throw refusal(error)
+        try await withDeliveries(in: project.directory, store: store) {
+            let handle: DeploymentHandle
+            do {
+                handle = try await store.deployer.rollback(
+                    reference, environment: environment, to: version, plugins: project.plugins, wait: wait,
+                    observer: ReporterObserver(reporter: reporter))
+            } catch let error as ServiceError {
+                throw refusal(error)
+            }
+            try await follow(handle, reporter: reporter)
         }
-        try await follow(handle, reporter: reporter)
     }
 }

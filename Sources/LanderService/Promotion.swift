@@ -102,7 +102,7 @@ extension Deployer {
     /// stops only the projects that require it. `progress` hears one line per step each deployment starts
     /// and ends.
     public func promote(
-        _ planned: Promotion, in workspace: Workspace, parallel: Int = 4,
+        _ planned: Promotion, in workspace: Workspace, parallel: Int = 4, requester: Requester = .here,
         progress: @escaping @Sendable (String) -> Void
     ) async -> Promotion {
         let result = PromotionState(planned)
@@ -120,7 +120,7 @@ extension Deployer {
                     group.addTask {
                         let entry = result.state.withLock { $0.entries[index] }
                         let outcome = await self.promoteOne(
-                            entry, in: workspace, promotion: result, progress: progress)
+                            entry, in: workspace, promotion: result, requester: requester, progress: progress)
                         result.state.withLock { $0.entries[index] = outcome }
                     }
                 }
@@ -130,7 +130,7 @@ extension Deployer {
     }
 
     private func promoteOne(
-        _ entry: Promotion.Entry, in workspace: Workspace, promotion: PromotionState,
+        _ entry: Promotion.Entry, in workspace: Workspace, promotion: PromotionState, requester: Requester,
         progress: @escaping @Sendable (String) -> Void
     ) async -> Promotion.Entry {
         var entry = entry
@@ -155,7 +155,8 @@ extension Deployer {
         do {
             let handle = try await deploy(
                 DeploymentRequest(
-                    project: .file(member.file), environment: to, version: .version(version), packages: packages),
+                    project: .file(member.file), environment: to, version: .version(version), packages: packages,
+                    requester: requester),
                 observer: ChildProgress(project: entry.project, progress: progress))
             entry.deployment = handle.id
             let report = try await withTaskCancellationHandler {

@@ -48,6 +48,8 @@ public struct NewDelivery: Sendable {
     public var condition: String?
     /// A group condition's key: the delivery is made only if this key has not fired yet.
     public var groupKey: String?
+    /// Why it is dead from the start (a formatter that failed).
+    public var error: String?
 
     /// Creates a delivery.
     public init(
@@ -176,13 +178,13 @@ extension StateStore {
                 try db.execute(
                     sql: """
                         INSERT INTO delivery (subscription, channel, idempotency_key, event_kind, deployment_id, project,
-                          environment, subject, body, created_at, state, next_attempt_at, condition)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                          environment, subject, body, created_at, state, next_attempt_at, condition, last_error)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
                         """,
                     arguments: [
                         delivery.subscription, delivery.channel, delivery.key, delivery.eventKind, delivery.deployment,
                         delivery.project, delivery.environment, delivery.subject, delivery.body, now, delivery.state,
-                        delivery.notBefore.timeIntervalSince1970, delivery.condition,
+                        delivery.notBefore.timeIntervalSince1970, delivery.condition, delivery.error,
                     ])
                 added += db.changesCount
             }
@@ -278,6 +280,13 @@ extension StateStore {
                     """, arguments: [StateStore.now, id])
             return db.changesCount > 0
         }
+    }
+
+    /// When the soonest pending delivery is due (nil when none is pending).
+    public func nextPendingDelivery() throws(StoreError) -> Date? {
+        try read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM delivery WHERE state = 'pending'")
+        }.map(Date.init(timeIntervalSince1970:))
     }
 
     /// A subscription's items held for its digest, oldest first.

@@ -26,6 +26,7 @@ public final class LanderServer: Sendable {
     /// The dashboard grid's cells, by token scope.
     let gridCells: StoreCache<[DashboardViews.Cell]>
     private let grace: Duration
+    let background: ServerBackground
     private let app = Mutex<Task<Void, any Error>?>(nil)
 
     /// A server for a workspace; at most `maxRunning` deployments at once.
@@ -37,6 +38,7 @@ public final class LanderServer: Sendable {
         answers = StoreCache(store: store)
         gridCells = StoreCache(store: store)
         self.grace = grace
+        background = ServerBackground(workspace: workspace, store: store, deployer: deployer, parallel: maxRunning)
     }
 
     /// A certificate chain and its private key (PEM files) for HTTPS.
@@ -88,6 +90,7 @@ public final class LanderServer: Sendable {
             logger: Logger(label: "lander.server") { _ in SwiftLogNoOpLogHandler() })
         for entry in (try? store.queued()) ?? [] { hub.open(entry.id) }
         Task { await queue.pump() }
+        background.start()
         let task = Task { try await application.run() }
         app.withLock { $0 = task }
         try await withTaskCancellationHandler {
@@ -100,7 +103,9 @@ public final class LanderServer: Sendable {
     /// Stops taking work, lets running deployments finish for up to the grace period, cancels the rest
     /// (their cleanup runs), then stops listening.
     public func shutdown() async {
-        await queue.drain(grace: grace)
+        async let queued: Void = queue.drain(grace: grace)
+        async let scheduled: Void = background.stop(grace: grace)
+        _ = await (queued, scheduled)
         app.withLock { $0?.cancel() }
     }
 }
