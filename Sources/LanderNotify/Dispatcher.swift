@@ -20,7 +20,7 @@ struct Dispatcher: Sendable {
         try gatherDigests(now: now)
         var attempted = 0
         while true {
-            let claimed = try store.claimDueDeliveries(owner: owner, lease: .seconds(120), limit: 16, now: now)
+            let claimed = try store.claimDueDeliveries(owner: owner, lease: lease, limit: 16, now: now)
             if claimed.isEmpty { break }
             attempted += claimed.count
             await withTaskGroup(of: Void.self) { group in
@@ -29,6 +29,16 @@ struct Dispatcher: Sendable {
             if claimed.count < 16 { break }
         }
         return attempted
+    }
+
+    /// How long a claim lasts: the longest an attempt may take, and a margin to record its end. A holder
+    /// that dies lets its deliveries go after this.
+    var lease: Duration {
+        let longest = workspace.subscriptions.map { subscription -> Double in
+            if case .webhook(let webhook) = subscription.destination { return webhook.timeout.seconds }
+            return workspace.smtp?.timeout.seconds ?? 30
+        }.max() ?? 30
+        return .milliseconds(Int64((max(longest, workspace.smtp?.timeout.seconds ?? 0) + 10) * 1000))
     }
 
     /// One attempt at one claimed delivery, and its record.
@@ -118,7 +128,7 @@ struct Dispatcher: Sendable {
                 eventKind: "digest",
                 subject: "\(email.subjectPrefix) \(count) event\(count == 1 ? "" : "s") since "
                     + EventEnvelopeTime.text(first.createdAt),
-                body: held.map(\.body).joined(separator: "\n") + "\n")
+                body: held.map(\.body).joined(separator: "\n") + "\n", notBefore: now)
             try store.digest(held.map(\.id), into: digest)
         }
     }

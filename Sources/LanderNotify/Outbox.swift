@@ -20,7 +20,7 @@ public final class Outbox: Sendable {
     /// An outbox for a workspace's store; secrets come from `environment` when used.
     public init(
         workspace: Workspace, store: StateStore, pluginPath: PluginPath,
-        environment: [String: String] = ProcessInfo.processInfo.environment, http: HTTPClient = .shared
+        environment: [String: String] = ProcessInfo.processInfo.environment, http: HTTPClient? = nil
     ) {
         self.workspace = workspace
         self.store = store
@@ -29,7 +29,8 @@ public final class Outbox: Sendable {
             workspace: workspace, store: store, scripts: LuaScriptHost(pluginPath: pluginPath), masker: masker)
         dispatcher = Dispatcher(
             workspace: workspace, store: store, environment: environment, masker: masker,
-            owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))", http: http)
+            owner: "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))",
+            http: http ?? WebhookSender.http)
     }
 
     /// Every secret a subscription or the mail server reads, to mask wherever it could appear.
@@ -114,15 +115,10 @@ public final class Outbox: Sendable {
             delivery.body = "\(EventEnvelopeTime.text(now))  a test of subscription \(name) (lander subscriptions test)"
         }
         try store.enqueue([delivery])
-        let claimed = try store.claimDueDeliveries(owner: dispatcher.owner, lease: .seconds(120), limit: 1_000)
-        for record in claimed {
-            if record.key == delivery.key {
-                await dispatcher.attempt(record)
-            } else {
-                _ = try? store.finish(delivery: record.id, owner: dispatcher.owner, .retry(at: Date(), error: record.lastError ?? ""))
-            }
+        if let record = try store.claimDelivery(key: delivery.key, owner: dispatcher.owner, lease: dispatcher.lease) {
+            await dispatcher.attempt(record)
         }
-        guard let sent = try store.deliveries(limit: 1_000).first(where: { $0.key == delivery.key }) else {
+        guard let sent = try store.deliveries(subscription: name, limit: 50).first(where: { $0.key == delivery.key }) else {
             throw OutboxError("the test delivery was not recorded")
         }
         return sent

@@ -18,6 +18,15 @@ struct SendFailure: Error, CustomStringConvertible {
 struct WebhookSender: Sendable {
     let client: HTTPClient
 
+    /// The client webhooks go through: a refused connection is a failed attempt at once (the outbox
+    /// retries on its own schedule), and connecting may take 10 s.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// The signature header's value: `sha256=` and the hex HMAC of the body with the secret.
     static func signature(of body: String, secret: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))

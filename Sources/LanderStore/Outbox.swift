@@ -220,6 +220,24 @@ extension StateStore {
         }
     }
 
+    /// Claims one pending delivery by its key (to send it now, as `lander subscriptions test` does).
+    public func claimDelivery(key: String, owner: String, lease: Duration) throws(StoreError) -> DeliveryRecord? {
+        try write { db in
+            let at = StateStore.now
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: Self.deliverySelect
+                        + " WHERE idempotency_key = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)",
+                    arguments: [key, at])
+            else { return nil }
+            try db.execute(
+                sql: "UPDATE delivery SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                arguments: [owner, at + lease.seconds, row[0] as Int64])
+            return Self.delivery(row)
+        }
+    }
+
     /// Records how an attempt ended, if `owner` still holds the claim (fencing: a holder whose claim lapsed
     /// and passed on records nothing). Returns whether it was recorded.
     @discardableResult
