@@ -212,6 +212,7 @@ extension EventEnvelope.Record {
         out.field("point", point)
         out.field("project", project)
         out.field("reason", reason)
+        out.field("requested_by", requestedBy)
         out.field("sequence", sequence)
         out.field("session", session)
         out.field("state", state)

@@ -6,6 +6,8 @@ import Testing
 /// The one encoding of events: the fast writer and `JSONEncoder` agree byte for byte.
 @Suite struct EventEnvelopeTests {
     static let events: [DeploymentEvent] = [
+        .deploymentQueued(project: "shop", environment: "prod", version: nil, requestedBy: "ci (token t1)"),
+        .deploymentQueued(project: "shop", environment: "prod", version: "1.4.2", requestedBy: "ana"),
         .deploymentStarted(id: "d1", project: "shop", environment: "prod", version: "1.4.2", steps: 3, targets: 12),
         .stepStarted(step: "stage", tasks: ["a", "b"], detached: ["b"]),
         .output(
