@@ -203,6 +203,12 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
+            /** Tests of the outbox on real SQLite files: which events become which deliveries. */
+            name: "LanderNotifyTests",
+            dependencies: ["LanderNotify", "LanderStore", "LanderEngine", "LanderLua", "LanderModel", "LanderTesting"],
+            swiftSettings: settings
+        ),
+        .testTarget(
             /** Tests of the service layer: deployments started, watched and cancelled as library calls. */
             name: "LanderServiceTests",
             dependencies: ["LanderService", "LanderEngine", "LanderHTTP", "LanderStore", "LanderTesting"],

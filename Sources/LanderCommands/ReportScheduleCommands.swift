@@ -111,7 +111,8 @@ struct ScheduleCommand: AsyncParsableCommand {
                 if let last = row.last {
                     printOutput(
                         "    last: \(EventTime.text(last.dueAt)) \(last.outcome)"
-                            + (last.detail.map { ": \($0)" } ?? "") + (last.deployment.map { " (deployment \($0))" } ?? ""))
+                            + (last.detail.map { ": \($0)" } ?? "")
+                            + (last.deployment.map { " (deployment \($0))" } ?? ""))
                 } else {
                     printOutput("    last: never ran")
                 }
@@ -148,11 +149,13 @@ struct ScheduleCommand: AsyncParsableCommand {
             if claims.isEmpty { printOutput("nothing is due") }
             var failed = false
             for claim in claims {
-                printOutput("\(claim.schedule.name): due \(EventTime.text(claim.dueAt)): \(claim.schedule.action.summary)")
+                printOutput(
+                    "\(claim.schedule.name): due \(EventTime.text(claim.dueAt)): \(claim.schedule.action.summary)")
                 let outcome = await context.deployer.run(
                     claim, in: context.workspace, store: context.store,
                     mail: { subject, body in
-                        try outbox.enqueueReport(schedule: claim.schedule.name, dueAt: claim.dueAt, subject: subject, body: body)
+                        try outbox.enqueueReport(
+                            schedule: claim.schedule.name, dueAt: claim.dueAt, subject: subject, body: body)
                     }, progress: { printOutput("  \($0)") })
                 printOutput("\(claim.schedule.name): \(outcome.outcome): \(outcome.detail)")
                 failed = failed || outcome.outcome != "succeeded"

@@ -164,7 +164,8 @@ final class Reporter: Sendable {
                 board.set(
                     target, task: "\(step) rollout", state: state.rawValue + (detail.map { ": \($0)" } ?? ""),
                     finished: ended.contains(state), succeeded: state == .inPool)
-            case .stepFinished, .stepSkipped, .deploymentStarted, .deploymentQueued, .hookFinished, .log, .stepStarted, .waitingForLock:
+            case .stepFinished, .stepSkipped, .deploymentStarted, .deploymentQueued, .hookFinished, .log, .stepStarted,
+                .waitingForLock:
                 if let line = plainLine(event) { board.commit(line) }
                 return
             default:

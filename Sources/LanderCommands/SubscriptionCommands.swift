@@ -41,7 +41,8 @@ struct SubscriptionsCommand: AsyncParsableCommand {
             case .webhook(let webhook):
                 destination = "webhook \(webhook.url.described)" + (webhook.format.map { " (format \($0))" } ?? "")
             case .email(let email):
-                destination = "email \(email.to.joined(separator: ", "))"
+                destination =
+                    "email \(email.to.joined(separator: ", "))"
                     + (email.digest.map { " (digest every \(Int($0.seconds))s)" } ?? "")
             }
             var filter: [String] = []
@@ -52,11 +53,14 @@ struct SubscriptionsCommand: AsyncParsableCommand {
                     case .same: "one version"
                     case .wave: "one release wave"
                     }
-                filter.append("when \(group.projects.joined(separator: ", ")) all reach \(version) in \(group.environment)")
+                filter.append(
+                    "when \(group.projects.joined(separator: ", ")) all reach \(version) in \(group.environment)")
             } else {
                 filter.append(subscription.events.map(\.rawValue).sorted().joined(separator: ","))
             }
-            if !subscription.projects.isEmpty { filter.append("projects " + subscription.projects.joined(separator: ",")) }
+            if !subscription.projects.isEmpty {
+                filter.append("projects " + subscription.projects.joined(separator: ","))
+            }
             if !subscription.environments.isEmpty {
                 filter.append("environments " + subscription.environments.joined(separator: ","))
             }
@@ -104,7 +108,8 @@ struct SubscriptionsCommand: AsyncParsableCommand {
     /// `lander subscriptions replay ID`.
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send a delivery again (same body, same idempotency key), e.g. a dead one once its receiver is fixed.")
+            abstract:
+                "Send a delivery again (same body, same idempotency key), e.g. a dead one once its receiver is fixed.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The delivery's id (lander subscriptions deliveries).") var id: Int64
 

@@ -102,7 +102,8 @@ extension WorkspaceLoader {
         guard let from, let to else {
             if !pairs.contains(where: { $0.key == "from" }) || !pairs.contains(where: { $0.key == "to" }) {
                 reader.report(
-                    "promote needs from: and to:", at: node, hint: "promote: { from: test, to: production, projects: all }")
+                    "promote needs from: and to:", at: node,
+                    hint: "promote: { from: test, to: production, projects: all }")
             }
             return nil
         }
@@ -126,7 +127,9 @@ extension WorkspaceLoader {
             }
         }
         guard let project, let environment, (version == nil) != (from == nil) else {
-            if !keys.prefix(2).allSatisfy({ key in pairs.contains { $0.key == key } }) || (version == nil) == (from == nil) {
+            if !keys.prefix(2).allSatisfy({ key in pairs.contains { $0.key == key } })
+                || (version == nil) == (from == nil)
+            {
                 reader.report(
                     "deploy needs project:, environment: and one of version: or from:", at: node,
                     hint: "deploy: { project: web, environment: staging, from: test }")

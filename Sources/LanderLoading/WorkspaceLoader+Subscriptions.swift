@@ -91,7 +91,8 @@ extension WorkspaceLoader {
                 kinds.insert(kind)
             } else {
                 reader.report(
-                    "unknown event kind '\(text)'", at: item, hint: Suggestion.hint(for: text, in: names, listing: "kinds are"))
+                    "unknown event kind '\(text)'", at: item,
+                    hint: Suggestion.hint(for: text, in: names, listing: "kinds are"))
             }
         }
         return kinds
@@ -126,7 +127,9 @@ extension WorkspaceLoader {
         -> String?
     {
         var known: [String] = []
-        for member in workspace.members { for name in member.environments where !known.contains(name) { known.append(name) } }
+        for member in workspace.members {
+            for name in member.environments where !known.contains(name) { known.append(name) }
+        }
         guard let name = reader.string(node, what) else { return nil }
         guard known.contains(name) else {
             reader.report(
@@ -223,7 +226,8 @@ extension WorkspaceLoader {
 
     static func retryPolicy(_ node: Node, _ reader: inout NodeReader) -> RetryPolicy {
         var policy = RetryPolicy()
-        for (key, value, _) in reader.mapping(node, in: "retry", allowed: ["attempts", "backoff", "max_backoff"]) ?? [] {
+        for (key, value, _) in reader.mapping(node, in: "retry", allowed: ["attempts", "backoff", "max_backoff"]) ?? []
+        {
             switch key {
             case "attempts": policy.attempts = reader.integer(value, "attempts", atLeast: 1) ?? policy.attempts
             case "backoff": policy.backoff = reader.duration(value, "backoff") ?? policy.backoff

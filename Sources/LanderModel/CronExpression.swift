@@ -20,7 +20,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
         "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
     ]
-    private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    private static let monthNames = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ]
     private static let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 
     /// Parses an expression; the error says which field is wrong and why.
@@ -29,7 +31,8 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         let expanded = Self.shorthands[text.trimmingCharacters(in: .whitespaces).lowercased()] ?? text
         let fields = expanded.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard fields.count == 5 else {
-            throw CronError("'\(text)' has \(fields.count) fields; cron needs 5: minute hour day-of-month month day-of-week")
+            throw CronError(
+                "'\(text)' has \(fields.count) fields; cron needs 5: minute hour day-of-month month day-of-week")
         }
         minutes = try Self.field(fields[0], "minute", 0...59, names: [])
         hours = try Self.field(fields[1], "hour", 0...23, names: [])

@@ -67,7 +67,8 @@ struct Collector: Sendable {
             }
         case .email(let email):
             let sentence = EventMatch.sentence(event, kind, lockWait: kind == .lockWaited ? subscription.lockWait : nil)
-            delivery.subject = "\(email.subjectPrefix) \(EventMatch.headline(event)): \(kind.rawValue.replacingOccurrences(of: "_", with: " "))"
+            delivery.subject =
+                "\(email.subjectPrefix) \(EventMatch.headline(event)): \(kind.rawValue.replacingOccurrences(of: "_", with: " "))"
             delivery.body = masker.mask("\(EventEnvelopeTime.text(event.at))  \(sentence)")
             if email.digest != nil { delivery.state = "held" }
         }
@@ -76,7 +77,9 @@ struct Collector: Sendable {
 
     /// What a formatter learns beside the envelope.
     private func facts(_ event: OutboxEvent, _ kind: Subscription.EventKind) -> [String: String] {
-        var facts = ["kind": kind.rawValue, "deployment": event.deployment, "summary": EventMatch.sentence(event, kind)]
+        var facts = [
+            "kind": kind.rawValue, "deployment": event.deployment, "summary": EventMatch.sentence(event, kind),
+        ]
         facts["project"] = event.project
         facts["environment"] = event.environment
         facts["version"] = event.version
@@ -110,7 +113,9 @@ struct Collector: Sendable {
             guard parents.count == 1, let parent = parents.first, !parent.isEmpty else { return nil }
             key = "\(group.environment) wave \(parent)"
         }
-        let projects = group.projects.map { "\(EventEnvelope.quoted($0)):\(EventEnvelope.quoted(current[$0]?.version ?? ""))" }
+        let projects = group.projects.map {
+            "\(EventEnvelope.quoted($0)):\(EventEnvelope.quoted(current[$0]?.version ?? ""))"
+        }
         let body =
             "{\"environment\":\(EventEnvelope.quoted(group.environment)),\"event\":\"group_reached\",\"key\":"
             + "\(EventEnvelope.quoted(key)),\"projects\":{\(projects.joined(separator: ","))},\"subscription\":"
@@ -124,7 +129,8 @@ struct Collector: Sendable {
             project: nil, environment: group.environment, body: body, groupKey: key)
         if case .email(let email) = subscription.destination {
             delivery.subject = "\(email.subjectPrefix) all reached: \(summary)"
-            delivery.body = "\(EventEnvelopeTime.text(event.at))  all of \(group.projects.joined(separator: ", ")) "
+            delivery.body =
+                "\(EventEnvelopeTime.text(event.at))  all of \(group.projects.joined(separator: ", ")) "
                 + "reached their release in \(group.environment): \(summary) (last: deployment \(event.deployment))"
             if email.digest != nil { delivery.state = "held" }
         }

@@ -34,10 +34,11 @@ struct Dispatcher: Sendable {
     /// How long a claim lasts: the longest an attempt may take, and a margin to record its end. A holder
     /// that dies lets its deliveries go after this.
     var lease: Duration {
-        let longest = workspace.subscriptions.map { subscription -> Double in
-            if case .webhook(let webhook) = subscription.destination { return webhook.timeout.seconds }
-            return workspace.smtp?.timeout.seconds ?? 30
-        }.max() ?? 30
+        let longest =
+            workspace.subscriptions.map { subscription -> Double in
+                if case .webhook(let webhook) = subscription.destination { return webhook.timeout.seconds }
+                return workspace.smtp?.timeout.seconds ?? 30
+            }.max() ?? 30
         return .milliseconds(Int64((max(longest, workspace.smtp?.timeout.seconds ?? 0) + 10) * 1000))
     }
 
@@ -96,7 +97,8 @@ struct Dispatcher: Sendable {
         }
         guard let subscription = workspace.subscription(named: delivery.subscription) else {
             throw SendFailure(
-                description: "subscription '\(delivery.subscription)' is no longer in the workspace file", permanent: true)
+                description: "subscription '\(delivery.subscription)' is no longer in the workspace file",
+                permanent: true)
         }
         switch subscription.destination {
         case .webhook(let webhook):

@@ -38,7 +38,9 @@ public final class Outbox: Sendable {
         var secrets: [String] = []
         for subscription in workspace.subscriptions {
             if case .webhook(let webhook) = subscription.destination {
-                secrets += [webhook.url.secretValue(environment), webhook.secret?.resolve(environment)].compactMap { $0 }
+                secrets += [webhook.url.secretValue(environment), webhook.secret?.resolve(environment)].compactMap {
+                    $0
+                }
             }
         }
         if let password = workspace.smtp?.password?.resolve(environment) { secrets.append(password) }
@@ -47,7 +49,8 @@ public final class Outbox: Sendable {
 
     /// Whether there is anything to do (the workspace has subscriptions or mails reports).
     public var isActive: Bool {
-        !workspace.subscriptions.isEmpty || workspace.schedules.contains { if case .report = $0.action { true } else { false } }
+        !workspace.subscriptions.isEmpty
+            || workspace.schedules.contains { if case .report = $0.action { true } else { false } }
     }
 
     /// Starts each new subscription's cursor at the newest event, before this process records any: what it
@@ -61,7 +64,8 @@ public final class Outbox: Sendable {
     @discardableResult
     public func pass(now: Date = Date()) async throws(StoreError) -> (added: Int, attempted: Int) {
         let added = try await collector.collect()
-        let attempted = try await dispatcher.deliverDue(now: now)
+        // What was just collected is due from its collection: judge after it.
+        let attempted = try await dispatcher.deliverDue(now: max(now, Date()))
         return (added, attempted)
     }
 
@@ -118,7 +122,8 @@ public final class Outbox: Sendable {
         if let record = try store.claimDelivery(key: delivery.key, owner: dispatcher.owner, lease: dispatcher.lease) {
             await dispatcher.attempt(record)
         }
-        guard let sent = try store.deliveries(subscription: name, limit: 50).first(where: { $0.key == delivery.key }) else {
+        guard let sent = try store.deliveries(subscription: name, limit: 50).first(where: { $0.key == delivery.key })
+        else {
             throw OutboxError("the test delivery was not recorded")
         }
         return sent

@@ -23,10 +23,14 @@ struct MailMessage: Sendable {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        let encodedBody = Data(body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let encodedBody = Data(body.utf8).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
         let lines = [
-            "From: <\(from)>", "To: " + to.map { "<\($0)>" }.joined(separator: ", "), "Subject: \(Self.header(subject))",
-            "Date: \(formatter.string(from: date))", "Message-ID: <\(String(digest, radix: 16)).\(key.count)@\(domain)>",
+            "From: <\(from)>", "To: " + to.map { "<\($0)>" }.joined(separator: ", "),
+            "Subject: \(Self.header(subject))",
+            "Date: \(formatter.string(from: date))",
+            "Message-ID: <\(String(digest, radix: 16)).\(key.count)@\(domain)>",
             "X-Lander-Idempotency-Key: \(Self.header(key))", "MIME-Version: 1.0",
             "Content-Type: \(contentType); charset=utf-8", "Content-Transfer-Encoding: base64", "", encodedBody,
         ]
@@ -100,12 +104,16 @@ struct SMTPClient: Sendable {
             deadline.cancel()
             channel.close(promise: nil)
         }
-        var conversation = Conversation(channel: channel, replies: replies.makeAsyncIterator(), timeout: settings.timeout)
+        var conversation = Conversation(
+            channel: channel, replies: replies.makeAsyncIterator(), timeout: settings.timeout)
         _ = try await conversation.expect(220, after: "connecting")
         var capabilities = try await conversation.ask("EHLO \(Self.helloName)", expect: 250)
         if settings.security == .starttls, let context {
             guard capabilities.lines.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else {
-                throw SendFailure(description: "SMTP \(settings.host):\(settings.port) offers no STARTTLS, which smtp: security starttls requires")
+                throw SendFailure(
+                    description:
+                        "SMTP \(settings.host):\(settings.port) offers no STARTTLS, which smtp: security starttls requires"
+                )
             }
             _ = try await conversation.ask("STARTTLS", expect: 220)
             try await channel.eventLoop.submit {
@@ -131,7 +139,8 @@ struct SMTPClient: Sendable {
         async throws
     {
         guard let password else {
-            throw SendFailure(description: "smtp: username is set but the password's variable is not set in Lander's environment")
+            throw SendFailure(
+                description: "smtp: username is set but the password's variable is not set in Lander's environment")
         }
         let auth = capabilities.lines.first { $0.uppercased().hasPrefix("AUTH") }?.uppercased() ?? ""
         if auth.contains("PLAIN") {
@@ -160,7 +169,10 @@ private struct Conversation {
 
     mutating func expect(_ codes: Int..., after what: String) async throws -> SMTPReply {
         guard let reply = try await replies.next() else {
-            throw SendFailure(description: "the SMTP server closed the connection (or did not answer within \(Int(timeout.seconds))s) after \(what)")
+            throw SendFailure(
+                description:
+                    "the SMTP server closed the connection (or did not answer within \(Int(timeout.seconds))s) after \(what)"
+            )
         }
         guard codes.contains(reply.code) else {
             throw SendFailure(
@@ -174,7 +186,10 @@ private struct Conversation {
         try await channel.writeAndFlush(ByteBuffer(string: command + "\r\n"))
         let shown = what ?? String(command.prefix { $0 != " " && $0 != ":" })
         guard let reply = try await replies.next() else {
-            throw SendFailure(description: "the SMTP server closed the connection (or did not answer within \(Int(timeout.seconds))s) after \(shown)")
+            throw SendFailure(
+                description:
+                    "the SMTP server closed the connection (or did not answer within \(Int(timeout.seconds))s) after \(shown)"
+            )
         }
         guard codes.contains(reply.code) else {
             throw SendFailure(

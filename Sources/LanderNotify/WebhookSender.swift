@@ -33,11 +33,12 @@ struct WebhookSender: Sendable {
         return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
     }
 
-    func send(_ delivery: DeliveryRecord, to webhook: Subscription.Webhook, environment: [String: String]) async throws(
-        SendFailure
-    ) {
+    func send(_ delivery: DeliveryRecord, to webhook: Subscription.Webhook, environment: [String: String])
+        async throws(SendFailure)
+    {
         guard let url = webhook.url.resolve(environment) else {
-            throw SendFailure(description: "the webhook's url \(webhook.url.described) is not set in Lander's environment")
+            throw SendFailure(
+                description: "the webhook's url \(webhook.url.described) is not set in Lander's environment")
         }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -49,11 +50,14 @@ struct WebhookSender: Sendable {
         request.headers.add(name: "X-Lander-Subscription", value: delivery.subscription)
         if let secret = webhook.secret {
             guard let key = secret.resolve(environment) else {
-                throw SendFailure(description: "the webhook's secret \(secret.described) is not set in Lander's environment")
+                throw SendFailure(
+                    description: "the webhook's secret \(secret.described) is not set in Lander's environment")
             }
             request.headers.add(name: "X-Lander-Signature-256", value: Self.signature(of: delivery.body, secret: key))
         }
-        for (name, value) in webhook.headers.sorted(by: { $0.key < $1.key }) { request.headers.add(name: name, value: value) }
+        for (name, value) in webhook.headers.sorted(by: { $0.key < $1.key }) {
+            request.headers.add(name: name, value: value)
+        }
         request.body = .bytes(ByteBuffer(string: delivery.body))
         let response: HTTPClientResponse
         do {

@@ -32,7 +32,9 @@ extension ActivityReport {
         if environments.isEmpty { lines.append("no deployments") }
         for section in environments {
             lines.append("")
-            lines.append("\(section.environment): \(section.deployments.count) (\(section.succeeded) succeeded, \(section.failed) failed)")
+            lines.append(
+                "\(section.environment): \(section.deployments.count) (\(section.succeeded) succeeded, \(section.failed) failed)"
+            )
             for entry in section.deployments {
                 let notes = Self.notes(entry)
                 lines.append(
@@ -68,7 +70,8 @@ extension ActivityReport {
         var body = "<h1>\(Self.escape(title))</h1>\n<p>\(Self.escape(totals))</p>\n"
         for section in environments {
             body += "<h2>\(Self.escape(section.environment))</h2>\n<table>\n"
-            body += "<tr><th>started</th><th>project</th><th>version</th><th>outcome</th><th>duration</th>"
+            body +=
+                "<tr><th>started</th><th>project</th><th>version</th><th>outcome</th><th>duration</th>"
                 + "<th>who</th><th>deployment</th><th>notes</th></tr>\n"
             for entry in section.deployments {
                 let cells = [
@@ -76,7 +79,8 @@ extension ActivityReport {
                     Self.duration(entry.durationSeconds), entry.requestedBy, entry.id,
                     Self.notes(entry).joined(separator: "; "),
                 ]
-                body += "<tr class=\"\(Self.escape(entry.outcome))\">"
+                body +=
+                    "<tr class=\"\(Self.escape(entry.outcome))\">"
                     + cells.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
             }
             body += "</table>\n"

@@ -48,7 +48,9 @@ public struct ActivityReport: Sendable, Encodable {
         let records = try store.deployments(from: from, to: to, environment: environment)
         var undone: [String: [String]] = [:]
         for record in records {
-            if record.kind == "compensation", let parent = record.parent { undone[parent, default: []].append(record.id) }
+            if record.kind == "compensation", let parent = record.parent {
+                undone[parent, default: []].append(record.id)
+            }
         }
         for record in records where record.kind == "rollback" {
             // A rollback undoes the newest deployment of its project and environment before it.

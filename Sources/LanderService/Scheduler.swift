@@ -76,7 +76,8 @@ extension Deployer {
         mail: @Sendable (_ subject: String, _ body: String) throws -> Void,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async -> ScheduleOutcome {
-        let outcome = await perform(claim, in: workspace, store: store, parallel: parallel, mail: mail, progress: progress)
+        let outcome = await perform(
+            claim, in: workspace, store: store, parallel: parallel, mail: mail, progress: progress)
         try? store.finish(
             schedule: claim.schedule.name, dueAt: claim.dueAt, outcome: outcome.outcome, detail: outcome.detail,
             deployment: outcome.deployment)
@@ -93,19 +94,23 @@ extension Deployer {
         case .promote(let from, let to, let projects):
             do {
                 let planned = try planPromotion(in: workspace, from: from, to: to, projects: projects)
-                let done = await promote(planned, in: workspace, parallel: parallel, requester: requester, progress: progress)
+                let done = await promote(
+                    planned, in: workspace, parallel: parallel, requester: requester, progress: progress)
                 let failed = done.entries.filter { ["failed", "cancelled"].contains($0.outcome) }
                 let went = done.entries.filter { $0.outcome == "succeeded" }.map { "\($0.project) \($0.version ?? "")" }
                 let detail =
                     "promoted \(went.isEmpty ? "nothing" : went.joined(separator: ", "))"
                     + (failed.isEmpty
-                        ? "" : "; failed: " + failed.map { "\($0.project) (\($0.detail ?? $0.outcome))" }.joined(separator: ", "))
+                        ? ""
+                        : "; failed: "
+                            + failed.map { "\($0.project) (\($0.detail ?? $0.outcome))" }.joined(separator: ", "))
                 return ScheduleOutcome(outcome: done.succeeded ? "succeeded" : "failed", detail: detail)
             } catch {
                 return ScheduleOutcome(outcome: "failed", detail: "\(error)")
             }
         case .deploy(let project, let environment, let version, let from):
-            return await deploy(project, to: environment, version: version, from: from, in: workspace, store: store, requester)
+            return await deploy(
+                project, to: environment, version: version, from: from, in: workspace, store: store, requester)
         case .report(_, let since, let environment, let format):
             do {
                 let report = try ActivityReport.build(
@@ -133,7 +138,8 @@ extension Deployer {
         }
         guard let chosen else {
             return ScheduleOutcome(
-                outcome: "failed", detail: "\(project) has no successful deployment in \(from ?? "?") to take the version from")
+                outcome: "failed",
+                detail: "\(project) has no successful deployment in \(from ?? "?") to take the version from")
         }
         do {
             let handle = try await deploy(

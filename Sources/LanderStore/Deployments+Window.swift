@@ -3,8 +3,7 @@ import GRDB
 
 extension StateStore {
     /// Deployments started in `[from, to)`, oldest first; in one environment when given.
-    public func deployments(from: Date, to: Date, environment: String? = nil) throws(StoreError) -> [DeploymentRecord]
-    {
+    public func deployments(from: Date, to: Date, environment: String? = nil) throws(StoreError) -> [DeploymentRecord] {
         var arguments: [any DatabaseValueConvertible] = [from.timeIntervalSince1970, to.timeIntervalSince1970]
         var filter = "WHERE d.started_at >= ? AND d.started_at < ?"
         if let environment {

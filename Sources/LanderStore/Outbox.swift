@@ -171,7 +171,8 @@ extension StateStore {
             for delivery in deliveries {
                 if let group = delivery.groupKey {
                     try db.execute(
-                        sql: "INSERT INTO group_fired (subscription, key, fired_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        sql:
+                            "INSERT INTO group_fired (subscription, key, fired_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         arguments: [delivery.subscription, group, now])
                     guard db.changesCount > 0 else { continue }
                 }
@@ -190,7 +191,8 @@ extension StateStore {
             }
             for (name, id) in cursors {
                 try db.execute(
-                    sql: "UPDATE subscription_cursor SET event_id = MAX(event_id, ?), updated_at = ? WHERE subscription = ?",
+                    sql:
+                        "UPDATE subscription_cursor SET event_id = MAX(event_id, ?), updated_at = ? WHERE subscription = ?",
                     arguments: [id, now, name])
             }
             return added

@@ -1,5 +1,6 @@
 import Foundation
 import LanderTesting
+import Testing
 
 /// The helpers' folder: `Tests/Helpers` of this checkout.
 enum Helpers {
@@ -146,7 +147,7 @@ enum SubscriptionWorkspace {
 
     /// Rewrites the workspace's settings (the fixture's file with another block).
     static func rewrite(_ root: URL, _ settings: String) throws {
-        let text = "members: [billing, checkout]\nplugins: [plugins]\n\(settings)\n"
+        let text = "members: [billing, checkout, batch]\nplugins: [plugins]\n\(settings)\n"
         try text.write(to: root.appendingPathComponent("lander-workspace.yml"), atomically: true, encoding: .utf8)
     }
 
@@ -168,3 +169,7 @@ enum SubscriptionWorkspace {
             variables)
     }
 }
+
+/// The subscription, mail, schedule and report suites, one test at a time: each starts several `lander`
+/// processes and helpers, and together at once they would starve the rest of the suite.
+@Suite(.serialized) struct NotifyTests {}

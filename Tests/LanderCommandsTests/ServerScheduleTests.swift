@@ -2,44 +2,49 @@ import Foundation
 import LanderTesting
 import Testing
 
-/// `lander server` runs the workspace's schedules on its own (a run due while it was down, within grace,
-/// happens at start) and sends the outbox: a deployment queued through the API reaches a webhook,
-/// `deployment_queued` first.
-@Suite struct ServerScheduleTests {
-    @Test func theServerRunsADueScheduleAtStartAndDeliversQueuedDeploymentsEvents() async throws {
-        let scratch = try Scratch().url
-        let listener = try WebhookListener(in: scratch, secret: SubscriptionTests.secret)
-        defer { listener.stop() }
-        let root = try SubscriptionWorkspace.make(
-            """
-            subscriptions:
-              - name: hook
-                events: [deployment_queued, deployment_succeeded]
-                webhook: { url: "\(listener.url())", secret: { secret: HOOK_SECRET }, retry: { backoff: 100ms } }
-            schedules:
-              - name: every-minute
-                cron: "* * * * *"
-                grace: 10m
-                deploy: { project: checkout, environment: test, version: "5.0" }
-            """)
-        let server = try await ServerProcess.start(root, environment: ["HOOK_SECRET": SubscriptionTests.secret])
-        defer { kill(server.process.processIdentifier, SIGKILL) }
-        let version = root.appendingPathComponent("checkout/targets/checkout-1/VERSION").path
-        #expect(Helpers.eventually { (try? String(contentsOfFile: version, encoding: .utf8)) == "5.0\n" })
-        let deployer = try await server.token("deployer")
-        let queued = try await server.request(
-            "POST", "/api/v1/deployments", token: deployer,
-            body: #"{"project":"checkout","environment":"production","version":"5.1"}"#)
-        let id = try #require(ServerProcess.object(queued.body)["id"] as? String)
-        _ = try await server.wait(for: id, state: "succeeded", token: deployer)
-        #expect(Helpers.eventually { listener.delivered().count >= 3 }, "\(listener.requests())")
-        let events = listener.delivered().map { "\($0["event"] ?? "") \($0["deployment"] ?? "")" }
-        #expect(events.contains("deployment_queued \(id)") && events.contains("deployment_finished \(id)"), "\(events)")
-        let queuedEvent = listener.delivered().first { $0["event"] as? String == "deployment_queued" }
-        #expect((queuedEvent?["requested_by"] as? String)?.hasPrefix("deployer (token ") == true, "\(String(describing: queuedEvent))")
-        #expect(queuedEvent?["project"] as? String == "checkout" && queuedEvent?["version"] as? String == "5.1")
-        #expect(listener.requests().allSatisfy { $0["signature_ok"] as? Bool == true })
-        let list = try await SubscriptionWorkspace.lander(root, ["schedule", "list"])
-        #expect(list.stdout.contains("succeeded: checkout 5.0 → test: succeeded"), "\(list.stdout)")
+extension NotifyTests {
+    /// `lander server` runs the workspace's schedules on its own (a run due while it was down, within grace,
+    /// happens at start) and sends the outbox: a deployment queued through the API reaches a webhook,
+    /// `deployment_queued` first.
+    @Suite struct ServerScheduleTests {
+        @Test func theServerRunsADueScheduleAtStartAndDeliversQueuedDeploymentsEvents() async throws {
+            let scratch = try Scratch().url
+            let listener = try WebhookListener(in: scratch, secret: SubscriptionTests.secret)
+            defer { listener.stop() }
+            let root = try SubscriptionWorkspace.make(
+                """
+                subscriptions:
+                  - name: hook
+                    events: [deployment_queued, deployment_succeeded]
+                    webhook: { url: "\(listener.url())", secret: { secret: HOOK_SECRET }, retry: { backoff: 100ms } }
+                schedules:
+                  - name: every-minute
+                    cron: "* * * * *"
+                    grace: 10m
+                    deploy: { project: checkout, environment: test, version: "5.0" }
+                """)
+            let server = try await ServerProcess.start(root, environment: ["HOOK_SECRET": SubscriptionTests.secret])
+            defer { kill(server.process.processIdentifier, SIGKILL) }
+            let version = root.appendingPathComponent("checkout/targets/checkout-1/VERSION").path
+            #expect(Helpers.eventually { (try? String(contentsOfFile: version, encoding: .utf8)) == "5.0\n" })
+            let deployer = try await server.token("deployer")
+            let queued = try await server.request(
+                "POST", "/api/v1/deployments", token: deployer,
+                body: #"{"project":"checkout","environment":"production","version":"5.1"}"#)
+            let id = try #require(ServerProcess.object(queued.body)["id"] as? String)
+            _ = try await server.wait(for: id, state: "succeeded", token: deployer)
+            #expect(Helpers.eventually { listener.delivered().count >= 3 }, "\(listener.requests())")
+            let events = listener.delivered().map { "\($0["event"] ?? "") \($0["deployment"] ?? "")" }
+            #expect(
+                events.contains("deployment_queued \(id)") && events.contains("deployment_finished \(id)"), "\(events)")
+            let queuedEvent = listener.delivered().first { $0["event"] as? String == "deployment_queued" }
+            #expect(
+                (queuedEvent?["requested_by"] as? String)?.hasPrefix("deployer (token ") == true,
+                "\(String(describing: queuedEvent))")
+            #expect(queuedEvent?["project"] as? String == "checkout" && queuedEvent?["version"] as? String == "5.1")
+            #expect(listener.requests().allSatisfy { $0["signature_ok"] as? Bool == true })
+            let list = try await SubscriptionWorkspace.lander(root, ["schedule", "list"])
+            #expect(list.stdout.contains("succeeded: checkout 5.0 → test: succeeded"), "\(list.stdout)")
+        }
     }
 }

@@ -14,33 +14,53 @@ import Testing
     @Test func stepsAndRangesOnWorkdaysSkipTheWeekend() throws {
         let cron = try CronExpression(parsing: "*/15 9-17 * * mon-fri")
         // Friday 2026-12-04 17:50 UTC: the next is Monday 09:00.
-        #expect(cron.next(after: try Self.date("2026-12-04T17:50:00Z"), in: Self.utc) == (try Self.date("2026-12-07T09:00:00Z")))
-        #expect(cron.next(after: try Self.date("2026-12-07T09:00:00Z"), in: Self.utc) == (try Self.date("2026-12-07T09:15:00Z")))
+        #expect(
+            cron.next(after: try Self.date("2026-12-04T17:50:00Z"), in: Self.utc)
+                == (try Self.date("2026-12-07T09:00:00Z")))
+        #expect(
+            cron.next(after: try Self.date("2026-12-07T09:00:00Z"), in: Self.utc)
+                == (try Self.date("2026-12-07T09:15:00Z")))
     }
 
     @Test func aRestrictedDayOfMonthAndWeekdayMeanEither() throws {
         let cron = try CronExpression(parsing: "0 0 13 * 5")
         // After Tuesday 2026-12-01: Friday the 4th comes before the 13th.
-        #expect(cron.next(after: try Self.date("2026-12-01T00:00:00Z"), in: Self.utc) == (try Self.date("2026-12-04T00:00:00Z")))
-        #expect(cron.next(after: try Self.date("2026-12-11T12:00:00Z"), in: Self.utc) == (try Self.date("2026-12-13T00:00:00Z")))
+        #expect(
+            cron.next(after: try Self.date("2026-12-01T00:00:00Z"), in: Self.utc)
+                == (try Self.date("2026-12-04T00:00:00Z")))
+        #expect(
+            cron.next(after: try Self.date("2026-12-11T12:00:00Z"), in: Self.utc)
+                == (try Self.date("2026-12-13T00:00:00Z")))
     }
 
     @Test func aTimeZoneMovesTheDueTimeAndATimeDSTSkipsIsSkipped() throws {
         let nine = try CronExpression(parsing: "0 9 * * *")
         // 09:00 in Berlin is 08:00 UTC in winter and 07:00 UTC in summer.
-        #expect(nine.next(after: try Self.date("2026-12-01T00:00:00Z"), in: Self.berlin) == (try Self.date("2026-12-01T08:00:00Z")))
-        #expect(nine.next(after: try Self.date("2026-07-01T00:00:00Z"), in: Self.berlin) == (try Self.date("2026-07-01T07:00:00Z")))
+        #expect(
+            nine.next(after: try Self.date("2026-12-01T00:00:00Z"), in: Self.berlin)
+                == (try Self.date("2026-12-01T08:00:00Z")))
+        #expect(
+            nine.next(after: try Self.date("2026-07-01T00:00:00Z"), in: Self.berlin)
+                == (try Self.date("2026-07-01T07:00:00Z")))
         // 02:30 does not exist in Berlin on 2026-03-29 (02:00 → 03:00): that day has no run.
         let night = try CronExpression(parsing: "30 2 * * *")
-        #expect(night.next(after: try Self.date("2026-03-28T12:00:00Z"), in: Self.berlin) == (try Self.date("2026-03-30T00:30:00Z")))
+        #expect(
+            night.next(after: try Self.date("2026-03-28T12:00:00Z"), in: Self.berlin)
+                == (try Self.date("2026-03-30T00:30:00Z")))
     }
 
     @Test func theLatestDueTimeIsFoundFarBack() throws {
         let monthly = try CronExpression(parsing: "@monthly")
-        #expect(monthly.latest(atOrBefore: try Self.date("2026-12-20T10:00:00Z"), in: Self.utc) == (try Self.date("2026-12-01T00:00:00Z")))
+        #expect(
+            monthly.latest(atOrBefore: try Self.date("2026-12-20T10:00:00Z"), in: Self.utc)
+                == (try Self.date("2026-12-01T00:00:00Z")))
         let jan = try CronExpression(parsing: "0 8 1 jan *")
-        #expect(jan.latest(atOrBefore: try Self.date("2026-12-20T10:00:00Z"), in: Self.utc) == (try Self.date("2026-01-01T08:00:00Z")))
-        #expect(jan.latest(atOrBefore: try Self.date("2026-01-01T08:00:00Z"), in: Self.utc) == (try Self.date("2026-01-01T08:00:00Z")))
+        #expect(
+            jan.latest(atOrBefore: try Self.date("2026-12-20T10:00:00Z"), in: Self.utc)
+                == (try Self.date("2026-01-01T08:00:00Z")))
+        #expect(
+            jan.latest(atOrBefore: try Self.date("2026-01-01T08:00:00Z"), in: Self.utc)
+                == (try Self.date("2026-01-01T08:00:00Z")))
     }
 
     @Test(arguments: [

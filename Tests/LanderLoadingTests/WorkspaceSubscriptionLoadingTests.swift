@@ -7,7 +7,8 @@ import Testing
 @Suite struct WorkspaceSubscriptionLoadingTests {
     static func workspace(_ settings: String) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lander-ws-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("api"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("api"), withIntermediateDirectories: true)
         try """
         project: api
         environments:

@@ -57,7 +57,8 @@ final class ServerBackground: Sendable {
             _ = await self.deployer.run(
                 claim, in: self.workspace, store: self.store, parallel: self.parallel,
                 mail: { subject, body in
-                    try outbox.enqueueReport(schedule: claim.schedule.name, dueAt: claim.dueAt, subject: subject, body: body)
+                    try outbox.enqueueReport(
+                        schedule: claim.schedule.name, dueAt: claim.dueAt, subject: subject, body: body)
                 })
             _ = self.runs.withLock { $0.removeValue(forKey: id) }
         }

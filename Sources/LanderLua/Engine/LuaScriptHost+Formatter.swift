@@ -5,7 +5,8 @@ extension LuaScriptHost {
     /// Runs a subscription's formatter (`slack.message`): the function gets the event (its envelope decoded)
     /// and facts about its deployment, and returns the body to send: a table is sent as JSON, a string as it
     /// is. Runs sandboxed with the usual limits; `lander.log` lines are dropped (no deployment to log into).
-    public func format(_ reference: PluginReference, eventJSON: String, facts: [String: String]) async throws(ScriptError)
+    public func format(_ reference: PluginReference, eventJSON: String, facts: [String: String])
+        async throws(ScriptError)
         -> String
     {
         let runtime: LuaRuntime
@@ -33,7 +34,8 @@ extension LuaScriptHost {
             case .string(let text): return text
             case .map, .array: return JSON.encode(result.first ?? .nil)
             case let other:
-                throw ScriptError("formatter \(reference) returned \(other.typeName); return a table (sent as JSON) or a string")
+                throw ScriptError(
+                    "formatter \(reference) returned \(other.typeName); return a table (sent as JSON) or a string")
             }
         } catch let error as ScriptError {
             throw error
