@@ -35,6 +35,7 @@ class Handler(BaseHTTPRequestHandler):
         status = 500 if number <= fail else 200
         entry = {
             "number": number,
+            "received_at": time.time(),
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "body": body.decode("utf-8", "replace"),

@@ -51,7 +51,7 @@ import Testing
     @Test func resumingTheKilledHolderStopsItsCommandAndLetsTheLockGo() async throws {
         let scratch = try Scratch()
         let state = scratch.url.appendingPathComponent("state.db").path
-        let (a, waiter) = try await Self.killHolderWhileBWaits(scratch, sleep: 60)
+        let (a, waiter) = try await Self.killHolderWhileBWaits(scratch, sleep: 600)
         let status = try await Lander.run(["status", "--state", state])
         #expect(status.stdout.contains("schema"), "the dead holder's claim is still shown: \(status.stdout)")
         let history = try await Lander.run(["history", "--state", state, "--json", "--project", "a"])
