@@ -57,20 +57,12 @@ struct PromoteCommand: AsyncParsableCommand {
             if !result.succeeded { throw ExitCode(ExitCodes.failed) }
             return
         }
-        let here = FileManager.default.currentDirectoryPath
-        let deployer = store.deployer
-        let workspace: Workspace
+        let context = try WorkspaceContext.here(store, command: "promote")
+        let (deployer, workspace) = (context.deployer, context.workspace)
         let planned: Promotion
         do {
-            guard let found = try Deployer.workspace(forProjectIn: here) else {
-                printError(
-                    "lander: promote works on a workspace, and no \(Workspace.fileName) lists \(here) or is in it; "
-                        + "run it at the workspace root or in a member's folder")
-                throw ExitCode(ExitCodes.usage)
-            }
-            workspace = found
             planned = try deployer.planPromotion(in: workspace, from: from, to: to, projects: projects)
-        } catch let error as ServiceError {
+        } catch {
             throw refusal(error)
         }
         let json = self.json

@@ -40,11 +40,7 @@ struct ReportCommand: AsyncParsableCommand {
             throw ExitCode(ExitCodes.usage)
         }
         if let day {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "UTC")
-            formatter.dateFormat = "yyyy-MM-dd"
-            guard let start = formatter.date(from: day) else {
+            guard let start = UTCTime.date(day, "yyyy-MM-dd") else {
                 printError("lander: --day \(day) is not a day; write it YYYY-MM-DD (UTC), e.g. 2026-12-01")
                 throw ExitCode(ExitCodes.usage)
             }

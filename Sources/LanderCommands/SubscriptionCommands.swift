@@ -174,10 +174,6 @@ struct SubscriptionsCommand: AsyncParsableCommand {
 /// Times as commands print them.
 enum EventTime {
     static func text(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter.string(from: date)
+        UTCTime.text(date, "yyyy-MM-dd HH:mm:ss 'UTC'")
     }
 }

@@ -56,20 +56,9 @@ enum EventMatch {
             }
         return "\(headline(event)): \(what) (deployment \(event.deployment))"
     }
-
-    /// `2026-12-01 09:00:03 UTC`.
-    static func stamp(_ date: Date) -> String {
-        let text = EventEnvelopeTime.text(date)
-        return text
-    }
 }
 
-/// Times as mails show them.
+/// Times as mails show them: `2026-12-01 09:00:03 UTC`.
 enum EventEnvelopeTime {
-    static func text(_ date: Date) -> String {
-        var formatter = Date.ISO8601FormatStyle(timeZone: .gmt)
-        formatter = formatter.dateSeparator(.dash).timeSeparator(.colon)
-        return date.formatted(formatter).replacingOccurrences(of: "T", with: " ").replacingOccurrences(
-            of: "Z", with: " UTC")
-    }
+    static func text(_ date: Date) -> String { UTCTime.text(date, "yyyy-MM-dd HH:mm:ss 'UTC'") }
 }

@@ -19,17 +19,13 @@ struct MailMessage: Sendable {
     func data(at date: Date = Date()) -> String {
         let digest = key.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         let domain = from.split(separator: "@").last.map(String.init) ?? "lander"
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
         let encodedBody = Data(body.utf8).base64EncodedString(options: [
             .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
         ])
         let lines = [
             "From: <\(from)>", "To: " + to.map { "<\($0)>" }.joined(separator: ", "),
             "Subject: \(Self.header(subject))",
-            "Date: \(formatter.string(from: date))",
+            "Date: \(UTCTime.text(date, "EEE, dd MMM yyyy HH:mm:ss '+0000'"))",
             "Message-ID: <\(String(digest, radix: 16)).\(key.count)@\(domain)>",
             "X-Lander-Idempotency-Key: \(Self.header(key))", "MIME-Version: 1.0",
             "Content-Type: \(contentType); charset=utf-8", "Content-Transfer-Encoding: base64", "", encodedBody,
@@ -168,32 +164,24 @@ private struct Conversation {
     let timeout: Duration
 
     mutating func expect(_ codes: Int..., after what: String) async throws -> SMTPReply {
-        guard let reply = try await replies.next() else {
-            throw SendFailure(
-                description:
-                    "the SMTP server closed the connection (or did not answer within \(Int(timeout.seconds))s) after \(what)"
-            )
-        }
-        guard codes.contains(reply.code) else {
-            throw SendFailure(
-                description: "the SMTP server answered \(what) with \(reply.code) \(reply.text)",
-                permanent: (500..<600).contains(reply.code))
-        }
-        return reply
+        try await reply(codes, to: what)
     }
 
     mutating func ask(_ command: String, expect codes: Int..., what: String? = nil) async throws -> SMTPReply {
         try await channel.writeAndFlush(ByteBuffer(string: command + "\r\n"))
-        let shown = what ?? String(command.prefix { $0 != " " && $0 != ":" })
+        return try await reply(codes, to: what ?? String(command.prefix { $0 != " " && $0 != ":" }))
+    }
+
+    /// The next reply, which must have one of `codes`; `what` names what it answers in an error.
+    private mutating func reply(_ codes: [Int], to what: String) async throws -> SMTPReply {
         guard let reply = try await replies.next() else {
             throw SendFailure(
-                description:
-                    "the SMTP server closed the connection (or did not answer within \(Int(timeout.seconds))s) after \(shown)"
-            )
+                description: "the SMTP server closed the connection (or did not answer within "
+                    + "\(Int(timeout.seconds))s) after \(what)")
         }
         guard codes.contains(reply.code) else {
             throw SendFailure(
-                description: "the SMTP server answered \(shown) with \(reply.code) \(reply.text)",
+                description: "the SMTP server answered \(what) with \(reply.code) \(reply.text)",
                 permanent: (500..<600).contains(reply.code))
         }
         return reply

@@ -85,11 +85,7 @@ public struct ActivityReport: Sendable, Encodable {
     }
 
     static func minute(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
+        UTCTime.text(date, "yyyy-MM-dd HH:mm")
     }
 
     static func duration(_ seconds: Double?) -> String {
