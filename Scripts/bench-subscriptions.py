@@ -79,7 +79,7 @@ try:
     server = subprocess.Popen([lander, "server", "--workspace", root, "--listen", "127.0.0.1:0"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = server.stdout.readline()
-    api = line.strip().split(" on ")[-1]
+    api = line.strip().split(" on ")[-1].split()[0]
     token = subprocess.run([lander, "server", "token", "create", "--workspace", root, "--role", "deployer"],
                            env=env, capture_output=True, text=True, check=True).stdout.strip()
     for i in range(runs):
@@ -94,7 +94,7 @@ try:
     served = latencies(log)
     server.terminate()
     server.wait(timeout=60)
-    print(f"event recorded → receiver, sent by lander server (a pass a second): median {statistics.median(served):.0f} ms, "
+    print(f"event recorded → receiver, sent by lander server (woken by its events): median {statistics.median(served):.0f} ms, "
           f"max {max(served):.0f} ms over {len(served)} events")
 finally:
     listener.kill()

@@ -4,6 +4,7 @@ import LanderEngine
 public import LanderLua
 public import LanderModel
 public import LanderStore
+import Synchronization
 
 /// The workspace's subscriptions at work: events recorded in the store become deliveries in its outbox,
 /// and due deliveries are sent. Any process may run it (the CLI while it deploys and before it exits, the
@@ -16,6 +17,8 @@ public final class Outbox: Sendable {
     let store: StateStore
     let collector: Collector
     let dispatcher: Dispatcher
+    /// A wake-up asked for while no pass was waiting, and the pass waiting for one.
+    private let signal = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     /// An outbox for a workspace's store; secrets come from `environment` when used.
     public init(
@@ -69,7 +72,9 @@ public final class Outbox: Sendable {
         return (added, attempted)
     }
 
-    /// Runs passes until cancelled, sleeping `interval` between them (a poll, never a spin).
+    /// Runs passes until cancelled: after `interval`, or sooner when woken (`wake`: events were recorded), a
+    /// moment after the wake-up so the journal's write lands first and a burst of events is one pass. The
+    /// poll is the path that never fails; a wake-up is a hint.
     public func run(interval: Duration = .seconds(1), warn: @escaping @Sendable (String) -> Void = { _ in }) async {
         var warned = false
         while !Task.isCancelled {
@@ -80,7 +85,49 @@ public final class Outbox: Sendable {
                 if !warned { warn("subscriptions: \(error) (will try again)") }
                 warned = true
             }
-            try? await Task.sleep(for: interval)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: interval) }
+                group.addTask { await self.nextWake() }
+                await group.next()
+                group.cancelAll()
+            }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    /// Asks a running `run` for a pass now (cheap; call it for every event).
+    public func wake() {
+        let waiter = signal.withLock { signal -> CheckedContinuation<Void, Never>? in
+            guard let waiter = signal.waiter else {
+                signal.pending = true
+                return nil
+            }
+            signal.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next wake-up (at once if one came since the last), or when cancelled.
+    private func nextWake() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = signal.withLock { signal -> Bool in
+                    if signal.pending || Task.isCancelled {
+                        signal.pending = false
+                        return true
+                    }
+                    signal.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = signal.withLock { signal -> CheckedContinuation<Void, Never>? in
+                defer { signal.waiter = nil }
+                return signal.waiter
+            }
+            waiter?.resume()
         }
     }
 

@@ -16,6 +16,11 @@ final class EventHub: Sendable {
     }
 
     private let channels = Mutex<[String: Channel]>([:])
+    /// Told of every event published and every deployment that ends (a hint for the outbox).
+    private let onEvent: @Sendable () -> Void
+
+    /// A hub; `onEvent` hears of each event (it must return at once).
+    init(onEvent: @escaping @Sendable () -> Void = {}) { self.onEvent = onEvent }
 
     /// How often a quiet stream gets a keep-alive comment (`LANDER_SSE_HEARTBEAT_SECONDS`, for tests).
     static let heartbeat: Duration = {
@@ -44,12 +49,14 @@ final class EventHub: Sendable {
             channels[envelope.deployment] = channel
             for subscriber in channel.subscribers.values { subscriber.yield(item) }
         }
+        onEvent()
     }
 
     /// The deployment ended (its journal is closed): its followers' streams end; later clients read the store.
     func close(_ id: String) {
         let channel = channels.withLock { $0.removeValue(forKey: id) }
         for subscriber in channel?.subscribers.values ?? [:].values { subscriber.finish() }
+        onEvent()
     }
 
     /// What a client that saw up to `after` gets: the kept events after it, and the live ones to come; nil

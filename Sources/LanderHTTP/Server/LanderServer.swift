@@ -19,7 +19,7 @@ public final class LanderServer: Sendable {
     /// Its store.
     public let store: StateStore
     let deployer: Deployer
-    let hub = EventHub()
+    let hub: EventHub
     let queue: DeploymentQueue
     /// Status and deployment answers, kept until the store changes.
     let answers: StoreCache<ByteBuffer>
@@ -34,11 +34,15 @@ public final class LanderServer: Sendable {
         self.workspace = workspace
         deployer = Deployer(store: .path(workspace.statePath), listener: CallbackServer())
         store = try deployer.openStore(atPath: workspace.statePath)
+        let background = ServerBackground(
+            workspace: workspace, store: store, deployer: deployer, parallel: maxRunning)
+        self.background = background
+        let outbox = background.outbox
+        hub = EventHub(onEvent: { outbox.wake() })
         queue = DeploymentQueue(deployer: deployer, store: store, workspace: workspace, hub: hub, limit: maxRunning)
         answers = StoreCache(store: store)
         gridCells = StoreCache(store: store)
         self.grace = grace
-        background = ServerBackground(workspace: workspace, store: store, deployer: deployer, parallel: maxRunning)
     }
 
     /// A certificate chain and its private key (PEM files) for HTTPS.
