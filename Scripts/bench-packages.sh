@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-40}
 harness=$(cd "${LANDER_PEER_HARNESS:-../shared/bench}" && pwd)
-swift build -c release --product lander 2>&1 | grep -E "error|warning:" || true
+type release_build >/dev/null 2>&1 || release_build() { swift build -c release --product "$1"; }
+release_build lander
 lander=$PWD/.build/release/lander
 . "$harness/env.sh"
 "$H/setup_targets.sh" "$n" >/dev/null

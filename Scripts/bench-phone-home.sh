@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls=${1:-30}
-swift build -c release --product lander 2>&1 | grep -E "error|warning:" || true
+type release_build >/dev/null 2>&1 || release_build() { swift build -c release --product "$1"; }
+release_build lander
 lander=$PWD/.build/release/lander
 work=$(mktemp -d /tmp/lander-bench-phone-XXXXXX)
 sshd_dir=$work/sshd
