@@ -10,7 +10,8 @@ import LanderStore
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server", abstract: "Serve a workspace's deployments over HTTP, and manage its API tokens.",
-        subcommands: [ServeCommand.self, TokenCommand.self], defaultSubcommand: ServeCommand.self)
+        subcommands: [ServeCommand.self, TokenCommand.self, ServerAgentCommand.self],
+        defaultSubcommand: ServeCommand.self)
 }
 
 /// Where the workspace is, for the server's commands.

@@ -243,6 +243,38 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("10-agents") { db in
+            // Agents on locked-down targets: one-time enrolment tokens by hash, each agent's public key and
+            // scope, and every refusal (a replayed token, a taken name, a revoked agent, a bad signature).
+            try db.execute(
+                sql: """
+                    CREATE TABLE agent_enrollment (
+                      token_hash TEXT PRIMARY KEY,
+                      environment TEXT NOT NULL,
+                      roles TEXT NOT NULL,
+                      created_at REAL NOT NULL,
+                      expires_at REAL NOT NULL,
+                      used_by TEXT,
+                      used_at REAL
+                    );
+                    CREATE TABLE agent (
+                      name TEXT PRIMARY KEY,
+                      environment TEXT NOT NULL,
+                      roles TEXT NOT NULL,
+                      public_key TEXT NOT NULL,
+                      enrolled_at REAL NOT NULL,
+                      revoked_at REAL,
+                      last_seen_at REAL
+                    );
+                    CREATE TABLE agent_audit (
+                      id INTEGER PRIMARY KEY,
+                      at REAL NOT NULL,
+                      agent TEXT,
+                      outcome TEXT NOT NULL,
+                      detail TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

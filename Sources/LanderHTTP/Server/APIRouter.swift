@@ -46,6 +46,7 @@ struct APIRouter {
         api.post("rollback") { request, _ in try await rollback(request) }
         api.post("promote") { request, _ in try await promote(request) }
         api.post("plan") { request, _ in try await plan(request) }
+        addAgentRoutes(to: api)
     }
 
     private struct ProjectView: Encodable {

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 public import LanderModel
 import LanderService
 public import LanderStore
@@ -27,6 +29,8 @@ public final class LanderServer: Sendable {
     let gridCells: StoreCache<[DashboardViews.Cell]>
     private let grace: Duration
     let background: ServerBackground
+    /// The agents connected to this server.
+    let agents: AgentHub
     private let app = Mutex<Task<Void, any Error>?>(nil)
 
     /// A server for a workspace; at most `maxRunning` deployments at once.
@@ -39,6 +43,7 @@ public final class LanderServer: Sendable {
         self.background = background
         let outbox = background.outbox
         hub = EventHub(onEvent: { outbox.wake() })
+        agents = AgentHub(store: store)
         queue = DeploymentQueue(deployer: deployer, store: store, workspace: workspace, hub: hub, limit: maxRunning)
         answers = StoreCache(store: store)
         gridCells = StoreCache(store: store)
@@ -86,9 +91,14 @@ public final class LanderServer: Sendable {
         let api = APIRouter(server: self)
         api.add(to: router)
         DashboardRouter(server: self, api: api, secure: tls != nil).add(to: router)
+        let agents = self.agents
+        // HTTP/1.1 that also takes agents' WebSocket upgrades; both sides ping every 5 s.
+        let http = HTTPServerBuilder.http1WebSocketUpgrade(
+            configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(5))))
+        ) { request, _, _ in agents.shouldUpgrade(request) }
         let application = Application(
             router: router,
-            server: try tls.map { try .tls(.http1(), tlsConfiguration: try $0.configuration()) } ?? .http1(),
+            server: try tls.map { try .tls(http, tlsConfiguration: try $0.configuration()) } ?? http,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in ready(channel.localAddress?.port ?? port) },
             logger: Logger(label: "lander.server") { _ in SwiftLogNoOpLogHandler() })

@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+public import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import LanderService
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// `lander agent`: enrols once, then holds one outbound WebSocket to the server, pinged every 5 s both ways
+/// (a dead peer is noticed within 15 s), and reconnects with exponential backoff and jitter (an outage
+/// does not bring every agent back at the same instant).
+public final class AgentClient: Sendable {
+    let server: URL
+    let workDir: String
+    let caFile: String?
+    let say: @Sendable (String) -> Void
+
+    /// A client for the server at `server`, keeping its identity in `workDir`.
+    public init(server: URL, workDir: String, caFile: String? = nil, say: @escaping @Sendable (String) -> Void) {
+        self.server = server
+        self.workDir = workDir
+        self.caFile = caFile
+        self.say = say
+    }
+
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// Enrols with a one-time token under `name`, and keeps the identity the server confirmed.
+    public func enroll(token: String, name: String) async throws -> AgentIdentity {
+        var (identity, publicKey) = AgentIdentity.fresh(name: name, server: server.absoluteString)
+        var request = HTTPClientRequest(url: server.appendingPathComponent("api/v1/agents/enroll").absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let body = try JSONSerialization.data(withJSONObject: ["token": token, "name": name, "public_key": publicKey])
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await Self.http.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 1 << 20)
+        let data = Data(buffer.readableBytesView)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        guard response.status.code == 201 else {
+            throw AgentError(
+                "the server refused the enrolment (\(response.status.code)): "
+                    + ((object["error"] as? [String: Any])?["message"] as? String ?? "no reason given"),
+                refused: true)
+        }
+        identity.environment = object["environment"] as? String ?? ""
+        identity.roles = object["roles"] as? [String] ?? []
+        try identity.save(in: workDir)
+        return identity
+    }
+
+    /// The WebSocket URL of the server's agent endpoint.
+    var connectURL: String {
+        var components = URLComponents(url: server, resolvingAgainstBaseURL: false)
+        components?.scheme = server.scheme == "https" ? "wss" : "ws"
+        components?.path = "/api/v1/agents/connect"
+        return components?.string ?? server.absoluteString
+    }
+
+    /// Connects and stays connected until cancelled or refused; returns why it stopped.
+    public func run(_ identity: AgentIdentity) async -> AgentError {
+        var failures = 0
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            do {
+                try await connectOnce(identity)
+                say("lander agent \(identity.name): the server closed the connection")
+            } catch let error as AgentError where error.refused {
+                return error
+            } catch {
+                say("lander agent \(identity.name): connection lost: \(error)")
+            }
+            // A connection that held a while starts the backoff afresh.
+            failures = ContinuousClock.now - started > .seconds(30) ? 1 : failures + 1
+            let base = min(30, 0.5 * pow(2, Double(min(failures - 1, 10))))
+            let wait = base * Double.random(in: 0.5...1.0)
+            say("lander agent \(identity.name): reconnecting in \(String(format: "%.1f", wait))s")
+            try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+        }
+        return AgentError("stopped")
+    }
+
+    private func connectOnce(_ identity: AgentIdentity) async throws {
+        let time = Int(Date().timeIntervalSince1970)
+        let signature = try AgentAuth.sign(name: identity.name, time: time, key: try identity.key())
+        var configuration = WebSocketClientConfiguration()
+        let headers = [
+            ("X-Lander-Agent", identity.name), ("X-Lander-Agent-Time", String(time)),
+            ("X-Lander-Agent-Signature", signature),
+        ]
+        for (field, value) in headers {
+            guard let name = HTTPField.Name(field) else { continue }
+            configuration.additionalHeaders[name] = value
+        }
+        configuration.autoPing = .enabled(timePeriod: .seconds(5))
+        var tls: TLSConfiguration?
+        if server.scheme == "https" {
+            var settings = TLSConfiguration.makeClientConfiguration()
+            if let caFile { settings.trustRoots = .file(caFile) }
+            tls = settings
+        }
+        let refusal = Mutex<String?>(nil)
+        let name = identity.name
+        let say = self.say
+        let logger = Logger(label: "lander.agent") { _ in SwiftLogNoOpLogHandler() }
+        try await WebSocketClient.connect(
+            url: connectURL, configuration: configuration, tlsConfiguration: tls, logger: logger
+        ) {
+            inbound, outbound, _ in
+            try await outbound.write(.text(#"{"op":"hello"}"#))
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let text) = message,
+                    let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                else { continue }
+                switch object["op"] as? String {
+                case "welcome":
+                    say(
+                        "lander agent \(name): connected (environment \(object["environment"] as? String ?? "?"), roles "
+                            + "\((object["roles"] as? [String] ?? []).joined(separator: ",")))")
+                case "refused":
+                    refusal.withLock { $0 = object["reason"] as? String ?? "refused" }
+                default: break
+                }
+            }
+        }
+        if let reason = refusal.withLock({ $0 }) {
+            throw AgentError("the server refused agent \(name): \(reason)", refused: true)
+        }
+    }
+}
