@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// What an enrolled agent keeps in its work directory (`identity.json`, mode 0600): its name, the server,
 /// its scope and its private key. The key never leaves the target; the server has only the public half.
