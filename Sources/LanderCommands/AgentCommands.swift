@@ -62,12 +62,12 @@ struct ServerAgentCommand: AsyncParsableCommand {
             for agent in agents {
                 var line = "\(agent.name)  \(agent.environment)  \(agent.roles.joined(separator: ","))"
                 line += agent.revokedAt == nil ? "" : "  revoked"
-                line += agent.lastSeenAt.map { "  last seen \(EventTime.text($0))" } ?? "  never connected"
+                line += agent.lastSeenAt.map { "  last seen \(UTCTime.seconds($0))" } ?? "  never connected"
                 printOutput(line)
             }
             guard audit else { return }
             for entry in try store.agentAudit() {
-                printOutput("\(EventTime.text(entry.at))  \(entry.agent ?? "?")  \(entry.outcome)  \(entry.detail)")
+                printOutput("\(UTCTime.seconds(entry.at))  \(entry.agent ?? "?")  \(entry.outcome)  \(entry.detail)")
             }
         }
     }

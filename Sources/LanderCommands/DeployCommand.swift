@@ -64,10 +64,11 @@ struct DeployCommand: AsyncParsableCommand {
             plugins: project.plugins, wait: wait)
         request.ignoreRequirements = ignoreRequirements
         let reporter = output.reporter
-        try await withDeliveries(in: project.directory, store: store) {
+        let deployer = store.deployer
+        try await withDeliveries(in: project.directory, deployer: deployer, store: store) {
             let handle: DeploymentHandle
             do {
-                handle = try await store.deployer.deploy(request, observer: ReporterObserver(reporter: reporter))
+                handle = try await deployer.deploy(request, observer: ReporterObserver(reporter: reporter))
             } catch let error as ServiceError {
                 throw refusal(error)
             }

@@ -69,7 +69,7 @@ struct PromoteCommand: AsyncParsableCommand {
         let result =
             dryRun
             ? planned
-            : try await withDeliveries(in: workspace.root, store: store) {
+            : try await withDeliveries(in: workspace.root, deployer: deployer, store: store) {
                 await deployer.promote(planned, in: workspace, parallel: parallel) { line in
                     if !json { printOutput(line) }
                 }

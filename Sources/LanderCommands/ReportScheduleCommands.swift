@@ -47,23 +47,11 @@ struct ReportCommand: AsyncParsableCommand {
             return (start, start.addingTimeInterval(86400))
         }
         let text = since ?? "24h"
-        guard let span = DurationText.parse(text), span.seconds > 0 else {
+        guard let span = Duration.parse(text, days: true), span.seconds > 0 else {
             printError("lander: --since \(text) is not a span of time; write it like 24h, 90m or 3600s")
             throw ExitCode(ExitCodes.usage)
         }
         return (now.addingTimeInterval(-span.seconds), now)
-    }
-}
-
-/// `90`, `90s`, `5m`, `24h`, `2d`.
-enum DurationText {
-    static func parse(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { return nil }
-            return .milliseconds(Int64(number * scale * 1000))
-        }
-        return Double(text).map { .milliseconds(Int64($0 * 1000)) }
     }
 }
 
@@ -103,10 +91,10 @@ struct ScheduleCommand: AsyncParsableCommand {
             if rows.isEmpty { printOutput("no schedules in \(context.workspace.file)") }
             for row in rows {
                 printOutput("\(row.name)  \"\(row.cron)\" \(row.timeZone)  \(row.action)")
-                printOutput("    next: \(row.next.map(EventTime.text) ?? "never")")
+                printOutput("    next: \(row.next.map(UTCTime.seconds) ?? "never")")
                 if let last = row.last {
                     printOutput(
-                        "    last: \(EventTime.text(last.dueAt)) \(last.outcome)"
+                        "    last: \(UTCTime.seconds(last.dueAt)) \(last.outcome)"
                             + (last.detail.map { ": \($0)" } ?? "")
                             + (last.deployment.map { " (deployment \($0))" } ?? ""))
                 } else {
@@ -146,7 +134,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             var failed = false
             for claim in claims {
                 printOutput(
-                    "\(claim.schedule.name): due \(EventTime.text(claim.dueAt)): \(claim.schedule.action.summary)")
+                    "\(claim.schedule.name): due \(UTCTime.seconds(claim.dueAt)): \(claim.schedule.action.summary)")
                 let outcome = await context.deployer.run(
                     claim, in: context.workspace, store: context.store,
                     mail: { subject, body in

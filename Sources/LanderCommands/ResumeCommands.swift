@@ -50,10 +50,11 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
         let reporter = output.reporter
-        try await withDeliveries(in: directory, store: store) {
+        let deployer = store.deployer
+        try await withDeliveries(in: directory, deployer: deployer, store: store) {
             let handle: DeploymentHandle
             do {
-                handle = try await store.deployer.resume(
+                handle = try await deployer.resume(
                     id, projectDirectory: directory, wait: wait, observer: ReporterObserver(reporter: reporter))
             } catch let error as ServiceError {
                 throw refusal(error)
@@ -96,10 +97,11 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         let reporter = output.reporter
         let reference = try project.reference()
-        try await withDeliveries(in: project.directory, store: store) {
+        let deployer = store.deployer
+        try await withDeliveries(in: project.directory, deployer: deployer, store: store) {
             let handle: DeploymentHandle
             do {
-                handle = try await store.deployer.rollback(
+                handle = try await deployer.rollback(
                     reference, environment: environment, to: version, plugins: project.plugins, wait: wait,
                     observer: ReporterObserver(reporter: reporter))
             } catch let error as ServiceError {

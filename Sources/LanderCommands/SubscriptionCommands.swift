@@ -99,7 +99,7 @@ struct SubscriptionsCommand: AsyncParsableCommand {
                 "\(record.id)  \(record.subscription)  \(record.eventKind)  \(record.state)  "
                 + "\(record.attempts) attempt\(record.attempts == 1 ? "" : "s")"
             if let deployment = record.deployment { line += "  deployment \(deployment)" }
-            if record.state == "pending" { line += "  next \(EventTime.text(record.nextAttemptAt))" }
+            if record.state == "pending" { line += "  next \(UTCTime.seconds(record.nextAttemptAt))" }
             if let error = record.lastError, record.state != "delivered" { line += "\n    \(error)" }
             return line
         }
@@ -168,12 +168,5 @@ struct SubscriptionsCommand: AsyncParsableCommand {
                 throw refuse(error)
             }
         }
-    }
-}
-
-/// Times as commands print them.
-enum EventTime {
-    static func text(_ date: Date) -> String {
-        UTCTime.text(date, "yyyy-MM-dd HH:mm:ss 'UTC'")
     }
 }

@@ -46,13 +46,14 @@ var deliveryWait: Duration {
 
 /// Runs `body` with the workspace's outbox at work (when the project in `directory` is in a workspace with
 /// subscriptions): events are sent while it runs, and those still due are sent within `deliveryWait`
-/// before it returns or throws. A delivery problem is said, never fails the command.
-func withDeliveries<T>(in directory: String, store options: StoreOptions, _ body: () async throws -> T) async throws
-    -> T
-{
+/// before it returns or throws. `deployer` is the one the command deploys with, so the store is opened once.
+/// A delivery problem is said, never fails the command.
+func withDeliveries<T>(
+    in directory: String, deployer: Deployer, store options: StoreOptions, _ body: () async throws -> T
+) async throws -> T {
     guard let workspace = try? Deployer.workspace(forProjectIn: directory),
         !workspace.subscriptions.isEmpty,
-        let store = try? options.deployer.openStore(atPath: options.path ?? workspace.statePath)
+        let store = try? deployer.openStore(atPath: options.path ?? workspace.statePath)
     else { return try await body() }
     let outbox = Outbox(workspace: workspace, store: store, pluginPath: PluginPath.standard(project: workspace.plugins))
     do {

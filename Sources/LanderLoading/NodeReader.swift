@@ -82,22 +82,13 @@ struct NodeReader {
 
     /// `90`, `90s`, `500ms`, `5m`, `1h`.
     mutating func duration(_ node: Node, _ what: String) -> Duration? {
-        guard let text = node.scalar?.string, let duration = Self.parseDuration(text) else {
+        guard let text = node.scalar?.string, let duration = Duration.parse(text) else {
             report(
                 "\(what) must be a duration such as 30s, 500ms, 5m or 1h, found '\(node.scalar?.string ?? kind(of: node))'",
                 at: node)
             return nil
         }
         return duration
-    }
-
-    static func parseDuration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { return nil }
-            return .milliseconds(Int64((number * scale * 1000).rounded()))
-        }
-        return Double(text).flatMap { $0 >= 0 ? .milliseconds(Int64(($0 * 1000).rounded())) : nil }
     }
 
     /// A list of strings; a single string is refused with `shellHint` when given.

@@ -1,4 +1,16 @@
 extension Duration {
+    /// `90`, `90s`, `500ms`, `5m`, `1h` (and `2d` when `days`): how lander.yml and the command line write
+    /// durations; nil for anything else or a negative number.
+    public static func parse(_ text: String, days: Bool = false) -> Duration? {
+        var units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        if days { units.append(("d", 86400)) }
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { return nil }
+            return .milliseconds(Int64((number * scale * 1000).rounded()))
+        }
+        return Double(text).flatMap { $0 >= 0 ? .milliseconds(Int64(($0 * 1000).rounded())) : nil }
+    }
+
     /// The duration in seconds, fractions kept.
     public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18

@@ -7,6 +7,9 @@ public enum UTCTime {
         formatter(pattern).string(from: date)
     }
 
+    /// `2026-12-01 09:00:03 UTC`: how listings, mails and digests show a time.
+    public static func seconds(_ date: Date) -> String { text(date, "yyyy-MM-dd HH:mm:ss 'UTC'") }
+
     /// The date a pattern reads, in UTC (nil when it does not match).
     public static func date(_ text: String, _ pattern: String) -> Date? {
         formatter(pattern).date(from: text)

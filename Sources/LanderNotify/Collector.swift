@@ -25,8 +25,9 @@ struct Collector: Sendable {
             guard let last = events.last?.id else { break }
             var deliveries: [NewDelivery] = []
             for event in events {
+                let fields = EventMatch.Fields(event)
                 for subscription in subscriptions where event.id > cursors[subscription.name] ?? .max {
-                    deliveries += await self.deliveries(of: event, for: subscription)
+                    deliveries += await self.deliveries(of: event, fields, for: subscription)
                 }
             }
             let moved = Dictionary(uniqueKeysWithValues: subscriptions.map { ($0.name, last) })
@@ -38,7 +39,9 @@ struct Collector: Sendable {
     }
 
     /// What one event gives one subscription: nothing, a delivery, or a group condition's firing.
-    func deliveries(of event: OutboxEvent, for subscription: Subscription) async -> [NewDelivery] {
+    func deliveries(of event: OutboxEvent, _ fields: EventMatch.Fields, for subscription: Subscription) async
+        -> [NewDelivery]
+    {
         if let group = subscription.group {
             return (try? fired(group, by: event, for: subscription)).map { [$0] } ?? []
         }
@@ -52,33 +55,37 @@ struct Collector: Sendable {
             environment: event.environment, body: masker.mask(event.payload))
         if kind == .lockWaited {
             delivery.notBefore = event.at.addingTimeInterval(subscription.lockWait.seconds)
-            delivery.condition = (EventMatch.fields(event)["lock"] as? String).map { "lock:\($0)" }
+            delivery.condition = fields.lock.map { "lock:\($0)" }
         }
         switch subscription.destination {
         case .webhook(let webhook):
             if let format = webhook.format {
                 do {
                     delivery.body = masker.mask(
-                        try await scripts.format(format, eventJSON: event.payload, facts: facts(event, kind)))
+                        try await scripts.format(format, eventJSON: event.payload, facts: facts(event, fields, kind)))
                 } catch {
                     delivery.state = "dead"
                     delivery.error = masker.mask("\(error)")
                 }
             }
         case .email(let email):
-            let sentence = EventMatch.sentence(event, kind, lockWait: kind == .lockWaited ? subscription.lockWait : nil)
+            let sentence = EventMatch.sentence(
+                event, fields, kind, lockWait: kind == .lockWaited ? subscription.lockWait : nil)
             delivery.subject =
-                "\(email.subjectPrefix) \(EventMatch.headline(event)): \(kind.rawValue.replacingOccurrences(of: "_", with: " "))"
-            delivery.body = masker.mask("\(EventEnvelopeTime.text(event.at))  \(sentence)")
+                "\(email.subjectPrefix) \(EventMatch.headline(event, fields)): \(kind.rawValue.replacingOccurrences(of: "_", with: " "))"
+            delivery.body = masker.mask("\(UTCTime.seconds(event.at))  \(sentence)")
             if email.digest != nil { delivery.state = "held" }
         }
         return [delivery]
     }
 
     /// What a formatter learns beside the envelope.
-    private func facts(_ event: OutboxEvent, _ kind: Subscription.EventKind) -> [String: String] {
+    private func facts(_ event: OutboxEvent, _ fields: EventMatch.Fields, _ kind: Subscription.EventKind)
+        -> [String: String]
+    {
         var facts = [
-            "kind": kind.rawValue, "deployment": event.deployment, "summary": EventMatch.sentence(event, kind),
+            "kind": kind.rawValue, "deployment": event.deployment,
+            "summary": EventMatch.sentence(event, fields, kind),
         ]
         facts["project"] = event.project
         facts["environment"] = event.environment
@@ -130,7 +137,7 @@ struct Collector: Sendable {
         if case .email(let email) = subscription.destination {
             delivery.subject = "\(email.subjectPrefix) all reached: \(summary)"
             delivery.body =
-                "\(EventEnvelopeTime.text(event.at))  all of \(group.projects.joined(separator: ", ")) "
+                "\(UTCTime.seconds(event.at))  all of \(group.projects.joined(separator: ", ")) "
                 + "reached their release in \(group.environment): \(summary) (last: deployment \(event.deployment))"
             if email.digest != nil { delivery.state = "held" }
         }

@@ -34,12 +34,12 @@ struct Dispatcher: Sendable {
     /// How long a claim lasts: the longest an attempt may take, and a margin to record its end. A holder
     /// that dies lets its deliveries go after this.
     var lease: Duration {
-        let longest =
-            workspace.subscriptions.map { subscription -> Double in
-                if case .webhook(let webhook) = subscription.destination { return webhook.timeout.seconds }
-                return workspace.smtp?.timeout.seconds ?? 30
-            }.max() ?? 30
-        return .milliseconds(Int64((max(longest, workspace.smtp?.timeout.seconds ?? 0) + 10) * 1000))
+        let webhooks = workspace.subscriptions.compactMap { subscription -> Double? in
+            if case .webhook(let webhook) = subscription.destination { return webhook.timeout.seconds }
+            return nil
+        }
+        let longest = (webhooks + [workspace.smtp?.timeout.seconds].compactMap { $0 }).max() ?? 30
+        return .milliseconds(Int64((longest + 10) * 1000))
     }
 
     /// One attempt at one claimed delivery, and its record.
@@ -129,7 +129,7 @@ struct Dispatcher: Sendable {
                 subscription: subscription.name, channel: "email", key: "\(subscription.name)/digest/\(first.id)",
                 eventKind: "digest",
                 subject: "\(email.subjectPrefix) \(count) event\(count == 1 ? "" : "s") since "
-                    + EventEnvelopeTime.text(first.createdAt),
+                    + UTCTime.seconds(first.createdAt),
                 body: held.map(\.body).joined(separator: "\n") + "\n", notBefore: now)
             try store.digest(held.map(\.id), into: digest)
         }

@@ -21,23 +21,33 @@ enum EventMatch {
         }
     }
 
-    /// The envelope's fields.
-    static func fields(_ event: OutboxEvent) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8))) as? [String: Any] ?? [:]
+    /// The envelope's keys that mails and conditions read, decoded once per event.
+    struct Fields: Sendable {
+        var version, error, message, lock, holders, milestone: String?
+
+        init(_ event: OutboxEvent) {
+            let object = (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8))) as? [String: Any] ?? [:]
+            (version, error, message) = (
+                object["version"] as? String, object["error"] as? String, object["message"] as? String
+            )
+            (lock, holders, milestone) = (
+                object["lock"] as? String, object["holders"] as? String, object["milestone"] as? String
+            )
+        }
     }
 
     /// `billing 1.4.0 → production`.
-    static func headline(_ event: OutboxEvent) -> String {
-        let fields = fields(event)
-        let version = event.version ?? fields["version"] as? String
+    static func headline(_ event: OutboxEvent, _ fields: Fields) -> String {
+        let version = event.version ?? fields.version
         return [event.project ?? "?", version].compactMap { $0 }.joined(separator: " ") + " → "
             + (event.environment ?? "?")
     }
 
     /// One line for a mail: what happened, with the error when there is one.
-    static func sentence(_ event: OutboxEvent, _ kind: Subscription.EventKind, lockWait: Duration? = nil) -> String {
-        let fields = fields(event)
-        let error = (fields["error"] as? String).map { ": \($0)" } ?? ""
+    static func sentence(
+        _ event: OutboxEvent, _ fields: Fields, _ kind: Subscription.EventKind, lockWait: Duration? = nil
+    ) -> String {
+        let error = fields.error.map { ": \($0)" } ?? ""
         let what: String =
             switch kind {
             case .deploymentQueued: "deployment queued, asked by \(event.user ?? "?")"
@@ -48,17 +58,12 @@ enum EventMatch {
             case .stepFailed: "step '\(event.step ?? "?")' failed"
             case .targetLeftOut:
                 "target \(event.target ?? "?") left out of the pool in step '\(event.step ?? "?")'"
-                    + ((fields["message"] as? String).map { ": \($0)" } ?? "")
+                    + (fields.message.map { ": \($0)" } ?? "")
             case .lockWaited:
-                "waiting for lock '\(fields["lock"] as? String ?? "?")' (held by \(fields["holders"] as? String ?? "?"))"
+                "waiting for lock '\(fields.lock ?? "?")' (held by \(fields.holders ?? "?"))"
                     + (lockWait.map { " for longer than \(Int($0.seconds))s" } ?? "")
-            case .milestone: "milestone '\(fields["milestone"] as? String ?? "?")' reached"
+            case .milestone: "milestone '\(fields.milestone ?? "?")' reached"
             }
-        return "\(headline(event)): \(what) (deployment \(event.deployment))"
+        return "\(headline(event, fields)): \(what) (deployment \(event.deployment))"
     }
-}
-
-/// Times as mails show them: `2026-12-01 09:00:03 UTC`.
-enum EventEnvelopeTime {
-    static func text(_ date: Date) -> String { UTCTime.text(date, "yyyy-MM-dd HH:mm:ss 'UTC'") }
 }

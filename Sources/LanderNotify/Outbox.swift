@@ -155,15 +155,16 @@ public final class Outbox: Sendable {
         }
         let now = Date()
         let id = "test-\(UUID().uuidString.prefix(8).lowercased())"
+        let message = EventEnvelope.quoted("a test of subscription \(name) from lander subscriptions test")
         let body =
-            "{\"deployment\":\"\(id)\",\"event\":\"test\",\"message\":\"a test of subscription "
-            + "\(name) from lander subscriptions test\",\"sequence\":0,\"time\":\"\(EventEnvelope.timestamp(now))\"}"
+            "{\"deployment\":\"\(id)\",\"event\":\"test\",\"message\":\(message),\"sequence\":0,"
+            + "\"time\":\"\(EventEnvelope.timestamp(now))\"}"
         var delivery = NewDelivery(
             subscription: name, channel: subscription.destination.channel, key: "\(name)/\(id)", eventKind: "test",
             deployment: nil, body: body)
         if case .email(let email) = subscription.destination {
             delivery.subject = "\(email.subjectPrefix) test of subscription \(name)"
-            delivery.body = "\(EventEnvelopeTime.text(now))  a test of subscription \(name) (lander subscriptions test)"
+            delivery.body = "\(UTCTime.seconds(now))  a test of subscription \(name) (lander subscriptions test)"
         }
         try store.enqueue([delivery])
         if let record = try store.claimDelivery(key: delivery.key, owner: dispatcher.owner, lease: dispatcher.lease) {

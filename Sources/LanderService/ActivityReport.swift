@@ -90,9 +90,6 @@ public struct ActivityReport: Sendable, Encodable {
 
     static func duration(_ seconds: Double?) -> String {
         guard let seconds else { return "—" }
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        if seconds < 60 { return String(format: "%.1fs", seconds) }
-        let whole = Int(seconds.rounded())
-        return whole < 3600 ? "\(whole / 60)m\(whole % 60)s" : "\(whole / 3600)h\(whole % 3600 / 60)m"
+        return Duration.milliseconds(Int64((seconds * 1000).rounded())).formatted
     }
 }

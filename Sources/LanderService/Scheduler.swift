@@ -34,9 +34,8 @@ public struct Scheduler: Sendable {
     public func claimDue(now: Date) throws(StoreError) -> [ScheduleClaim] {
         var claims: [ScheduleClaim] = []
         for schedule in workspace.schedules {
-            guard let due = schedule.cron.latest(atOrBefore: now, in: Self.zone(of: schedule)),
-                try !store.hasRun(schedule: schedule.name, dueAt: due)
-            else { continue }
+            // A due time that has a row (ran, runs, or was missed) is left alone: the insert refuses it.
+            guard let due = schedule.cron.latest(atOrBefore: now, in: Self.zone(of: schedule)) else { continue }
             let late = now.timeIntervalSince(due)
             if late <= schedule.grace.seconds {
                 if try store.claim(schedule: schedule.name, dueAt: due) {

@@ -119,7 +119,10 @@ extension StateStore {
 
     /// Each subscription's cursor, starting a new subscription at the newest event (it is not sent history).
     public func cursors(for subscriptions: [String]) throws(StoreError) -> [String: Int64] {
-        try write { db in
+        // Read first: an outbox passes every second, and only a subscription new to the store needs a write.
+        let known = try read { db in try Self.cursors(db, subscriptions) }
+        if known.count == subscriptions.count { return known }
+        return try write { db in
             let now = StateStore.now
             for name in subscriptions {
                 try db.execute(
@@ -128,13 +131,17 @@ extension StateStore {
                         VALUES (?, (SELECT COALESCE(MAX(id), 0) FROM event), ?) ON CONFLICT DO NOTHING
                         """, arguments: [name, now])
             }
-            var result: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT subscription, event_id FROM subscription_cursor") {
-                let name: String = row[0]
-                if subscriptions.contains(name) { result[name] = row[1] }
-            }
-            return result
+            return try Self.cursors(db, subscriptions)
         }
+    }
+
+    private static func cursors(_ db: Database, _ subscriptions: [String]) throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT subscription, event_id FROM subscription_cursor") {
+            let name: String = row[0]
+            if subscriptions.contains(name) { result[name] = row[1] }
+        }
+        return result
     }
 
     /// Events after `id`, oldest first, with their deployment's project and environment.
@@ -204,15 +211,18 @@ extension StateStore {
     public func claimDueDeliveries(owner: String, lease: Duration, limit: Int, now: Date = Date()) throws(StoreError)
         -> [DeliveryRecord]
     {
-        try write { db in
-            let at = now.timeIntervalSince1970
+        let at = now.timeIntervalSince1970
+        let due = "state = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
+        // A read first: most passes find nothing due, and need not take the write lock.
+        let any = try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM delivery WHERE \(due))", arguments: [at, at])
+        }
+        guard any == true else { return [] }
+        return try write { db in
             let rows = try Row.fetchAll(
                 db,
-                sql: Self.deliverySelect
-                    + """
-                     WHERE state = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
-                     ORDER BY next_attempt_at, id LIMIT ?
-                    """, arguments: [at, at, limit])
+                sql: Self.deliverySelect + " WHERE \(due) ORDER BY next_attempt_at, id LIMIT ?",
+                arguments: [at, at, limit])
             for row in rows {
                 try db.execute(
                     sql: "UPDATE delivery SET claimed_by = ?, claimed_until = ? WHERE id = ?",
@@ -302,10 +312,15 @@ extension StateStore {
         }
     }
 
-    /// When the soonest pending delivery is due (nil when none is pending).
+    /// When the soonest pending delivery can next be tried (nil when none is pending): its due time, or when
+    /// the claim of the process trying it now lapses.
     public func nextPendingDelivery() throws(StoreError) -> Date? {
         try read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM delivery WHERE state = 'pending'")
+            try Double.fetchOne(
+                db,
+                sql:
+                    "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) FROM delivery WHERE state = 'pending'"
+            )
         }.map(Date.init(timeIntervalSince1970:))
     }
 

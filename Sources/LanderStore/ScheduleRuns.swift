@@ -76,13 +76,4 @@ extension StateStore {
                 detail: row[6], deployment: row[7])
         }
     }
-
-    /// Whether a due time has a row (ran, runs, or was missed).
-    public func hasRun(schedule: String, dueAt: Date) throws(StoreError) -> Bool {
-        try read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM schedule_run WHERE schedule = ? AND due_at = ?)",
-                arguments: [schedule, dueAt.timeIntervalSince1970]) ?? false
-        }
-    }
 }

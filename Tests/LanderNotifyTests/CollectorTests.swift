@@ -83,4 +83,40 @@ import Testing
         let made = try store.deliveries(limit: 100)
         #expect(made.map { $0.deployment ?? "" } == ["new"], "\(made.map(\.key))")
     }
+
+    @Test func aLockWaitIsSentOnlyWhileTheClaimStillWaits() async throws {
+        // A long lease: a waiting claim stays live even when a loaded machine renews it late.
+        let store = try StateStore.open(
+            at: try Scratch().url.appendingPathComponent("state.db").path, lease: .seconds(600))
+        var subscription = Self.subscription("locks", [.lockWaited])
+        subscription.lockWait = .milliseconds(1)
+        let outbox = Self.outbox(store, [subscription])
+        try outbox.prepare()
+        // d1 holds `schema`; d2's claim waits for it. d3 waited once, but its wait is over (no claim waits).
+        let locks = StoreLocks(store: store, owner: "test")
+        let held = try await locks.acquire(
+            "schema", limit: 1, guarding: LockGuard(deployment: "d1", runPrefix: "d1/", remote: false)
+        ) { _ in }
+        let waiting = Task {
+            try await locks.acquire(
+                "schema", limit: 1, guarding: LockGuard(deployment: "d2", runPrefix: "d2/", remote: false)
+            ) { _ in }
+        }
+        let wait: [DeploymentEvent] = [.waitingForLock(name: "schema", holders: "d1", step: "migrate", task: nil)]
+        try await Self.record(store, "d2", project: "shop", wait)
+        try await Self.record(store, "d3", project: "shop", wait)
+        for _ in 0..<3000 where try !store.stillWaiting(deployment: "d2", lock: "schema") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(try store.stillWaiting(deployment: "d2", lock: "schema"), "d2's claim never waited")
+        try await Task.sleep(for: .milliseconds(10))
+        try await outbox.pass()
+        let made = Dictionary(uniqueKeysWithValues: try store.deliveries(limit: 10).map { ($0.deployment ?? "", $0) })
+        #expect(
+            made["d2"]?.state == "dead" && made["d2"]?.attempts == 1,
+            "a wait still going is sent (and fails: port 9): \(String(describing: made["d2"]))")
+        #expect(made["d3"]?.state == "void" && made["d3"]?.attempts == 0, "\(String(describing: made["d3"]))")
+        await held.release()
+        await (try waiting.value).release()
+    }
 }
