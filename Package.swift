@@ -170,7 +170,7 @@ let package = Package(
         .target(
             /** Test support shared by the test targets: an in-memory journal, a fake script host. */
             name: "LanderTesting",
-            dependencies: ["LanderEngine", "LanderModel", "LanderTransport"],
+            dependencies: ["CLanderProcess", "LanderEngine", "LanderModel", "LanderTransport"],
             path: "Tests/LanderTesting",
             swiftSettings: settings
         ),

@@ -94,6 +94,15 @@ int lander_spawn(const char *const argv[], const char *const envp[], const char 
     return 0;
 }
 
+int lander_spawn_inheriting_std(const char *path, const char *const argv[], const char *const envp[], pid_t *pid) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    int rc = posix_spawn(pid, path, &actions, NULL, (char *const *)argv, (char *const *)envp);
+    posix_spawn_file_actions_destroy(&actions);
+    return rc;
+}
+
 int lander_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }

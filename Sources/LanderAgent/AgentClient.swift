@@ -3,6 +3,7 @@ public import Foundation
 import HTTPTypes
 import HummingbirdWSClient
 import LanderService
+import LanderTransport
 import Logging
 import NIOCore
 import NIOSSL
@@ -15,22 +16,42 @@ public final class AgentClient: Sendable {
     let server: URL
     let workDir: String
     let caFile: String?
+    /// The name the server's certificate is checked against when `server` is an IP address.
+    let tlsName: String?
     let say: @Sendable (String) -> Void
+    /// Runs what the server sends; one for the agent's life, so ids it started are remembered across
+    /// reconnects.
+    let executor: AgentExecutor
 
-    /// A client for the server at `server`, keeping its identity in `workDir`.
-    public init(server: URL, workDir: String, caFile: String? = nil, say: @escaping @Sendable (String) -> Void) {
+    /// A client for the server at `server`, keeping its identity (and relative target roots) in `workDir`.
+    public init(
+        server: URL, name: String, workDir: String, caFile: String? = nil, tlsName: String? = nil,
+        say: @escaping @Sendable (String) -> Void
+    ) {
         self.server = server
         self.workDir = workDir
         self.caFile = caFile
+        self.tlsName = tlsName
         self.say = say
+        executor = AgentExecutor(name: name, workDir: workDir, environment: ProcessInfo.processInfo.environment)
     }
 
-    static let http: HTTPClient = {
+    /// A client for the enrolment request that trusts `caFile` when given (shut down by the caller).
+    func httpClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
+        configuration.tlsConfiguration = tlsConfiguration()
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    }
+
+    /// TLS for an `https` server: the system's roots, or `caFile`'s.
+    func tlsConfiguration() -> TLSConfiguration? {
+        guard server.scheme == "https" else { return nil }
+        var settings = TLSConfiguration.makeClientConfiguration()
+        if let caFile { settings.trustRoots = .file(caFile) }
+        return settings
+    }
 
     /// Enrols with a one-time token under `name`, and keeps the identity the server confirmed.
     public func enroll(token: String, name: String) async throws -> AgentIdentity {
@@ -40,7 +61,9 @@ public final class AgentClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         let body = try JSONSerialization.data(withJSONObject: ["token": token, "name": name, "public_key": publicKey])
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await Self.http.execute(request, timeout: .seconds(30))
+        let http = httpClient()
+        defer { Task { try? await http.shutdown() } }
+        let response = try await http.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 1 << 20)
         let data = Data(buffer.readableBytesView)
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
@@ -100,35 +123,54 @@ public final class AgentClient: Sendable {
             configuration.additionalHeaders[name] = value
         }
         configuration.autoPing = .enabled(timePeriod: .seconds(5))
-        var tls: TLSConfiguration?
-        if server.scheme == "https" {
-            var settings = TLSConfiguration.makeClientConfiguration()
-            if let caFile { settings.trustRoots = .file(caFile) }
-            tls = settings
-        }
+        let tls = tlsConfiguration()
+        configuration.maxFrameSize = 1 << 20
+        // TLS sends no IP address as the server's name: the certificate's DNS name stands for it.
+        configuration.sniHostname = tlsName
         let refusal = Mutex<String?>(nil)
         let name = identity.name
         let say = self.say
+        let executor = self.executor
         let logger = Logger(label: "lander.agent") { _ in SwiftLogNoOpLogHandler() }
         try await WebSocketClient.connect(
             url: connectURL, configuration: configuration, tlsConfiguration: tls, logger: logger
         ) {
             inbound, outbound, _ in
-            try await outbound.write(.text(#"{"op":"hello"}"#))
-            for try await message in inbound.messages(maxSize: 1 << 20) {
-                guard case .text(let text) = message,
-                    let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-                else { continue }
-                switch object["op"] as? String {
-                case "welcome":
-                    say(
-                        "lander agent \(name): connected (environment \(object["environment"] as? String ?? "?"), roles "
-                            + "\((object["roles"] as? [String] ?? []).joined(separator: ",")))")
-                case "refused":
-                    refusal.withLock { $0 = object["reason"] as? String ?? "refused" }
-                default: break
+            let outbox = AgentOutbox()
+            outbox.send(AgentMessage(.hello))
+            let writer = Task {
+                while let frame = await outbox.next() {
+                    switch frame {
+                    case .text(let text): try? await outbound.write(.text(text))
+                    case .binary(let bytes): try? await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                    }
                 }
             }
+            do {
+                for try await message in inbound.messages(maxSize: AgentWire.maxMessage) {
+                    switch message {
+                    case .binary(let buffer):
+                        executor.receive(binary: Array(buffer.readableBytesView), answering: outbox)
+                    case .text(let text):
+                        guard let parsed = AgentMessage(json: text) else { continue }
+                        if parsed.op == .welcome {
+                            say(
+                                "lander agent \(name): connected (environment \(parsed.environment ?? "?"), roles "
+                                    + "\((parsed.roles ?? []).joined(separator: ",")))")
+                        } else if parsed.op == .refused {
+                            refusal.withLock { $0 = parsed.text ?? "refused" }
+                            break
+                        } else {
+                            executor.receive(text: text, answering: outbox)
+                        }
+                    }
+                    if refusal.withLock({ $0 != nil }) { break }
+                }
+            } catch {}
+            outbox.close()
+            writer.cancel()
+            // What this connection started cannot report back any more: the server has counted it lost.
+            await executor.connectionEnded()
         }
         if let reason = refusal.withLock({ $0 }) {
             throw AgentError("the server refused agent \(name): \(reason)", refused: true)

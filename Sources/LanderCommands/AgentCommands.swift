@@ -101,13 +101,26 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Where it keeps its identity and works.") var workDir: String
     @Option(help: ArgumentHelp("A CA bundle the server's certificate chains to.", valueName: "file")) var caFile:
         String?
+    @Option(
+        help: ArgumentHelp(
+            "The DNS name in the server's certificate, when --server is an IP address.", valueName: "name"))
+    var tlsName: String?
 
     func run() async throws {
         guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? "") else {
             printError("lander: --server \(server) is not an http(s) URL")
             throw ExitCode(ExitCodes.usage)
         }
-        let client = AgentClient(server: url, workDir: workDir, caFile: caFile) { printError($0) }
+        let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
+        if url.scheme == "https", tlsName == nil, let host = url.host, host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            printError(
+                "lander: --server \(server) is an IP address; give --tls-name with the DNS name its certificate "
+                    + "carries (TLS checks the certificate against a name)")
+            throw ExitCode(ExitCodes.usage)
+        }
+        let client = AgentClient(server: url, name: name, workDir: workDir, caFile: caFile, tlsName: tlsName) {
+            printError($0)
+        }
         var identity = try AgentIdentity.load(from: workDir)
         if let known = identity, known.name != name {
             printError("lander: \(AgentIdentity.file(in: workDir)) is agent '\(known.name)', not '\(name)'")

@@ -312,7 +312,7 @@ public struct Planner: Sendable {
     func rootOf(_ target: Target) -> String {
         switch target.transport {
         case .local(let root): absolute(root)
-        case .ssh(_, let root): root
+        case .ssh(_, let root), .agent(_, let root): root
         }
     }
 

@@ -49,12 +49,14 @@ extension ProjectLoader {
         var transport: String?
         var variables: [String: ConfigValue] = [:]
         var endpoint: SSHEndpoint?
+        var agent: String?
         var acquisition = AcquisitionPolicy()
         for (key, value, _) in reader.mapping(node, in: "target '\(pattern)'", allowed: targetKeys) ?? [] {
             switch key {
             case "acquisition", "mirror":
                 PackageLoader.policy(key, value, in: "target '\(pattern)'", &acquisition, &reader)
             case "ssh": endpoint = ssh(value, defaults: defaults, context: "ssh of target '\(pattern)'", &reader)
+            case "agent": agent = reader.string(value, "agent of target '\(pattern)'")
             case "roles": roles = reader.strings(value, "roles of target '\(pattern)'") ?? []
             case "root": root = reader.string(value, "root of target '\(pattern)'")
             case "transport": transport = reader.string(value, "transport of target '\(pattern)'") ?? transport
@@ -62,10 +64,23 @@ extension ProjectLoader {
             default: break
             }
         }
-        let kind = transport ?? (endpoint == nil ? "local" : "ssh")
-        guard kind == "local" || kind == "ssh" else {
+        let kind = transport ?? (agent != nil ? "agent" : endpoint == nil ? "local" : "ssh")
+        guard ["local", "ssh", "agent"].contains(kind) else {
             reader.report(
-                "unknown transport '\(kind)' for target '\(pattern)'", at: node, hint: "transports are: local, ssh")
+                "unknown transport '\(kind)' for target '\(pattern)'", at: node,
+                hint: "transports are: local, ssh, agent")
+            return []
+        }
+        if kind == "agent", agent == nil || agent?.isEmpty == true {
+            reader.report(
+                "target '\(pattern)' uses transport agent but names no agent", at: keyNode,
+                hint: "add agent: NAME (the name it was enrolled under: lander server agent list)")
+            return []
+        }
+        if agent != nil, endpoint != nil {
+            reader.report(
+                "target '\(pattern)' has both ssh: and agent:", at: keyNode,
+                hint: "a target is reached one way: keep ssh: or agent:")
             return []
         }
         if kind == "ssh", endpoint == nil {
@@ -81,7 +96,9 @@ extension ProjectLoader {
                 text.replacingOccurrences(of: "{n}", with: number ?? "").replacingOccurrences(of: "{name}", with: name)
             }
             let transport: Transport
-            if var endpoint, kind == "ssh" {
+            if let agent, kind == "agent" {
+                transport = .agent(fill(agent), root: fill(root ?? "targets/{name}"))
+            } else if var endpoint, kind == "ssh" {
                 endpoint.destination = fill(endpoint.destination)
                 transport = .ssh(endpoint, root: fill(root ?? ".lander/\(environment)"))
             } else {

@@ -9,7 +9,7 @@ public enum ProjectLoader {
         "jobs",
     ]
     static let environmentKeys = ["variables", "roles", "targets", "ssh", "acquisition", "mirror"]
-    static let targetKeys = ["transport", "root", "roles", "variables", "ssh", "acquisition", "mirror"]
+    static let targetKeys = ["transport", "root", "roles", "variables", "ssh", "agent", "acquisition", "mirror"]
     static let sshKeys = ["host", "user", "port", "identity", "jump", "config", "options", "host_key_checking"]
     static let optionKeys = [
         "halt_on_error", "wait_for_finish", "continue_on_error", "timeout", "retries", "retry_backoff", "when", "env",

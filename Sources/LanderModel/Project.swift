@@ -109,13 +109,19 @@ public enum Transport: Sendable, Hashable {
     case local(root: String)
     /// The system OpenSSH client; commands run in `root` on the remote machine (relative to the login's home).
     case ssh(SSHEndpoint, root: String)
+    /// A `lander agent` of this name, connected out to `lander server`; commands run in `root` on its
+    /// machine (relative to the agent's work directory).
+    case agent(String, root: String)
 
     /// The directory commands run in.
     public var root: String {
         switch self {
-        case .local(let root), .ssh(_, let root): root
+        case .local(let root), .ssh(_, let root), .agent(_, let root): root
         }
     }
+
+    /// The agent a target is reached through, if it is.
+    public var agent: String? { if case .agent(let name, _) = self { name } else { nil } }
 }
 
 /// Where and how `ssh` reaches a target; anything not set comes from the user's ssh config, as for `ssh`.

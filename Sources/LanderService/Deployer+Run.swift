@@ -29,8 +29,15 @@ extension Deployer {
         let children = ChildLauncher(
             deployer: self, parent: id, directory: plan.projectDirectory, workspace: loaded.workspace)
         running.add(handle)
+        let agentless = agentConnector == nil ? plan.targets.first { $0.transport.agent != nil } : nil
         handle.start {
             defer { running.remove(id) }
+            if let agentless, let agent = agentless.transport.agent {
+                throw ServiceError(
+                    .refused,
+                    "target '\(agentless.name)' is reached through agent '\(agent)', and agents connect only to "
+                        + "lander server: deploy through the server (lander deploy --server URL …); nothing was done")
+            }
             let lock = takesLock ? try await self.projectLock(plan, id: id, store: store, wait: wait, handle) : nil
             do {
                 try record()
@@ -82,14 +89,18 @@ extension Deployer {
                 (try? store.leftOutOfPool(project: plan.project, environment: plan.environment)) ?? [:]
         }
         let journal = StoreJournal(store: store, deploymentID: id)
-        let connections = ConnectionPool(localEnvironment: ProcessInfo.processInfo.environment, stopGrace: grace)
+        let connections = ConnectionPool(
+            localEnvironment: ProcessInfo.processInfo.environment, stopGrace: grace, agents: agentConnector,
+            environment: plan.environment)
         let recorder = Mutex<Deployment?>(nil)
         let access = await openCalls(
             plan, loaded: loaded, store: store, id: id, children: children,
             record: { event in recorder.withLock { $0 }?.record(event) }, warn: { handle.emit($0) })
         let deployment = Deployment(
             plan: plan, id: id, scripts: loaded.scripts, sessionGrace: grace,
-            connect: { connections.connection(target: $0.name, transport: $0.transport, root: $0.root) },
+            connect: {
+                connections.connection(target: $0.name, transport: $0.transport, root: $0.root, roles: $0.roles)
+            },
             disconnect: { await connections.closeAll() },
             journal: journal, resume: resume,
             locks: StoreLocks(store: store, owner: Self.lockOwner(plan, id: id)),

@@ -4,7 +4,7 @@ import LanderLoading
 import LanderLua
 public import LanderModel
 public import LanderStore
-import LanderTransport
+public import LanderTransport
 import Synchronization
 
 /// The one way to plan, start, resume, roll back and abandon deployments: the command line, test helpers,
@@ -34,6 +34,13 @@ public final class Deployer: Sendable {
     public let desk = CallDesk()
     /// Serves `desk` to the targets (an HTTP endpoint on loopback); without one, targets cannot call home.
     let listener: (any CallbackListener)?
+    private let agents = Mutex<(any AgentConnector)?>(nil)
+
+    /// Who reaches the agents of targets that name one (a server's hub); nil outside a server.
+    public var agentConnector: (any AgentConnector)? { agents.withLock { $0 } }
+
+    /// Reaches agents through `connector` from now on.
+    public func serveAgents(through connector: any AgentConnector) { agents.withLock { $0 = connector } }
 
     /// Creates a deployer; `listener` serves phone-home calls of its deployments' targets.
     public init(

@@ -11,14 +11,30 @@ import Testing
         let process = Process()
         let log: URL
 
-        init(server: Int, name: String, workDir: URL, enroll: String?) throws {
+        convenience init(server: Int, name: String, workDir: URL, enroll: String?) throws {
+            try self.init(url: "http://127.0.0.1:\(server)", name: name, workDir: workDir, enroll: enroll)
+        }
+
+        /// An agent for the server at `url`; `inZone` runs it inside that network namespace, `caFile` trusts
+        /// the server's private certificate.
+        init(
+            url: String, name: String, workDir: URL, enroll: String?, inZone: String? = nil, caFile: String? = nil,
+            tlsName: String? = nil
+        ) throws {
             log = workDir.deletingLastPathComponent().appendingPathComponent(
                 "\(name)-\(UUID().uuidString.prefix(4)).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.executableURL = try Lander.executable
-            process.arguments =
-                ["agent", "--server", "http://127.0.0.1:\(server)", "--name", name, "--work-dir", workDir.path]
-                + (enroll.map { ["--enroll", $0] } ?? [])
+            let agent =
+                ["agent", "--server", url, "--name", name, "--work-dir", workDir.path]
+                + (enroll.map { ["--enroll", $0] } ?? []) + (caFile.map { ["--ca-file", $0] } ?? [])
+                + (tlsName.map { ["--tls-name", $0] } ?? [])
+            if let inZone {
+                process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+                process.arguments = ["netns", "exec", inZone, try Lander.executable.path] + agent
+            } else {
+                process.executableURL = try Lander.executable
+                process.arguments = agent
+            }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()

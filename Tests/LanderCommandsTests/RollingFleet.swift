@@ -138,13 +138,11 @@ final class RollingFleet: @unchecked Sendable {
 
     /// Starts a program; returns its pid.
     static func spawn(_ argv: [String]) throws -> pid_t {
-        var pid: pid_t = 0
-        var pointers = argv.map { strdup($0) }
-        pointers.append(nil)
-        defer { for pointer in pointers { free(pointer) } }
-        let result = posix_spawn(&pid, argv[0], nil, nil, pointers, environ)
-        guard result == 0 else { throw FleetError("cannot start \(argv[0]): \(String(cString: strerror(result)))") }
-        return pid
+        do {
+            return try spawnHelper(argv)
+        } catch {
+            throw FleetError("cannot start \(argv[0])")
+        }
     }
 
     /// One exchange with a stream socket on a Dispatch thread: send, read to the end.

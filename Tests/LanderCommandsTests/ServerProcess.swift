@@ -6,6 +6,10 @@ final class ServerProcess: @unchecked Sendable {
     let process: Process
     let port: Int
     let directory: URL
+    /// Where requests go: `http://127.0.0.1:PORT`, or the address and scheme the server was started with.
+    var base: String
+    /// More curl arguments for every request (`--cacert` for a server with a private certificate).
+    var curlOptions: [String] = []
 
     /// Starts the server for the workspace in `directory` and waits until it says where it listens.
     static func start(_ directory: URL, arguments: [String] = [], environment: [String: String] = [:]) async throws
@@ -27,19 +31,22 @@ final class ServerProcess: @unchecked Sendable {
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
         }
-        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+        guard let range = text.range(of: #"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:(\d+)"#, options: .regularExpression),
             let port = Int(text[range].split(separator: ":").last ?? "")
         else {
             process.terminate()
             throw ServerError("lander server did not say where it listens: \(text)")
         }
-        return ServerProcess(process: process, port: port, directory: directory)
+        let host = text[range].split(separator: ":").first.map(String.init) ?? "127.0.0.1"
+        let scheme = arguments.contains("--tls-cert") ? "https" : "http"
+        return ServerProcess(process: process, port: port, directory: directory, base: "\(scheme)://\(host):\(port)")
     }
 
-    private init(process: Process, port: Int, directory: URL) {
+    private init(process: Process, port: Int, directory: URL, base: String) {
         self.process = process
         self.port = port
         self.directory = directory
+        self.base = base
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -72,7 +79,8 @@ final class ServerProcess: @unchecked Sendable {
             try body.write(to: file, atomically: true, encoding: .utf8)
             arguments += ["-H", "Content-Type: application/json", "--data-binary", "@" + file.path]
         }
-        arguments.append("http://127.0.0.1:\(port)\(path)")
+        arguments += curlOptions
+        arguments.append(base + path)
         let run = try await Program.run("/usr/bin/curl", arguments, timeout: .seconds(60))
         let text = (try? String(contentsOf: scratch.url.appendingPathComponent("body"), encoding: .utf8)) ?? ""
         return (Int(run.stdout) ?? 0, text)

@@ -2,6 +2,7 @@ import Foundation
 import LanderEngine
 import LanderModel
 import LanderPackages
+import LanderTesting
 import Testing
 
 /// Packages from a directory feed to local targets: acquired once, distributed before any step, skipped
@@ -225,14 +226,7 @@ struct PackageFeed {
 
     /// Runs a short program to its end (posix_spawn and waitpid: no Foundation process machinery).
     private func run(_ argv: [String]) throws {
-        var pid: pid_t = 0
-        var pointers = argv.map { strdup($0) }
-        pointers.append(nil)
-        defer { for pointer in pointers { free(pointer) } }
-        guard posix_spawn(&pid, argv[0], nil, nil, pointers, environ) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        guard status == 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard runToEnd(argv) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 }
 

@@ -121,11 +121,15 @@ enum PackageCacheHash {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
         process.arguments = [path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        // Into a file, not a pipe: a read blocking a thread of the cooperative pool until a pipe's end
+        // starves the tests that need it.
+        let output = URL(fileURLWithPath: NSTemporaryDirectory() + "sha256-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        process.standardOutput = try FileHandle(forWritingTo: output)
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let data = try Data(contentsOf: output)
         return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
     }
 }

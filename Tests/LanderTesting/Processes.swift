@@ -1,3 +1,4 @@
+import CLanderProcess
 public import Foundation
 
 /// Whether a process runs; a zombie waiting for its reaper does not.
@@ -85,4 +86,32 @@ public enum Program {
             status: status ?? -1, stdout: String(decoding: await stdout, as: UTF8.self),
             stderr: String(decoding: await stderr, as: UTF8.self))
     }
+}
+
+/// Starts a helper program (a listener, sshd, HAProxy) and returns its pid. It keeps only standard input,
+/// output and error: a pipe another test is reading, left open in a helper that lives for minutes, would
+/// keep that reader from ever seeing its end.
+public func spawnHelper(_ argv: [String]) throws -> Int32 {
+    var pid: Int32 = 0
+    let copies = argv.map { strdup($0) }
+    defer { for copy in copies { free(copy) } }
+    let pointers = copies.map { UnsafePointer($0) } + [nil]
+    let result = pointers.withUnsafeBufferPointer { arguments in
+        lander_spawn_inheriting_std(
+            argv[0], arguments.baseAddress,
+            UnsafeRawPointer(environ).assumingMemoryBound(to: UnsafePointer<CChar>?.self), &pid)
+    }
+    guard result == 0 else {
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cannot start \(argv[0])"])
+    }
+    return pid
+}
+
+/// Runs a short program to its end (posix_spawn and waitpid, keeping only the standard descriptors); its
+/// wait status, or -1 when it could not start.
+public func runToEnd(_ argv: [String]) -> Int32 {
+    guard let pid = try? spawnHelper(argv) else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+    return status
 }

@@ -12,6 +12,11 @@
 int lander_spawn(const char *const argv[], const char *const envp[], const char *cwd,
                  pid_t *pid, int *out_fd, int *err_fd, int *in_fd);
 
+/// Starts `path` with `argv` and `envp` keeping only descriptors 0, 1 and 2 of this process (what else it
+/// has open, a pipe another thread is reading, must not stay open in a long-lived child). Returns 0 and
+/// fills `pid`, or an errno.
+int lander_spawn_inheriting_std(const char *path, const char *const argv[], const char *const envp[], pid_t *pid);
+
 /// A file descriptor that becomes readable when `pid` exits, or -1 with errno set.
 int lander_pidfd_open(pid_t pid);
 

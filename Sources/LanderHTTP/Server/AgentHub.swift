@@ -4,20 +4,28 @@ import Hummingbird
 import HummingbirdWebSocket
 import LanderService
 import LanderStore
+import LanderTransport
 import Logging
+import NIOCore
 import Synchronization
 
 /// The agents connected to this server: each authenticated before its WebSocket is accepted (its name,
 /// the time and a signature with its enrolled key), pinged every 5 s (no answer for 5 s more closes it),
-/// and dropped when it is revoked. Every refusal is recorded in the store's agent audit.
-final class AgentHub: Sendable {
+/// and dropped when it is revoked. Deployments reach them through their links; every refusal is recorded
+/// in the store's agent audit.
+final class AgentHub: AgentConnector {
     let store: StateStore
-    private let sessions = Mutex<[String: (id: UUID, since: Date)]>([:])
+    private let links = Mutex<[String: (link: AgentLink, since: Date)]>([:])
+    /// How long a deployment waits for an agent that is not connected (it may be reconnecting).
+    let connectWait: Duration
 
-    init(store: StateStore) { self.store = store }
+    init(store: StateStore, connectWait: Duration = .seconds(15)) {
+        self.store = store
+        self.connectWait = connectWait
+    }
 
     /// The connected agents and since when.
-    var connected: [String: Date] { sessions.withLock { $0.mapValues(\.since) } }
+    var connected: [String: Date] { links.withLock { $0.mapValues(\.since) } }
 
     /// Whether to take a request's upgrade: only `/api/v1/agents/connect`; a refused agent is told why and
     /// closed at once.
@@ -34,7 +42,7 @@ final class AgentHub: Sendable {
         {
             try? store.audit(agent: name.isEmpty ? nil : name, outcome: "refused", detail: "connection: \(reason)")
             return .upgrade([:]) { _, outbound, _ in
-                try await outbound.write(.text(Self.json(["op": "refused", "reason": reason])))
+                try await outbound.write(.text(Self.refusal(reason).json))
             }
         }
         guard let record else { return .dontUpgrade }
@@ -43,43 +51,123 @@ final class AgentHub: Sendable {
         }
     }
 
-    /// Holds one agent's connection until it ends or the agent is revoked.
+    /// The agent's current link for a deployment's target; refuses (and records) one for another environment
+    /// or without the target's roles, and waits up to `connectWait` for one that is not connected.
+    func link(agent: String, target: String, environment: String, roles: [String]) async throws(TransportError)
+        -> AgentLink
+    {
+        let deadline = ContinuousClock.now + connectWait
+        while true {
+            if let link = links.withLock({ $0[agent]?.link }), link.lostReason == nil {
+                try checkScope(link, target: target, environment: environment, roles: roles)
+                return link
+            }
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { break }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        let record = (try? store.agent(agent)) ?? nil
+        let why: String
+        if let record {
+            let seen = record.lastSeenAt.map { "last heard from \(Self.age($0)) ago" } ?? "never connected"
+            why = record.revokedAt != nil ? "it is revoked" : "it is not connected to this server (\(seen))"
+        } else {
+            why = "no agent of that name is enrolled (lander server agent enroll, then lander agent --enroll)"
+        }
+        throw TransportError(target: target, message: "agent '\(agent)' cannot serve it: \(why)")
+    }
+
+    private func checkScope(_ link: AgentLink, target: String, environment: String, roles: [String])
+        throws(TransportError)
+    {
+        let missing = roles.filter { !link.roles.contains($0) }
+        guard link.environment != environment || !missing.isEmpty else { return }
+        let enrolled = "enrolled for \(link.environment) (roles \(link.roles.joined(separator: ",")))"
+        let detail =
+            link.environment != environment
+            ? "a deployment to \(environment) may not use agent '\(link.agent)', \(enrolled)"
+            : "target '\(target)' plays \(missing.joined(separator: ", ")), which agent '\(link.agent)', \(enrolled), "
+                + "does not serve"
+        try? store.audit(agent: link.agent, outcome: "refused", detail: "work: \(detail)")
+        throw TransportError(
+            target: target, message: "\(detail); enrol an agent for this environment and these roles")
+    }
+
+    /// Holds one agent's connection until it ends or the agent is revoked: one writer drains the link's
+    /// outbox, the reader routes what the agent sends.
     private func serve(_ record: AgentRecord, _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter)
         async
     {
-        let id = UUID()
-        let replaced = sessions.withLock { sessions in
-            defer { sessions[record.name] = (id, Date()) }
-            return sessions[record.name] != nil
+        let link = AgentLink(agent: record.name, environment: record.environment, roles: record.roles)
+        let replaced = links.withLock { links in
+            defer { links[record.name] = (link, Date()) }
+            return links[record.name]?.link
         }
-        try? store.audit(agent: record.name, outcome: "connected", detail: replaced ? "reconnected" : "connected")
+        replaced?.close(reason: "connection to agent '\(record.name)' lost: it connected again")
+        try? store.audit(
+            agent: record.name, outcome: "connected", detail: replaced != nil ? "reconnected" : "connected")
         try? store.agentSeen(record.name)
         try? await outbound.write(
             .text(Self.json(["op": "welcome", "environment": record.environment, "roles": record.roles])))
         let store = self.store
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.read(inbound, into: link, store: store) }
             group.addTask {
-                do {
-                    for try await _ in inbound.messages(maxSize: 1 << 20) { try? store.agentSeen(record.name) }
-                } catch {}
-            }
-            group.addTask {
-                // A revocation made by any process reaches a connected agent within two seconds.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(2))
-                    if let now = try? store.agent(record.name), now.revokedAt != nil {
-                        try? await outbound.write(
-                            .text(Self.json(["op": "refused", "reason": "agent '\(record.name)' is revoked"])))
-                        return
+                while let frame = await link.outbox.next() {
+                    switch frame {
+                    case .text(let text): try? await outbound.write(.text(text))
+                    case .binary(let bytes): try? await outbound.write(.binary(ByteBuffer(bytes: bytes)))
                     }
                 }
             }
+            group.addTask { await self.watchRevocation(record.name, link) }
             await group.next()
+            link.close(
+                reason: "connection to agent '\(record.name)' lost; whether what it was running finished is unknown")
             group.cancelAll()
         }
-        sessions.withLock { sessions in
-            if sessions[record.name]?.id == id { sessions[record.name] = nil }
+        links.withLock { links in
+            if links[record.name]?.link === link { links[record.name] = nil }
         }
+    }
+
+    private static func read(_ inbound: WebSocketInboundStream, into link: AgentLink, store: StateStore) async {
+        var lastSeen = ContinuousClock.now
+        do {
+            for try await message in inbound.messages(maxSize: AgentWire.maxMessage) {
+                switch message {
+                case .text(let text): link.receive(text: text)
+                case .binary(let buffer): link.receive(binary: Array(buffer.readableBytesView))
+                }
+                if ContinuousClock.now - lastSeen > .seconds(5) {
+                    lastSeen = ContinuousClock.now
+                    try? store.agentSeen(link.agent)
+                }
+            }
+        } catch {}
+    }
+
+    /// A revocation made by any process reaches a connected agent within two seconds; the agent closes the
+    /// connection when told (and it is closed here 5 s later if it does not).
+    private func watchRevocation(_ name: String, _ link: AgentLink) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(2))
+            if let now = try? store.agent(name), now.revokedAt != nil {
+                link.outbox.send(Self.refusal("agent '\(name)' is revoked"))
+                try? await Task.sleep(for: .seconds(5))
+                return
+            }
+        }
+    }
+
+    static func refusal(_ reason: String) -> AgentMessage {
+        var message = AgentMessage(.refused)
+        message.text = reason
+        return message
+    }
+
+    static func age(_ date: Date) -> String {
+        let seconds = Int(-date.timeIntervalSinceNow)
+        return seconds < 120 ? "\(seconds)s" : seconds < 7200 ? "\(seconds / 60)m" : "\(seconds / 3600)h"
     }
 
     static func json(_ object: [String: Any]) -> String {

@@ -43,7 +43,9 @@ public final class LanderServer: Sendable {
         self.background = background
         let outbox = background.outbox
         hub = EventHub(onEvent: { outbox.wake() })
-        agents = AgentHub(store: store)
+        let agents = AgentHub(store: store)
+        self.agents = agents
+        deployer.serveAgents(through: agents)
         queue = DeploymentQueue(deployer: deployer, store: store, workspace: workspace, hub: hub, limit: maxRunning)
         answers = StoreCache(store: store)
         gridCells = StoreCache(store: store)
