@@ -93,7 +93,11 @@ public final class AgentClient: Sendable {
         while !Task.isCancelled {
             let started = ContinuousClock.now
             do {
-                try await connectOnce(identity)
+                try await withTaskCancellationHandler {
+                    try await connectOnce(identity)
+                } onCancel: {
+                    executor.stopAll()
+                }
                 say("lander agent \(identity.name): the server closed the connection")
             } catch let error as AgentError where error.refused {
                 return error
@@ -107,6 +111,7 @@ public final class AgentClient: Sendable {
             say("lander agent \(identity.name): reconnecting in \(String(format: "%.1f", wait))s")
             try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
         }
+        await executor.connectionEnded()
         return AgentError("stopped")
     }
 

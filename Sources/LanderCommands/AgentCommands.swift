@@ -141,7 +141,14 @@ struct AgentCommand: AsyncParsableCommand {
         guard let identity else { return }
         printError(
             "lander agent \(name): enrolled for \(identity.environment) (\(identity.roles.joined(separator: ",")))")
-        let stopped = await client.run(identity)
+        // SIGTERM or Ctrl-C: what the server sent is stopped (process groups, sessions) before the agent exits.
+        let running = Task { await client.run(identity) }
+        let trap = SignalTrap { name in
+            printError("lander agent \(identity.name): \(name): stopping what it runs, then exiting")
+            running.cancel()
+        }
+        defer { trap.release() }
+        let stopped = await running.value
         printError("lander: \(stopped)")
         throw ExitCode(stopped.refused ? ExitCodes.refused : 0)
     }

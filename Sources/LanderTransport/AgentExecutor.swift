@@ -93,6 +93,12 @@ public final class AgentExecutor: Sendable {
         }
     }
 
+    /// Starts stopping everything at once (the agent is told to exit); `connectionEnded` waits for it.
+    public func stopAll() {
+        let tasks = state.withLock { Array($0.running.values) }
+        for task in tasks { task.cancel() }
+    }
+
     /// The connection has ended: its commands and sessions are stopped, partial uploads removed.
     public func connectionEnded() async {
         let (tasks, sessions, uploads) = state.withLock { state in

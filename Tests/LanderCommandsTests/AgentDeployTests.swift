@@ -9,7 +9,7 @@ extension AgentTests {
     /// The agent-zone workspace with a server, and agents edge-1 and edge-2 connected to it.
     final class Zone: @unchecked Sendable {
         let root: URL
-        let server: ServerProcess
+        var server: ServerProcess
         let admin: String
         let scratch: URL
         var agents: [String: AgentProcess] = [:]
@@ -107,7 +107,7 @@ extension AgentTests {
                 directory.path, archive, source.path,
             ]
             try packed.run()
-            packed.waitUntilExit()
+            packed.waitUntilExit()  // tar of one small file
             #expect(packed.terminationStatus == 0)
         }
     }
@@ -193,5 +193,48 @@ extension AgentTests {
         #expect(view["state"] as? String == "succeeded", "\(logs)")
         #expect(
             zone.onAgent("edge-1", "a-1", "big.size")?.trimmingCharacters(in: .whitespacesAndNewlines) == "52428800")
+    }
+}
+
+extension AgentTests {
+    @Test func anAgentStoppedWithSIGTERMStopsWhatItRunsBeforeItExits() async throws {
+        let zone = try await Zone()
+        try zone.edge(hold: "yes")
+        let body = #"{"project":"edge","environment":"production","version":"1"}"#
+        let started = try await zone.server.request("POST", "/api/v1/deployments", token: zone.admin, body: body)
+        let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
+        #expect(await AgentTests.eventually(30) { zone.onAgent("edge-1", "a-1", "started") != nil })
+        let pid = try #require(
+            Int32(zone.onAgent("edge-1", "a-1", "started")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        #expect(runs(pid))
+        let edge1 = try #require(zone.agents["edge-1"])
+        kill(edge1.process.processIdentifier, SIGTERM)
+        #expect(await waitForExit(edge1.process, timeout: .seconds(30)) == 0, "\(edge1.text)")
+        #expect(!runs(pid), "the command the agent ran outlived it")
+        let view = try await zone.finished(id)
+        #expect(view["state"] as? String == "failed")
+    }
+}
+
+extension AgentTests {
+    @Test func afterTheServerIsKilledAndRestartedTheAgentsReconnectAndTheNextDeploymentWorks() async throws {
+        let zone = try await Zone()
+        let port = zone.server.port
+        kill(zone.server.process.processIdentifier, SIGKILL)
+        _ = await waitForExit(zone.server.process)
+        zone.server = try await ServerProcess.start(zone.root, arguments: ["--listen", "127.0.0.1:\(port)"])
+        let (server, admin) = (zone.server, zone.admin)
+        let back = try await AgentTests.eventually(60) {
+            let now = try await AgentTests.connected(server, admin)
+            return now["edge-1"] == true && now["edge-2"] == true
+        }
+        #expect(back, "\(zone.agents.values.map(\.text))")
+        for agent in zone.agents.values { #expect(agent.text.contains("reconnecting in"), "\(agent.text)") }
+        let view = try await zone.deploy("edge", "production", "2")
+        let logs = try await zone.logs(view)
+        #expect(view["state"] as? String == "succeeded", "\(logs)")
+        #expect(
+            zone.onAgent("edge-1", "a-1", "fine.txt") == "fine\n"
+                && zone.onAgent("edge-2", "a-2", "fine.txt") == "fine\n")
     }
 }

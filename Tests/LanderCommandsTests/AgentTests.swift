@@ -129,7 +129,7 @@ import Testing
         #expect(
             try await Self.eventually(30) { try await Self.connected(server, admin)["edge-r"] == true }, "\(edge.text)")
         kill(server.process.processIdentifier, SIGKILL)
-        server.process.waitUntilExit()
+        _ = await waitForExit(server.process)
         server = try await ServerProcess.start(root, arguments: ["--listen", "127.0.0.1:\(port)"])
         defer { kill(server.process.processIdentifier, SIGKILL) }
         #expect(

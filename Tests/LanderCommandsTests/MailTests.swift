@@ -20,7 +20,7 @@ extension NotifyTests {
         @Test func aFailureIsMailedOverStartTLSWithAuthAndItsSecretsStayMasked() async throws {
             let scratch = try Scratch().url
             let certificate = try Helpers.certificate(in: scratch)
-            let server = try MailServer(in: scratch, tls: certificate, user: ("lander", Self.password))
+            let server = try await MailServer(in: scratch, tls: certificate, user: ("lander", Self.password))
             defer { server.stop() }
             let root = try SubscriptionWorkspace.make(
                 Self.smtp(server.port, security: "starttls", auth: true, ca: certificate.0) + """
@@ -56,7 +56,7 @@ extension NotifyTests {
 
         @Test func aDigestGathersItsPeriodAndAGroupConditionFiresOncePerVersion() async throws {
             let scratch = try Scratch().url
-            let server = try MailServer(in: scratch)
+            let server = try await MailServer(in: scratch)
             defer { server.stop() }
             let root = try SubscriptionWorkspace.make(
                 Self.smtp(server.port) + """

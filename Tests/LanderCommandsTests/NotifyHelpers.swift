@@ -10,21 +10,21 @@ enum Helpers {
     }
 
     /// Waits (bounded) for a file the helper writes once it listens, and reads its port.
-    static func port(in file: String, of pid: pid_t, _ what: String) throws -> Int {
+    static func port(in file: String, of pid: pid_t, _ what: String) async throws -> Int {
         for _ in 0..<1_000 {
             if let text = try? String(contentsOfFile: file, encoding: .utf8), let port = Int(text) { return port }
-            usleep(10_000)
+            try await Task.sleep(for: .milliseconds(10))
         }
         kill(pid, SIGKILL)
         throw FleetError("\(what) did not start")
     }
 
-    /// Waits (bounded, sleeping between looks) until `condition` holds.
-    static func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+    /// Waits (bounded, sleeping between looks without holding a thread) until `condition` holds.
+    static func eventually(_ seconds: Double = 30, _ condition: () throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try condition() { return true }
-            usleep(100_000)
+            try? await Task.sleep(for: .milliseconds(100))
         }
         return try condition()
     }
@@ -56,7 +56,7 @@ final class WebhookListener: Sendable {
     let holdFile: String
     private let pid: pid_t
 
-    init(in directory: URL, secret: String, fail: Int = 0, hold: Bool = false) throws {
+    init(in directory: URL, secret: String, fail: Int = 0, hold: Bool = false) async throws {
         let name = UUID().uuidString.prefix(8)
         let portFile = directory.appendingPathComponent("hook-port-\(name)").path
         log = directory.appendingPathComponent("hook-log-\(name)").path
@@ -67,7 +67,7 @@ final class WebhookListener: Sendable {
             Helpers.directory.appendingPathComponent("webhook_listener.py").path, portFile, log, secret, "--fail",
             String(fail), "--hold", holdFile,
         ])
-        port = try Helpers.port(in: portFile, of: pid, "the webhook listener")
+        port = try await Helpers.port(in: portFile, of: pid, "the webhook listener")
     }
 
     /// Where subscriptions post: `http://127.0.0.1:PORT/PATH`.
@@ -105,7 +105,7 @@ final class MailServer: Sendable {
     let directory: String
     private let pid: pid_t
 
-    init(in scratch: URL, tls: (String, String)? = nil, user: (String, String)? = nil) throws {
+    init(in scratch: URL, tls: (String, String)? = nil, user: (String, String)? = nil) async throws {
         let name = UUID().uuidString.prefix(8)
         let portFile = scratch.appendingPathComponent("smtp-port-\(name)").path
         directory = scratch.appendingPathComponent("mail-\(name)").path
@@ -116,7 +116,7 @@ final class MailServer: Sendable {
         if let tls { arguments += ["--tls", tls.0, tls.1] }
         if let user { arguments += ["--user", user.0, user.1] }
         pid = try RollingFleet.spawn(arguments)
-        port = try Helpers.port(in: portFile, of: pid, "the SMTP server")
+        port = try await Helpers.port(in: portFile, of: pid, "the SMTP server")
     }
 
     /// The mails received, in order.

@@ -47,7 +47,7 @@ import Testing
     @Test func tenTargetsCostTheFeedOneDownload() async throws {
         let scratch = try Scratch()
         let size = try await Self.publish(scratch, "1.0.0")
-        let feed = try FeedServer(scratch.url.appendingPathComponent("feed"))
+        let feed = try await FeedServer(scratch.url.appendingPathComponent("feed"))
         defer { feed.stop() }
         let file = try Self.project(scratch, feed: feed.url, targets: 10)
         let run = try await Lander.run(["deploy", "-f", file, "-e", "prod", "--version", "1.0.0", "--plain"])
@@ -65,8 +65,8 @@ import Testing
     @Test func pullingTargetsDownloadFromTheMirrorAndTheOrchestratorSendsNothing() async throws {
         let scratch = try Scratch()
         let size = try await Self.publish(scratch, "1.0.0")
-        let feed = try FeedServer(scratch.url.appendingPathComponent("feed"))
-        let mirror = try FeedServer(scratch.url.appendingPathComponent("feed"))
+        let feed = try await FeedServer(scratch.url.appendingPathComponent("feed"))
+        let mirror = try await FeedServer(scratch.url.appendingPathComponent("feed"))
         defer {
             feed.stop()
             mirror.stop()
@@ -89,7 +89,7 @@ import Testing
         _ = try await Self.publish(scratch, "1.10.0")
         try "1.9.0\n1.10.0\n".write(
             to: scratch.url.appendingPathComponent("feed/app/versions"), atomically: true, encoding: .utf8)
-        let feed = try FeedServer(scratch.url.appendingPathComponent("feed"))
+        let feed = try await FeedServer(scratch.url.appendingPathComponent("feed"))
         defer { feed.stop() }
         let file = try Self.project(scratch, feed: feed.url, targets: 2)
         let created = try await Lander.run(["release", "create", "7", "-f", file, "--package", "app=latest"])
@@ -145,7 +145,7 @@ final class FeedServer: Sendable {
     /// The feed's base URL.
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init(_ directory: URL) throws {
+    init(_ directory: URL) async throws {
         let portFile = directory.deletingLastPathComponent().appendingPathComponent("port-\(UUID().uuidString)").path
         pid = try RollingFleet.spawn([
             "/bin/sh", "-c", "exec python3 \"$0\" \"$1\" \"$2\" >/dev/null 2>&1",
@@ -157,7 +157,7 @@ final class FeedServer: Sendable {
                 found = value
                 break
             }
-            usleep(10_000)
+            try await Task.sleep(for: .milliseconds(10))
         }
         guard let found else {
             kill(pid, SIGKILL)

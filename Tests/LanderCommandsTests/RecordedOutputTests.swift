@@ -40,16 +40,16 @@ import Testing
               - { name: never, on: app, run: ["true"] }
             """)
         let output = scratch.url.appendingPathComponent("out.txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = Process()
-        process.executableURL = try Lander.executable
-        process.arguments = ["deploy", "-f", file, "-e", "test", "--version", "1", "--plain"]
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // Started and reaped here (not by Foundation, whose own reaping can race a waitpid of ours).
+        let pid = try spawnHelper([
+            "/bin/sh", "-c", #"exec "$@" > "$0" 2>/dev/null"#, output.path, try Lander.executable.path, "deploy", "-f",
+            file, "-e", "test", "--version", "1", "--plain",
+        ])
         try await StoreCommandsTests.waitFor(scratch.url.appendingPathComponent("c/t1/started").path)
-        kill(process.processIdentifier, SIGTERM)
-        #expect(await waitForExit(process, timeout: .seconds(20)) == 130)
+        kill(pid, SIGTERM)
+        let status = await waitForExit(pid: pid, timeout: .seconds(30))
+        if status == nil { kill(pid, SIGKILL) }
+        #expect(status == 130, "\((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
         let text = try String(contentsOf: output, encoding: .utf8)
         #expect(text.contains("step long: cancelled"), "\(text)")
         #expect(text.contains("t1  long  cancelled"), "\(text)")

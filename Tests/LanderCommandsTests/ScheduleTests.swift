@@ -83,7 +83,7 @@ extension NotifyTests {
 
         @Test func aReportScheduleMailsTheDaysDeployments() async throws {
             let scratch = try Scratch().url
-            let server = try MailServer(in: scratch)
+            let server = try await MailServer(in: scratch)
             defer { server.stop() }
             let root = try SubscriptionWorkspace.make(
                 MailTests.smtp(server.port) + """

@@ -23,14 +23,7 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let handle = output.fileHandleForReading
-        var text = ""
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, !text.contains("\n") {
-            let data = handle.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
+        let text = await firstLine(of: output.fileHandleForReading)
         guard let range = text.range(of: #"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:(\d+)"#, options: .regularExpression),
             let port = Int(text[range].split(separator: ":").last ?? "")
         else {
@@ -40,6 +33,22 @@ final class ServerProcess: @unchecked Sendable {
         let host = text[range].split(separator: ":").first.map(String.init) ?? "127.0.0.1"
         let scheme = arguments.contains("--tls-cert") ? "https" : "http"
         return ServerProcess(process: process, port: port, directory: directory, base: "\(scheme)://\(host):\(port)")
+    }
+
+    /// The first line a pipe gives (or what it gave before its end), read on a Dispatch thread: a blocking
+    /// read on the cooperative pool starves the tests beside it.
+    private static func firstLine(of handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var text = ""
+                while !text.contains("\n") {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    text += String(decoding: data, as: UTF8.self)
+                }
+                continuation.resume(returning: text)
+            }
+        }
     }
 
     private init(process: Process, port: Int, directory: URL, base: String) {

@@ -9,7 +9,7 @@ extension NotifyTests {
     @Suite struct ServerScheduleTests {
         @Test func theServerRunsADueScheduleAtStartAndDeliversQueuedDeploymentsEvents() async throws {
             let scratch = try Scratch().url
-            let listener = try WebhookListener(in: scratch, secret: SubscriptionTests.secret)
+            let listener = try await WebhookListener(in: scratch, secret: SubscriptionTests.secret)
             defer { listener.stop() }
             let root = try SubscriptionWorkspace.make(
                 """
@@ -26,14 +26,14 @@ extension NotifyTests {
             let server = try await ServerProcess.start(root, environment: ["HOOK_SECRET": SubscriptionTests.secret])
             defer { kill(server.process.processIdentifier, SIGKILL) }
             let version = root.appendingPathComponent("checkout/targets/checkout-1/VERSION").path
-            #expect(Helpers.eventually { (try? String(contentsOfFile: version, encoding: .utf8)) == "5.0\n" })
+            #expect(await Helpers.eventually { (try? String(contentsOfFile: version, encoding: .utf8)) == "5.0\n" })
             let deployer = try await server.token("deployer")
             let queued = try await server.request(
                 "POST", "/api/v1/deployments", token: deployer,
                 body: #"{"project":"checkout","environment":"production","version":"5.1"}"#)
             let id = try #require(ServerProcess.object(queued.body)["id"] as? String)
             _ = try await server.wait(for: id, state: "succeeded", token: deployer)
-            #expect(Helpers.eventually { listener.delivered().count >= 3 }, "\(listener.requests())")
+            #expect(await Helpers.eventually { listener.delivered().count >= 3 }, "\(listener.requests())")
             let events = listener.delivered().map { "\($0["event"] ?? "") \($0["deployment"] ?? "")" }
             #expect(
                 events.contains("deployment_queued \(id)") && events.contains("deployment_finished \(id)"), "\(events)")

@@ -27,7 +27,7 @@ extension NotifyTests {
 
         @Test func aReceiverThatFailsFirstGetsEveryEventOnceItRecoversSignedWithOneKeyEach() async throws {
             let scratch = try Scratch().url
-            let listener = try WebhookListener(in: scratch, secret: Self.secret, fail: 3)
+            let listener = try await WebhookListener(in: scratch, secret: Self.secret, fail: 3)
             defer { listener.stop() }
             let root = try SubscriptionWorkspace.make(
                 Self.hook(listener, events: "deployment_started, deployment_succeeded, deployment_failed"))
@@ -57,7 +57,7 @@ extension NotifyTests {
 
         @Test func aSenderKilledMidSendLeavesItForTheNextProcessWhichDeliversIt() async throws {
             let scratch = try Scratch().url
-            let listener = try WebhookListener(in: scratch, secret: Self.secret, hold: true)
+            let listener = try await WebhookListener(in: scratch, secret: Self.secret, hold: true)
             defer { listener.stop() }
             let root = try SubscriptionWorkspace.make(Self.hook(listener, events: "deployment_succeeded"))
             let process = Process()
@@ -69,9 +69,9 @@ extension NotifyTests {
             process.standardError = FileHandle.nullDevice
             try process.run()
             // The deployment is recorded and its event is being sent: the receiver holds the request.
-            #expect(Helpers.eventually { !listener.requests().isEmpty }, "the event was never sent")
+            #expect(await Helpers.eventually { !listener.requests().isEmpty }, "the event was never sent")
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = await waitForExit(process)
             listener.release()
             #expect(listener.delivered().isEmpty, "nothing was answered to the killed sender")
             let pending = try await SubscriptionWorkspace.lander(root, ["subscriptions", "deliveries"])
@@ -89,7 +89,7 @@ extension NotifyTests {
 
         @Test func anUnreachableReceiverIsDeadLetteredNotAFailureAndReplayDeliversIt() async throws {
             let scratch = try Scratch().url
-            let listener = try WebhookListener(in: scratch, secret: Self.secret)
+            let listener = try await WebhookListener(in: scratch, secret: Self.secret)
             defer { listener.stop() }
             let closed = "http://127.0.0.1:9/lander"
             let settings = Self.hook(listener, events: "deployment_succeeded", retry: "{ attempts: 2, backoff: 100ms }")
@@ -113,7 +113,7 @@ extension NotifyTests {
 
         @Test func aFormatterReshapesTheBodyAndSecretsStayMasked() async throws {
             let scratch = try Scratch().url
-            let listener = try WebhookListener(in: scratch, secret: Self.secret)
+            let listener = try await WebhookListener(in: scratch, secret: Self.secret)
             defer { listener.stop() }
             let settings = """
                 subscriptions:
@@ -151,7 +151,7 @@ extension NotifyTests {
     @Suite struct LockWaitSubscriptionTests {
         @Test func aLongWaitForALockIsSentAndAShortOneIsNot() async throws {
             let scratch = try Scratch().url
-            let listener = try WebhookListener(in: scratch, secret: SubscriptionTests.secret)
+            let listener = try await WebhookListener(in: scratch, secret: SubscriptionTests.secret)
             defer { listener.stop() }
             let root = try SubscriptionWorkspace.make(
                 """
@@ -171,12 +171,13 @@ extension NotifyTests {
                     root, ["deploy", "-f", "batch/lander.yml", "-e", "test", "--version", "1", "--plain"],
                     environment.merging(["BATCH_HOLD": "1"]) { $1 })
                 #expect(
-                    Helpers.eventually {
+                    await Helpers.eventually {
                         FileManager.default.fileExists(atPath: target.appendingPathComponent("started").path)
                     })
                 async let waiter = SubscriptionWorkspace.deploy(root, "batch", "production", "1", environment)
                 if long {
-                    #expect(Helpers.eventually(60) { listener.delivered().count == 1 }, "a wait past 3s was not sent")
+                    #expect(
+                        await Helpers.eventually(60) { listener.delivered().count == 1 }, "a wait past 3s was not sent")
                 } else {
                     try await Task.sleep(for: .milliseconds(300))
                 }

@@ -115,3 +115,17 @@ public func runToEnd(_ argv: [String]) -> Int32 {
     while waitpid(pid, &status, 0) < 0, errno == EINTR {}
     return status
 }
+
+/// Waits (bounded, without blocking a thread) for a child started with `spawnHelper` and reaps it; its
+/// exit status (128 + the signal for a signalled child), nil when it still runs at the deadline.
+public func waitForExit(pid: Int32, timeout: Duration = .seconds(60)) async -> Int32? {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return nil
+}

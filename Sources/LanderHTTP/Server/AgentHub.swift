@@ -16,6 +16,11 @@ import Synchronization
 final class AgentHub: AgentConnector {
     let store: StateStore
     private let links = Mutex<[String: (link: AgentLink, since: Date)]>([:])
+    /// Signatures accepted in the last few minutes: one seen again is a replay (ECDSA signatures are
+    /// randomised, so an agent's own reconnects never repeat one).
+    private let signatures = Mutex<[String: Date]>([:])
+    /// The one task that drops revoked agents, started with the first connection.
+    private let revocations = Mutex<Task<Void, Never>?>(nil)
     /// How long a deployment waits for an agent that is not connected (it may be reconnecting).
     let connectWait: Duration
 
@@ -46,6 +51,14 @@ final class AgentHub: AgentConnector {
             }
         }
         guard let record else { return .dontUpgrade }
+        if let signature = header("X-Lander-Agent-Signature"), !firstUse(of: signature) {
+            let reason = "this signature was already used: a connection's signed headers are good once"
+            try? store.audit(agent: name, outcome: "refused", detail: "connection: \(reason)")
+            return .upgrade([:]) { _, outbound, _ in
+                try await outbound.write(.text(Self.refusal(reason).json))
+            }
+        }
+        watchRevocations()
         return .upgrade([:]) { inbound, outbound, _ in
             await self.serve(record, inbound, outbound)
         }
@@ -119,7 +132,6 @@ final class AgentHub: AgentConnector {
                     }
                 }
             }
-            group.addTask { await self.watchRevocation(record.name, link) }
             await group.next()
             link.close(
                 reason: "connection to agent '\(record.name)' lost; whether what it was running finished is unknown")
@@ -146,15 +158,38 @@ final class AgentHub: AgentConnector {
         } catch {}
     }
 
-    /// A revocation made by any process reaches a connected agent within two seconds; the agent closes the
-    /// connection when told (and it is closed here 5 s later if it does not).
-    private func watchRevocation(_ name: String, _ link: AgentLink) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(2))
-            if let now = try? store.agent(name), now.revokedAt != nil {
-                link.outbox.send(Self.refusal("agent '\(name)' is revoked"))
-                try? await Task.sleep(for: .seconds(5))
-                return
+    /// Whether a signature is new (and now remembered for longer than the clock skew allowed).
+    private func firstUse(of signature: String) -> Bool {
+        let now = Date()
+        return signatures.withLock { seen in
+            if seen.count > 1000 { seen = seen.filter { now.timeIntervalSince($0.value) < 300 } }
+            guard seen[signature] == nil else { return false }
+            seen[signature] = now
+            return true
+        }
+    }
+
+    /// A revocation made by any process reaches a connected agent within two seconds: one task for the
+    /// hub reads the revoked names and tells their agents, which close the connection (or it is closed
+    /// here on the next pass).
+    private func watchRevocations() {
+        revocations.withLock { task in
+            guard task == nil else { return }
+            task = Task { [weak self] in
+                var told: Set<String> = []
+                while !Task.isCancelled, let self {
+                    try? await Task.sleep(for: .seconds(2))
+                    let revoked = Set(((try? self.store.agents()) ?? []).filter { $0.revokedAt != nil }.map(\.name))
+                    for (name, link) in self.links.withLock({ $0.mapValues(\.link) }).map({ ($0.key, $0.value) })
+                    where revoked.contains(name) {
+                        if told.contains(name) {
+                            link.close(reason: "agent '\(name)' is revoked")
+                        } else {
+                            link.outbox.send(Self.refusal("agent '\(name)' is revoked"))
+                            told.insert(name)
+                        }
+                    }
+                }
             }
         }
     }

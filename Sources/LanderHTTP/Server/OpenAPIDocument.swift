@@ -330,6 +330,44 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/agents": {
+              "get": {
+                "summary": "The enrolled agents: environment, roles, when enrolled, revoked and last heard from, and since when each is connected to this server (docs/agent.md)",
+                "x-lander-role": "admin",
+                "responses": {
+                  "200": {"description": "[{name, environment, roles, enrolled_at, revoked_at, last_seen_at, connected_since}]"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/agents/enroll": {
+              "post": {
+                "summary": "An agent's enrolment: the one-time token from `lander server agent enroll` is the credential (no bearer token); the agent's P-256 public key is kept under its name. Its WebSocket then connects to /api/v1/agents/connect with signed headers (X-Lander-Agent, X-Lander-Agent-Time, X-Lander-Agent-Signature)",
+                "security": [],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "type": "object",
+                        "required": ["token", "name", "public_key"],
+                        "properties": {
+                          "token": {"type": "string"},
+                          "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+                          "public_key": {"type": "string", "description": "base64 of the raw P-256 public key"}
+                        }
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "201": {"description": "{name, environment, roles}"},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/promote": {
               "post": {
                 "summary": "Deploy to `to` what each project (or those named) last deployed successfully to `from`, in waves ordered by requires:, and answer when done (at once for a dry run); the token must cover every project it touches",
