@@ -140,6 +140,7 @@ final class AgentHub: AgentConnector {
         links.withLock { links in
             if links[record.name]?.link === link { links[record.name] = nil }
         }
+        try? store.agentSeen(record.name)
     }
 
     private static func read(_ inbound: WebSocketInboundStream, into link: AgentLink, store: StateStore) async {
@@ -150,7 +151,7 @@ final class AgentHub: AgentConnector {
                 case .text(let text): link.receive(text: text)
                 case .binary(let buffer): link.receive(binary: Array(buffer.readableBytesView))
                 }
-                if ContinuousClock.now - lastSeen > .seconds(5) {
+                if ContinuousClock.now - lastSeen > .seconds(30) {
                     lastSeen = ContinuousClock.now
                     try? store.agentSeen(link.agent)
                 }
