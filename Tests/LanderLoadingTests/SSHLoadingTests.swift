@@ -62,4 +62,37 @@ import Testing
         #expect(
             found.contains { $0.contains("unknown transport 'telnet'") && $0.contains("transports are: local, ssh") })
     }
+
+    @Test func agentTargetsNameTheirAgentWithPatternsAndAgentMistakesAreReported() throws {
+        let project = try ProjectLoader.load(
+            yaml: """
+                project: edge
+                environments:
+                  production:
+                    targets:
+                      edge-[1:2]: { agent: "edge-{n}", roles: [app] }
+                      vault: { agent: vault-7, root: /srv/vault, roles: [db] }
+                steps:
+                  - { name: s, on: app, run: ["true"] }
+                """, file: "lander.yml")
+        let targets = try #require(project.environment(named: "production")).targets
+        #expect(
+            targets.map(\.transport) == [
+                .agent("edge-1", root: "targets/edge-1"), .agent("edge-2", root: "targets/edge-2"),
+                .agent("vault-7", root: "/srv/vault"),
+            ])
+        let found = problems(
+            """
+            project: shop
+            environments:
+              production:
+                targets:
+                  a: { transport: agent, roles: [app] }
+                  b: { agent: b, ssh: b.internal, roles: [app] }
+            steps:
+              - { name: s, on: app, run: ["true"] }
+            """)
+        #expect(found.contains { $0.contains("lander.yml:5:7: target 'a' uses transport agent but names no agent") })
+        #expect(found.contains { $0.contains("lander.yml:6:7: target 'b' has both ssh: and agent:") }, "\(found)")
+    }
 }
