@@ -83,6 +83,16 @@ extension AgentTests {
             return try await server.request("GET", "/api/v1/deployments/\(id)/logs", token: admin).body
         }
 
+        /// Queues edge with a-1 holding its step, and waits until it holds; the deployment's id.
+        func holdEdge() async throws -> String {
+            try edge(hold: "yes")
+            let body = #"{"project":"edge","environment":"production","version":"1"}"#
+            let started = try await server.request("POST", "/api/v1/deployments", token: admin, body: body)
+            let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
+            #expect(await AgentTests.eventually(30) { self.onAgent("edge-1", "a-1", "started") != nil })
+            return id
+        }
+
         /// Sets the edge project's variables.
         func edge(hold: String = "", source: String = "") throws {
             let file = root.appendingPathComponent("edge/lander.yml")
@@ -149,11 +159,7 @@ extension AgentTests {
 
     @Test func anAgentKilledMidStepFailsItsTargetAsConnectionLostAndTheOthersFinish() async throws {
         let zone = try await Zone()
-        try zone.edge(hold: "yes")
-        let body = #"{"project":"edge","environment":"production","version":"1"}"#
-        let started = try await zone.server.request("POST", "/api/v1/deployments", token: zone.admin, body: body)
-        let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
-        #expect(await AgentTests.eventually(30) { zone.onAgent("edge-1", "a-1", "started") != nil })
+        let id = try await zone.holdEdge()
         let edge1 = try #require(zone.agents["edge-1"])
         kill(edge1.process.processIdentifier, SIGKILL)
         // The step on a-1 sleeps for 60 s: the deployment ends long before that because the connection's
@@ -199,11 +205,7 @@ extension AgentTests {
 extension AgentTests {
     @Test func anAgentStoppedWithSIGTERMStopsWhatItRunsBeforeItExits() async throws {
         let zone = try await Zone()
-        try zone.edge(hold: "yes")
-        let body = #"{"project":"edge","environment":"production","version":"1"}"#
-        let started = try await zone.server.request("POST", "/api/v1/deployments", token: zone.admin, body: body)
-        let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
-        #expect(await AgentTests.eventually(30) { zone.onAgent("edge-1", "a-1", "started") != nil })
+        let id = try await zone.holdEdge()
         let pid = try #require(
             Int32(zone.onAgent("edge-1", "a-1", "started")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         #expect(runs(pid))
@@ -236,5 +238,21 @@ extension AgentTests {
         #expect(
             zone.onAgent("edge-1", "a-1", "fine.txt") == "fine\n"
                 && zone.onAgent("edge-2", "a-2", "fine.txt") == "fine\n")
+    }
+}
+
+extension AgentTests {
+    @Test func cancellingADeploymentStopsTheCommandsItsAgentsRun() async throws {
+        let zone = try await Zone()
+        let id = try await zone.holdEdge()
+        let pid = try #require(
+            Int32(zone.onAgent("edge-1", "a-1", "started")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        let cancel = try await zone.server.request(
+            "POST", "/api/v1/deployments/\(id)/cancel", token: zone.admin, body: "{}")
+        #expect(cancel.status == 202 || cancel.status == 200, "\(cancel)")
+        let view = try await zone.finished(id)
+        #expect(view["state"] as? String == "cancelled", "\(view)")
+        #expect(!runs(pid), "the command on the agent outlived the cancellation")
+        #expect(try await AgentTests.connected(zone.server, zone.admin)["edge-1"] == true, "the agent stays connected")
     }
 }
