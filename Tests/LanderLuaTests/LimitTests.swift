@@ -5,6 +5,9 @@ import Testing
 
 @Suite struct LimitTests {
     static let tight = LuaLimits(memory: 8 << 20, instructions: 5_000_000)
+    /// No budget but a far deadline: a loop whose cancellation never lands fails its test instead of
+    /// spinning on a thread of the pool for the rest of the run.
+    static let untilCancelled = LuaLimits(deadline: .seconds(120))
 
     @Test(arguments: [
         "while true do end",
@@ -65,7 +68,7 @@ import Testing
     @Test func cancellationStopsABusyScript() async throws {
         let started = StartFlag()
         let task = Task { () -> LuaError? in
-            let runtime = try LuaRuntime.testing(limits: .unlimited)
+            let runtime = try LuaRuntime.testing(limits: Self.untilCancelled)
             runtime.register("started") { _ in
                 started.value.store(true, ordering: .relaxed)
                 return []
@@ -83,7 +86,7 @@ import Testing
 
     @Test func cancellationStopsAWaitingScriptEvenIfItCatchesTheError() async throws {
         let task = Task { () -> LuaError? in
-            let runtime = try LuaRuntime.testing(limits: .unlimited)
+            let runtime = try LuaRuntime.testing(limits: Self.untilCancelled)
             return await luaError {
                 _ = try await runtime.eval("local ok = pcall(lander.sleep, 60)\nwhile true do end")
             }
