@@ -116,29 +116,14 @@ public final class AgentClient: Sendable {
     }
 
     private func connectOnce(_ identity: AgentIdentity) async throws {
-        let time = Int(Date().timeIntervalSince1970)
-        let signature = try AgentAuth.sign(name: identity.name, time: time, key: try identity.key())
-        var configuration = WebSocketClientConfiguration()
-        let headers = [
-            ("X-Lander-Agent", identity.name), ("X-Lander-Agent-Time", String(time)),
-            ("X-Lander-Agent-Signature", signature),
-        ]
-        for (field, value) in headers {
-            guard let name = HTTPField.Name(field) else { continue }
-            configuration.additionalHeaders[name] = value
-        }
-        configuration.autoPing = .enabled(timePeriod: .seconds(5))
-        let tls = tlsConfiguration()
-        configuration.maxFrameSize = 1 << 20
-        // TLS sends no IP address as the server's name: the certificate's DNS name stands for it.
-        configuration.sniHostname = tlsName
         let refusal = Mutex<String?>(nil)
         let name = identity.name
         let say = self.say
         let executor = self.executor
         let logger = Logger(label: "lander.agent") { _ in SwiftLogNoOpLogHandler() }
         try await WebSocketClient.connect(
-            url: connectURL, configuration: configuration, tlsConfiguration: tls, logger: logger
+            url: connectURL, configuration: try configuration(identity), tlsConfiguration: tlsConfiguration(),
+            logger: logger
         ) {
             inbound, outbound, _ in
             let outbox = AgentOutbox()
@@ -158,15 +143,11 @@ public final class AgentClient: Sendable {
                         executor.receive(binary: Array(buffer.readableBytesView), answering: outbox)
                     case .text(let text):
                         guard let parsed = AgentMessage(json: text) else { continue }
-                        if parsed.op == .welcome {
-                            say(
-                                "lander agent \(name): connected (environment \(parsed.environment ?? "?"), roles "
-                                    + "\((parsed.roles ?? []).joined(separator: ",")))")
-                        } else if parsed.op == .refused {
-                            refusal.withLock { $0 = parsed.text ?? "refused" }
-                            break
-                        } else {
-                            executor.receive(text: text, answering: outbox)
+                        switch parsed.op {
+                        case .welcome:
+                            say("lander agent \(name): connected (\(Self.scope(parsed)))")
+                        case .refused: refusal.withLock { $0 = parsed.text ?? "refused" }
+                        default: executor.receive(text: text, answering: outbox)
                         }
                     }
                     if refusal.withLock({ $0 != nil }) { break }
@@ -180,5 +161,30 @@ public final class AgentClient: Sendable {
         if let reason = refusal.withLock({ $0 }) {
             throw AgentError("the server refused agent \(name): \(reason)", refused: true)
         }
+    }
+
+    /// The connection's settings: the signed headers proving who the agent is, pings every 5 s.
+    private func configuration(_ identity: AgentIdentity) throws -> WebSocketClientConfiguration {
+        let time = Int(Date().timeIntervalSince1970)
+        let signature = try AgentAuth.sign(name: identity.name, time: time, key: try identity.key())
+        var configuration = WebSocketClientConfiguration()
+        let headers = [
+            ("X-Lander-Agent", identity.name), ("X-Lander-Agent-Time", String(time)),
+            ("X-Lander-Agent-Signature", signature),
+        ]
+        for (field, value) in headers {
+            guard let name = HTTPField.Name(field) else { continue }
+            configuration.additionalHeaders[name] = value
+        }
+        configuration.autoPing = .enabled(timePeriod: .seconds(5))
+        configuration.maxFrameSize = 1 << 20
+        // TLS sends no IP address as the server's name: the certificate's DNS name stands for it.
+        configuration.sniHostname = tlsName
+        return configuration
+    }
+
+    /// "environment E, roles r1,r2" from a welcome.
+    static func scope(_ welcome: AgentMessage) -> String {
+        "environment \(welcome.environment ?? "?"), roles \((welcome.roles ?? []).joined(separator: ","))"
     }
 }
