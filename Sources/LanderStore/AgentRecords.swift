@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 
 /// An enrolled agent as the store keeps it: its name, scope and public key.
 public struct AgentRecord: Sendable, Codable {
@@ -39,13 +38,13 @@ extension StateStore {
     public func createEnrollment(tokenHash: String, environment: String, roles: [String], lifetime: Duration)
         throws(StoreError)
     {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO agent_enrollment (token_hash, environment, roles, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+        try transaction { sql in
+            try sql.execute(
+                """
+                INSERT INTO agent_enrollment (token_hash, environment, roles, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+                [
                     tokenHash, environment, roles.joined(separator: ","), StateStore.now,
                     StateStore.now + lifetime.seconds,
                 ])
@@ -55,47 +54,42 @@ extension StateStore {
     /// Enrols an agent with a token: once per token, a name no other key holds; the refusal is recorded and
     /// thrown.
     public func enroll(tokenHash: String, name: String, publicKey: String) throws -> AgentRecord {
-        let outcome: Result<AgentRecord, AgentRefusal> = try write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM agent_enrollment WHERE token_hash = ?", arguments: [tokenHash])
+        let outcome: Result<AgentRecord, AgentRefusal> = try transaction { sql in
+            guard let row = try sql.row("SELECT * FROM agent_enrollment WHERE token_hash = ?", [tokenHash]),
+                let environment = row.text("environment"), let roles = row.text("roles")
             else {
                 return .failure(
                     AgentRefusal("the enrolment token is not known (make one with lander server agent enroll)"))
             }
-            if let usedBy: String = row["used_by"] {
+            if let usedBy = row.text("used_by") {
                 return .failure(
                     AgentRefusal(
                         "the enrolment token was already used (by agent '\(usedBy)'); tokens are for one enrolment"))
             }
-            if (row["expires_at"] as Double) < StateStore.now {
+            if (row.real("expires_at") ?? 0) < StateStore.now {
                 return .failure(AgentRefusal("the enrolment token has expired; make a new one"))
             }
-            if let other = try Row.fetchOne(
-                db, sql: "SELECT public_key, revoked_at FROM agent WHERE name = ?", arguments: [name])
+            if let other = try sql.row("SELECT public_key, revoked_at FROM agent WHERE name = ?", [name]),
+                other.real("revoked_at") == nil || other.text("public_key") != publicKey
             {
-                let revoked = (other["revoked_at"] as Double?) != nil
-                if !revoked || (other["public_key"] as String) != publicKey {
-                    return .failure(
-                        AgentRefusal(
-                            "an agent named '\(name)' is already enrolled; choose another name or revoke it first"))
-                }
+                return .failure(
+                    AgentRefusal(
+                        "an agent named '\(name)' is already enrolled; choose another name or revoke it first"))
             }
-            try db.execute(
-                sql: "UPDATE agent_enrollment SET used_by = ?, used_at = ? WHERE token_hash = ?",
-                arguments: [name, StateStore.now, tokenHash])
-            try db.execute(
-                sql: """
-                    INSERT INTO agent (name, environment, roles, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET environment = excluded.environment, roles = excluded.roles,
-                      public_key = excluded.public_key, enrolled_at = excluded.enrolled_at, revoked_at = NULL
-                    """,
-                arguments: [name, row["environment"] as String, row["roles"] as String, publicKey, StateStore.now])
+            try sql.execute(
+                "UPDATE agent_enrollment SET used_by = ?, used_at = ? WHERE token_hash = ?",
+                [name, StateStore.now, tokenHash])
+            try sql.execute(
+                """
+                INSERT INTO agent (name, environment, roles, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET environment = excluded.environment, roles = excluded.roles,
+                  public_key = excluded.public_key, enrolled_at = excluded.enrolled_at, revoked_at = NULL
+                """,
+                [name, environment, roles, publicKey, StateStore.now])
             return .success(
                 AgentRecord(
-                    name: name, environment: row["environment"],
-                    roles: (row["roles"] as String).split(separator: ",").map(String.init), publicKey: publicKey,
-                    enrolledAt: Date(), revokedAt: nil, lastSeenAt: nil))
+                    name: name, environment: environment, roles: roles.split(separator: ",").map(String.init),
+                    publicKey: publicKey, enrolledAt: Date(), revokedAt: nil, lastSeenAt: nil))
         }
         switch outcome {
         case .success(let record):
@@ -111,22 +105,19 @@ extension StateStore {
 
     /// One agent.
     public func agent(_ name: String) throws(StoreError) -> AgentRecord? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM agent WHERE name = ?", arguments: [name]) }.map(
-            Self.agentRecord)
+        try reading { sql in try sql.row("SELECT * FROM agent WHERE name = ?", [name]) }.map(Self.agentRecord)
     }
 
     /// Every agent, by name.
     public func agents() throws(StoreError) -> [AgentRecord] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM agent ORDER BY name") }.map(Self.agentRecord)
+        try reading { sql in try sql.rows("SELECT * FROM agent ORDER BY name", []) }.map(Self.agentRecord)
     }
 
     /// Revokes an agent: it can no longer connect (a server drops its connection). False when unknown.
     public func revokeAgent(_ name: String) throws(StoreError) -> Bool {
-        let done = try write { db in
-            try db.execute(
-                sql: "UPDATE agent SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-                arguments: [StateStore.now, name])
-            return db.changesCount > 0
+        let done = try transaction { sql in
+            try sql.execute(
+                "UPDATE agent SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [StateStore.now, name]) > 0
         }
         if done { try audit(agent: name, outcome: "revoked", detail: "revoked") }
         return done
@@ -134,37 +125,37 @@ extension StateStore {
 
     /// Notes that a server heard from an agent.
     public func agentSeen(_ name: String) throws(StoreError) {
-        try write { db in
-            try db.execute(sql: "UPDATE agent SET last_seen_at = ? WHERE name = ?", arguments: [StateStore.now, name])
+        try transaction { sql in
+            try sql.execute("UPDATE agent SET last_seen_at = ? WHERE name = ?", [StateStore.now, name])
         }
     }
 
     /// Records an agent event or refusal.
     public func audit(agent: String?, outcome: String, detail: String) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: "INSERT INTO agent_audit (at, agent, outcome, detail) VALUES (?, ?, ?, ?)",
-                arguments: [StateStore.now, agent, outcome, detail])
+        try transaction { sql in
+            try sql.execute(
+                "INSERT INTO agent_audit (at, agent, outcome, detail) VALUES (?, ?, ?, ?)",
+                [StateStore.now, agent, outcome, detail])
         }
     }
 
     /// The agents' audit, newest first.
     public func agentAudit(limit: Int = 100) throws(StoreError) -> [AgentAuditRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT at, agent, outcome, detail FROM agent_audit ORDER BY id DESC LIMIT ?",
-                arguments: [limit])
+        try reading { sql in
+            try sql.rows("SELECT at, agent, outcome, detail FROM agent_audit ORDER BY id DESC LIMIT ?", [limit])
         }.map { row in
-            AgentAuditRecord(at: Date(timeIntervalSince1970: row[0]), agent: row[1], outcome: row[2], detail: row[3])
+            AgentAuditRecord(
+                at: row.date("at") ?? Date(timeIntervalSince1970: 0), agent: row.text("agent"),
+                outcome: row.text("outcome") ?? "", detail: row.text("detail") ?? "")
         }
     }
 
-    static func agentRecord(_ row: Row) -> AgentRecord {
+    static func agentRecord(_ row: SQLRow) -> AgentRecord {
         AgentRecord(
-            name: row["name"], environment: row["environment"],
-            roles: (row["roles"] as String).split(separator: ",").map(String.init), publicKey: row["public_key"],
-            enrolledAt: Date(timeIntervalSince1970: row["enrolled_at"]),
-            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            lastSeenAt: (row["last_seen_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            name: row.text("name") ?? "", environment: row.text("environment") ?? "",
+            roles: (row.text("roles") ?? "").split(separator: ",").map(String.init),
+            publicKey: row.text("public_key") ?? "",
+            enrolledAt: row.date("enrolled_at") ?? Date(timeIntervalSince1970: 0),
+            revokedAt: row.date("revoked_at"), lastSeenAt: row.date("last_seen_at"))
     }
 }
