@@ -54,16 +54,25 @@ final class RollingFleet: @unchecked Sendable {
             .replacingOccurrences(of: "@SERVERS@", with: servers.joined(separator: "\n"))
         let configPath = directory.appendingPathComponent("haproxy.cfg")
         try config.write(to: configPath, atomically: true, encoding: .utf8)
+        let log = directory.appendingPathComponent("haproxy.log").path
         haproxy = try Self.spawn([
-            "/bin/sh", "-c", "exec /usr/sbin/haproxy -db -f \"$0\" >/dev/null 2>&1", configPath.path,
+            "/bin/sh", "-c", "exec /usr/sbin/haproxy -db -f \"$0\" >\"$1\" 2>&1", configPath.path, log,
         ])
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) {
+        for _ in 0..<1200 where !FileManager.default.fileExists(atPath: socket) {
             try await Task.sleep(for: .milliseconds(25))
         }
         // The socket's file exists once HAProxy bound it, a moment before it listens: a refused connection
-        // then means "not yet" (seen on a loaded CI machine).
-        for _ in 0..<400 where (try? await upServers()) ?? 0 < count { try await Task.sleep(for: .milliseconds(25)) }
-        guard try await upServers() == count else { throw FleetError("HAProxy did not see every backend UP") }
+        // then means "not yet" (seen on a loaded CI machine). A loaded machine gets 30 s; an HAProxy that
+        // exited (a port taken between the choice and the bind) says why.
+        for _ in 0..<1200 where (try? await upServers()) ?? 0 < count {
+            if let haproxy, !runs(haproxy) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        guard (try? await upServers()) == count else {
+            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let state = haproxy.map { runs($0) ? "running" : "exited" } ?? "not started"
+            throw FleetError("HAProxy (\(state)) did not see every backend UP: \(said.suffix(600))")
+        }
     }
 
     /// A target's directory (its root).
