@@ -6,12 +6,11 @@ import Testing
 enum Namespaces {
     static let available: Bool = {
         let name = "lzp\(getpid())"
-        let made = run(["/usr/sbin/ip", "netns", "add", name]) == 0
-        if made { _ = run(["/usr/sbin/ip", "netns", "del", name]) }
+        let made = runToEnd(["/usr/sbin/ip", "netns", "add", name]) == 0
+        if made { _ = runToEnd(["/usr/sbin/ip", "netns", "del", name]) }
         return made
     }()
 
-    static func run(_ argv: [String]) -> Int32 { runToEnd(argv) }
 }
 
 extension AgentTests {
@@ -28,7 +27,7 @@ extension AgentTests {
             Repository.root.appendingPathComponent("Scripts/agent-zone").path, ["start", work.path])
         try #require(made.status == 0, "\(made.stderr)")
         defer {
-            _ = Namespaces.run([Repository.root.appendingPathComponent("Scripts/agent-zone").path, "stop", work.path])
+            _ = runToEnd([Repository.root.appendingPathComponent("Scripts/agent-zone").path, "stop", work.path])
         }
         let fields = try String(contentsOf: work.appendingPathComponent("zone"), encoding: .utf8).split(separator: " ")
         let (namespace, host) = (String(fields[0]), String(fields[1]))

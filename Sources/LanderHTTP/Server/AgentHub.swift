@@ -81,7 +81,9 @@ final class AgentHub: AgentConnector {
         let record = (try? store.agent(agent)) ?? nil
         let why: String
         if let record {
-            let seen = record.lastSeenAt.map { "last heard from \(Self.age($0)) ago" } ?? "never connected"
+            let seen =
+                record.lastSeenAt.map { "last heard from \(WorkspaceStatus.age(-$0.timeIntervalSinceNow)) ago" }
+                ?? "never connected"
             why = record.revokedAt != nil ? "it is revoked" : "it is not connected to this server (\(seen))"
         } else {
             why = "no agent of that name is enrolled (lander server agent enroll, then lander agent --enroll)"
@@ -120,7 +122,7 @@ final class AgentHub: AgentConnector {
             agent: record.name, outcome: "connected", detail: replaced != nil ? "reconnected" : "connected")
         try? store.agentSeen(record.name)
         try? await outbound.write(
-            .text(Self.json(["op": "welcome", "environment": record.environment, "roles": record.roles])))
+            .text(Self.welcome(record).json))
         let store = self.store
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.read(inbound, into: link, store: store) }
@@ -201,14 +203,11 @@ final class AgentHub: AgentConnector {
         return message
     }
 
-    static func age(_ date: Date) -> String {
-        let seconds = Int(-date.timeIntervalSinceNow)
-        return seconds < 120 ? "\(seconds)s" : seconds < 7200 ? "\(seconds / 60)m" : "\(seconds / 3600)h"
-    }
-
-    static func json(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+    static func welcome(_ record: AgentRecord) -> AgentMessage {
+        var message = AgentMessage(.welcome)
+        message.environment = record.environment
+        message.roles = record.roles
+        return message
     }
 }
 
