@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         .systemLibrary(
@@ -80,9 +81,14 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
-            /** The state store: deployments, results, logs, events and locks in one SQLite file (GRDB, WAL). */
+            /** The state store: deployments, results, logs, events and locks; SQLite (GRDB, WAL) or PostgreSQL. */
             name: "LanderStore",
-            dependencies: ["LanderEngine", "LanderModel", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LanderEngine", "LanderModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: settings
         ),
         .target(

@@ -11,7 +11,7 @@ public struct LanderCommand: AsyncParsableCommand {
             ShowCommand.self,
             LogsCommand.self, StatusCommand.self, ResumeCommand.self, AbandonCommand.self, RollbackCommand.self,
             PromoteCommand.self, LuaCommand.self, ServerCommand.self, CancelCommand.self, SubscriptionsCommand.self,
-            ReportCommand.self, ScheduleCommand.self, AgentCommand.self,
+            ReportCommand.self, ScheduleCommand.self, AgentCommand.self, StoreCommand.self,
         ]
     )
 

@@ -8,10 +8,11 @@ import LanderStore
 /// beside the project file.
 struct StoreOptions: ParsableArguments {
     @Option(
-        name: .customLong("state"),
+        name: [.customLong("state"), .customLong("store")],
         help: ArgumentHelp(
-            "The state store (an SQLite file); share one between projects to share locks and history.",
-            valueName: "path"))
+            "The state store: an SQLite file, or postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD) for "
+                + "several servers; share one between projects to share locks and history.",
+            valueName: "path|url"))
     var path: String?
 
     /// The service over this store (`LANDER_LEASE_SECONDS` shortens leases, for tests).

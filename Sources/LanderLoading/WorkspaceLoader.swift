@@ -5,7 +5,7 @@ import Yams
 /// Finds and reads `lander-workspace.yml`: its members (paths or globs), store and shared plugins; a member
 /// whose lander.yml is broken is an error naming that file and line.
 public enum WorkspaceLoader {
-    static let keys = ["workspace", "members", "state", "plugins", "smtp", "subscriptions", "schedules"]
+    static let keys = ["workspace", "members", "state", "store", "plugins", "smtp", "subscriptions", "schedules"]
 
     /// The workspace file in `directory` or the nearest folder above it, as Cargo finds its workspace.
     public static func find(from directory: String) -> String? {
@@ -60,8 +60,8 @@ public enum WorkspaceLoader {
         for (key, node, _) in reader.mapping(root, in: "the workspace file", allowed: keys) ?? [] {
             switch key {
             case "workspace": workspace.name = reader.string(node, "workspace") ?? workspace.name
-            case "state":
-                if let state = reader.string(node, "state") { workspace.statePath = absolute(state, in: folder) }
+            case "state", "store":
+                if let state = reader.string(node, key) { workspace.statePath = store(state, node, &reader, folder) }
             case "plugins": workspace.plugins = (reader.strings(node, "plugins") ?? []).map { absolute($0, in: folder) }
             case "smtp", "subscriptions", "schedules": later[key] = node
             case "members":
@@ -182,6 +182,18 @@ public enum WorkspaceLoader {
         return directories.map { $0.appendingPathComponent("lander.yml").standardizedFileURL.path }.filter {
             FileManager.default.fileExists(atPath: $0)
         }
+    }
+
+    /// Where `state:` (or `store:`) puts the store: a file beside the workspace file, or a PostgreSQL URL,
+    /// which may not carry a password (it belongs in `PGPASSWORD`, not in a file people commit).
+    static func store(_ text: String, _ node: Node, _ reader: inout NodeReader, _ folder: URL) -> String {
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else { return absolute(text, in: folder) }
+        if let parts = URLComponents(string: text), parts.password != nil {
+            reader.report(
+                "the store URL carries a password", at: node,
+                hint: "write postgres://USER@HOST:PORT/DATABASE and give the password in PGPASSWORD")
+        }
+        return text
     }
 
     static func absolute(_ path: String, in folder: URL) -> String {

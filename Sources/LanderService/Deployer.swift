@@ -125,8 +125,8 @@ public final class Deployer: Sendable {
     public func plan(_ request: DeploymentRequest) async throws(ServiceError) -> (LoadedProject, PlannedRelease) {
         let loaded = try LoadedProject.load(request.project, plugins: request.plugins)
         if !loaded.project.requires.isEmpty, !request.ignoreRequirements,
-            FileManager.default.fileExists(
-                atPath: try storePath(directory: loaded.directory) { () throws(ServiceError) in loaded.workspace })
+            StateStore.exists(
+                at: try storePath(directory: loaded.directory) { () throws(ServiceError) in loaded.workspace })
         {
             _ = try checkRequirements(loaded.project, request, store: try openStore(for: loaded))
         }

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 
 /// A phone-home grant as the store keeps it: which deployment and target a token's hash belongs to.
 public struct StoredGrant: Sendable, Hashable {
@@ -47,51 +46,46 @@ extension StateStore {
     public func recordGrants(_ grants: [(hash: String, target: String, jobs: [String])], deployment: String)
         throws(StoreError)
     {
-        try write { db in
+        try transaction { sql in
             for grant in grants {
-                try db.execute(
-                    sql: """
-                        INSERT INTO callback_grant (token_hash, deployment_id, target, jobs, created_at)
-                        VALUES (?, ?, ?, ?, ?)
-                        """,
-                    arguments: [grant.hash, deployment, grant.target, grant.jobs.joined(separator: ","), Self.now])
+                try sql.execute(
+                    """
+                    INSERT INTO callback_grant (token_hash, deployment_id, target, jobs, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """, [grant.hash, deployment, grant.target, grant.jobs.joined(separator: ","), Self.now])
             }
         }
     }
 
     /// Ends a deployment's tokens.
     public func endGrants(of deployment: String) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE callback_grant SET ended_at = ? WHERE deployment_id = ? AND ended_at IS NULL",
-                arguments: [Self.now, deployment])
+        try transaction { sql in
+            try sql.execute(
+                "UPDATE callback_grant SET ended_at = ? WHERE deployment_id = ? AND ended_at IS NULL",
+                [Self.now, deployment])
         }
     }
 
     /// The grant of a token's hash, if it was ever given.
     public func grant(hash: String) throws(StoreError) -> StoredGrant? {
-        try read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT deployment_id, target, jobs, ended_at FROM callback_grant WHERE token_hash = ?",
-                arguments: [hash])
+        try reading { sql in
+            try sql.row("SELECT deployment_id, target, jobs, ended_at FROM callback_grant WHERE token_hash = ?", [hash])
         }.map { row in
-            let jobs: String = row["jobs"]
-            let ended: Double? = row["ended_at"]
-            return StoredGrant(
-                deployment: row["deployment_id"], target: row["target"],
-                jobs: jobs.split(separator: ",").map(String.init), ended: ended.map { Date(timeIntervalSince1970: $0) })
+            StoredGrant(
+                deployment: row.string("deployment_id"), target: row.string("target"),
+                jobs: row.string("jobs").split(separator: ",").map(String.init), ended: row.date("ended_at"))
         }
     }
 
     /// Adds an entry to the call audit.
     public func audit(_ entry: CallAudit) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO call_audit (at, deployment_id, target, job, status, outcome, detail, child_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+        try transaction { sql in
+            try sql.execute(
+                """
+                INSERT INTO call_audit (at, deployment_id, target, job, status, outcome, detail, child_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
                     entry.at.timeIntervalSince1970, entry.deployment, entry.target, entry.job, entry.status,
                     entry.outcome, entry.detail, entry.child,
                 ])
@@ -100,15 +94,12 @@ extension StateStore {
 
     /// The audit of a deployment's calls (all entries, newest last, when `deployment` is nil).
     public func audits(of deployment: String?) throws(StoreError) -> [CallAudit] {
-        try read { db in
-            let sql =
-                "SELECT * FROM call_audit" + (deployment == nil ? "" : " WHERE deployment_id = ?") + " ORDER BY id"
-            return try Row.fetchAll(db, sql: sql, arguments: deployment.map { [$0] } ?? []).map { row in
-                CallAudit(
-                    deployment: row["deployment_id"], target: row["target"], job: row["job"], status: row["status"],
-                    outcome: row["outcome"], detail: row["detail"], child: row["child_id"],
-                    at: Date(timeIntervalSince1970: row["at"]))
-            }
+        let query = "SELECT * FROM call_audit" + (deployment == nil ? "" : " WHERE deployment_id = ?") + " ORDER BY id"
+        return try reading { sql in try sql.rows(query, deployment.map { [$0] } ?? []) }.map { row in
+            CallAudit(
+                deployment: row.text("deployment_id"), target: row.text("target"), job: row.text("job"),
+                status: row.int("status"), outcome: row.string("outcome"), detail: row.text("detail"),
+                child: row.text("child_id"), at: row.time("at"))
         }
     }
 }

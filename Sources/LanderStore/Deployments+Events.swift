@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 
 /// A step that did not run, or a hook that ran, as `lander show` lists them.
 public struct StepNote: Sendable, Codable {
@@ -14,18 +13,17 @@ public struct StepNote: Sendable, Codable {
 extension StateStore {
     /// Its rolling steps' transitions, in the order they happened.
     public func rollout(of id: String) throws(StoreError) -> [RolloutRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT at, step, target, detail FROM event WHERE deployment_id = ? AND kind = 'target_state'
-                    ORDER BY id
-                    """, arguments: [id])
+        try reading { sql in
+            try sql.rows(
+                """
+                SELECT at, step, target, detail FROM event WHERE deployment_id = ? AND kind = 'target_state'
+                ORDER BY id
+                """, [id])
         }.map { row in
-            let text: String = row["detail"] ?? ""
+            let text = row.string("detail")
             let parts = text.split(separator: ":", maxSplits: 1)
             return RolloutRecord(
-                at: Date(timeIntervalSince1970: row["at"]), step: row["step"] ?? "", target: row["target"] ?? "",
+                at: row.time("at"), step: row.string("step"), target: row.string("target"),
                 state: parts.first.map(String.init) ?? "",
                 detail: parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil)
         }
@@ -33,33 +31,25 @@ extension StateStore {
 
     /// Its log, optionally of one target or step.
     public func logs(of id: String, target: String? = nil, step: String? = nil) throws(StoreError) -> [LogRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
-                      AND (? IS NULL OR target = ?) AND (? IS NULL OR step = ?) ORDER BY id
-                    """, arguments: [id, target, target, step, step])
-        }.map { row in
-            LogRecord(
-                at: Date(timeIntervalSince1970: row["at"]), step: row["step"], task: row["task"], target: row["target"],
-                stream: row["stream"], line: row["line"])
-        }
+        try reading { sql in
+            try sql.rows(
+                """
+                SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
+                  AND (? IS NULL OR target = ?) AND (? IS NULL OR step = ?) ORDER BY id
+                """, [id, target, target, step, step])
+        }.map(Self.logRecord)
     }
 
     /// The steps it skipped, the hooks it ran and how its rollouts ended, in the order they happened.
     public func notes(of id: String) throws(StoreError) -> [StepNote] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT at, kind, step, detail FROM event WHERE deployment_id = ?
-                      AND kind IN ('step_skipped', 'hook_finished', 'rollout_finished') ORDER BY id
-                    """, arguments: [id])
+        try reading { sql in
+            try sql.rows(
+                """
+                SELECT at, kind, step, detail FROM event WHERE deployment_id = ?
+                  AND kind IN ('step_skipped', 'hook_finished', 'rollout_finished') ORDER BY id
+                """, [id])
         }.map { row in
-            StepNote(
-                at: Date(timeIntervalSince1970: row["at"]), kind: row["kind"], step: row["step"],
-                detail: row["detail"] ?? "")
+            StepNote(at: row.time("at"), kind: row.string("kind"), step: row.text("step"), detail: row.string("detail"))
         }
     }
 
@@ -67,51 +57,48 @@ extension StateStore {
     /// target's last recorded rollout state is neither `in_pool` nor one that leaves it untouched
     /// (`prechecking`, `skipped`). The value says by which deployment and how.
     public func leftOutOfPool(project: String, environment: String) throws(StoreError) -> [String: String] {
-        let rows = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.target, e.detail, e.deployment_id FROM event e
-                    WHERE e.id IN (
-                      SELECT MAX(e2.id) FROM event e2 JOIN deployment d ON d.id = e2.deployment_id
-                      WHERE d.project = ? AND d.environment = ? AND e2.kind = 'target_state' GROUP BY e2.target)
-                    """, arguments: [project, environment])
+        let rows = try reading { sql in
+            try sql.rows(
+                """
+                SELECT e.target, e.detail, e.deployment_id FROM event e
+                WHERE e.id IN (
+                  SELECT MAX(e2.id) FROM event e2 JOIN deployment d ON d.id = e2.deployment_id
+                  WHERE d.project = ? AND d.environment = ? AND e2.kind = 'target_state' GROUP BY e2.target)
+                """, [project, environment])
         }
         var out: [String: String] = [:]
         for row in rows {
-            guard let target = row["target"] as String?, let detail = row["detail"] as String? else { continue }
+            guard let target = row.text("target"), let detail = row.text("detail") else { continue }
             let state = String(detail.prefix { $0 != ":" })
             guard !["in_pool", "prechecking", "skipped"].contains(state) else { continue }
-            out[target] = "deployment \(row["deployment_id"] as String) (\(detail))"
+            out[target] = "deployment \(row.string("deployment_id")) (\(detail))"
         }
         return out
     }
 
     /// The step a running deployment is in now: the newest started that has not finished.
     public func currentStep(of deployment: String) throws(StoreError) -> String? {
-        try read { db in
-            try String.fetchOne(
-                db,
-                sql: """
-                    SELECT s.step FROM event s WHERE s.deployment_id = ? AND s.kind = 'step_started'
-                      AND NOT EXISTS (SELECT 1 FROM event f WHERE f.deployment_id = s.deployment_id
-                        AND f.kind = 'step_finished' AND f.step = s.step AND f.id > s.id)
-                    ORDER BY s.id DESC LIMIT 1
-                    """, arguments: [deployment])
+        try reading { sql in
+            try sql.row(
+                """
+                SELECT s.step FROM event s WHERE s.deployment_id = ? AND s.kind = 'step_started'
+                  AND NOT EXISTS (SELECT 1 FROM event f WHERE f.deployment_id = s.deployment_id
+                    AND f.kind = 'step_finished' AND f.step = s.step AND f.id > s.id)
+                ORDER BY s.id DESC LIMIT 1
+                """, [deployment])?.text(0)
         }
     }
 
     /// What a deployment waits for now (another project's milestone), while the waiting task has not ended.
     public func waitingFor(in deployment: String) throws(StoreError) -> String? {
-        try read { db in
-            try String.fetchOne(
-                db,
-                sql: """
-                    SELECT w.detail FROM event w WHERE w.deployment_id = ? AND w.kind = 'waiting'
-                      AND NOT EXISTS (SELECT 1 FROM event f WHERE f.deployment_id = w.deployment_id
-                        AND f.kind = 'target_finished' AND f.step = w.step AND f.task = w.task AND f.id > w.id)
-                    ORDER BY w.id DESC LIMIT 1
-                    """, arguments: [deployment])
+        try reading { sql in
+            try sql.row(
+                """
+                SELECT w.detail FROM event w WHERE w.deployment_id = ? AND w.kind = 'waiting'
+                  AND NOT EXISTS (SELECT 1 FROM event f WHERE f.deployment_id = w.deployment_id
+                    AND f.kind = 'target_finished' AND f.step = w.step AND f.task = w.task AND f.id > w.id)
+                ORDER BY w.id DESC LIMIT 1
+                """, [deployment])?.text(0)
         }
     }
 }
@@ -129,33 +116,33 @@ public struct LogTail: Sendable {
 
 extension StateStore {
     /// The sequence number of a deployment's newest event or log line (0 before any).
-    static func lastSequence(of id: String, in db: Database) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: """
+    static func lastSequence(of id: String, in sql: any SQLTransaction) throws -> Int {
+        Int(
+            try sql.integer(
+                """
                 SELECT MAX(s) FROM (SELECT MAX(sequence) AS s FROM event WHERE deployment_id = ?
-                  UNION ALL SELECT MAX(sequence) FROM log_line WHERE deployment_id = ?)
-                """, arguments: [id, id]) ?? 0
+                  UNION ALL SELECT MAX(sequence) FROM log_line WHERE deployment_id = ?) AS sequences
+                """, [id, id]) ?? 0)
+    }
+
+    /// A row of `at, step, task, target, stream, line`.
+    static func logRecord(_ row: SQLRow) -> LogRecord {
+        LogRecord(
+            at: row.time(0), step: row.text(1), task: row.text(2), target: row.text(3), stream: row.string(4),
+            line: row.string(5))
     }
 
     /// A deployment's newest `limit` log lines and the sequence they reach, read at one moment.
     public func logTail(of id: String, limit: Int) throws(StoreError) -> LogTail {
-        try read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
-                    ORDER BY id DESC LIMIT ?
-                    """, arguments: [id, limit])
-            let total = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM log_line WHERE deployment_id = ?", arguments: [id])
-            let last = try Self.lastSequence(of: id, in: db)
-            let lines = rows.reversed().map { row in
-                LogRecord(
-                    at: Date(timeIntervalSince1970: row[0]), step: row[1], task: row[2], target: row[3], stream: row[4],
-                    line: row[5])
-            }
-            return LogTail(lines: lines, total: total ?? 0, lastSequence: last)
+        try reading { sql in
+            let rows = try sql.rows(
+                """
+                SELECT at, step, task, target, stream, line FROM log_line WHERE deployment_id = ?
+                ORDER BY id DESC LIMIT ?
+                """, [id, limit])
+            let total = try sql.integer("SELECT count(*) FROM log_line WHERE deployment_id = ?", [id])
+            let last = try Self.lastSequence(of: id, in: sql)
+            return LogTail(lines: rows.reversed().map(Self.logRecord), total: Int(total ?? 0), lastSequence: last)
         }
     }
 }
@@ -172,11 +159,9 @@ public struct MilestoneRecord: Sendable, Codable {
 extension StateStore {
     /// The milestones a deployment reached, in order.
     public func milestones(of id: String) throws(StoreError) -> [MilestoneRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT detail, step, at FROM event WHERE deployment_id = ? AND kind = 'milestone' ORDER BY id",
-                arguments: [id])
-        }.map { row in MilestoneRecord(name: row[0] ?? "", step: row[1], at: Date(timeIntervalSince1970: row[2])) }
+        try reading { sql in
+            try sql.rows(
+                "SELECT detail, step, at FROM event WHERE deployment_id = ? AND kind = 'milestone' ORDER BY id", [id])
+        }.map { row in MilestoneRecord(name: row.string(0), step: row.text(1), at: row.time(2)) }
     }
 }

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 
 extension StateStore {
     /// The newest deployment of every project and environment that delivers releases (no phone-home
@@ -15,9 +14,8 @@ extension StateStore {
 
     /// Deployments recorded as running: running now, or interrupted (their lander stopped).
     public func openDeployments() throws(StoreError) -> [DeploymentRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: Self.deploymentSelect + " WHERE d.status = 'running' ORDER BY d.started_at DESC, d.rowid DESC")
+        try reading { sql in
+            try sql.rows(Self.deploymentSelect + " WHERE d.status = 'running' ORDER BY d.started_at DESC, d.rowid DESC", [])
         }.map(record)
     }
 
@@ -25,17 +23,16 @@ extension StateStore {
     public static func cell(_ project: String, _ environment: String) -> String { project + "\u{0}" + environment }
 
     private func newest(succeededOnly: Bool) throws(StoreError) -> [String: DeploymentRecord] {
-        let rows = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: Self.deploymentSelect + """
+        let rows = try reading { sql in
+            try sql.rows(
+                Self.deploymentSelect + """
                      WHERE d.rowid IN (
                       SELECT rowid FROM (
                         SELECT rowid, ROW_NUMBER() OVER (
                           PARTITION BY project, environment ORDER BY started_at DESC, rowid DESC) AS n
                         FROM deployment WHERE kind != 'job'\(succeededOnly ? " AND status = 'succeeded'" : "")
-                      ) WHERE n = 1)
-                    """)
+                      ) AS ranked WHERE n = 1)
+                    """, [])
         }
         var found: [String: DeploymentRecord] = [:]
         for row in rows {

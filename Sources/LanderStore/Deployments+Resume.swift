@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 public import LanderEngine
 import LanderModel
 
@@ -9,41 +8,38 @@ extension StateStore {
     /// the batches it never reached) and running ones run again, and so do those whose outputs held a secret
     /// (the store keeps it masked, so only running them again gives later steps the real value).
     public func resumePoint(of id: String) throws(StoreError) -> ResumePoint {
-        let rows = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT step, task, target, status, message, outputs FROM target_step
-                    WHERE deployment_id = ? AND status IN ('succeeded', 'tolerated')
-                    """, arguments: [id])
+        let (rows, open, last) = try reading { sql in
+            let rows = try sql.rows(
+                """
+                SELECT step, task, target, status, message, outputs FROM target_step
+                WHERE deployment_id = ? AND status IN ('succeeded', 'tolerated')
+                """, [id])
+            let open = try sql.rows(
+                "SELECT target, name, pid, step, task FROM session WHERE deployment_id = ? AND closed_at IS NULL", [id])
+            return (rows, open, try Self.lastSequence(of: id, in: sql))
         }
         var point = ResumePoint()
         point.interrupted = true
-        point.lastSequence = try read { db in try Self.lastSequence(of: id, in: db) }
+        point.lastSequence = last
         for row in rows {
             let outcome: TargetOutcome =
-                switch row["status"] as String {
-                case "tolerated": .tolerated(row["message"] ?? "")
+                switch row.string("status") {
+                case "tolerated": .tolerated(row.string("message"))
                 default: .succeeded
                 }
-            let outputs = (row["outputs"] as String?).flatMap { try? decode([String: ConfigValue].self, $0) } ?? [:]
+            let outputs = row.text("outputs").flatMap { try? decode([String: ConfigValue].self, $0) } ?? [:]
             if outputs.values.contains(where: \.holdsMask) { continue }
-            point.finished[TargetStepKey(step: row["step"], task: row["task"], target: row["target"])] = (
-                outcome, outputs
-            )
+            let key = TargetStepKey(step: row.string("step"), task: row.string("task"), target: row.string("target"))
+            point.finished[key] = (outcome, outputs)
         }
-        let open = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT target, name, pid, step, task FROM session WHERE deployment_id = ? AND closed_at IS NULL",
-                arguments: [id])
+        point.sessions = open.map {
+            (target: $0.string("target"), name: $0.string("name"), pid: Int32(truncatingIfNeeded: $0.integer("pid") ?? 0))
         }
-        point.sessions = open.map { (target: $0["target"], name: $0["name"], pid: $0["pid"]) }
         // A session left open dies with the interrupted run (stopped before the resumed one starts): the
         // task that opened it runs again, so the steps after it find it open as an uninterrupted run would.
         for session in open {
-            guard let step = session["step"] as String?, let task = session["task"] as String? else { continue }
-            point.finished[TargetStepKey(step: step, task: task, target: session["target"])] = nil
+            guard let step = session.text("step"), let task = session.text("task") else { continue }
+            point.finished[TargetStepKey(step: step, task: task, target: session.string("target"))] = nil
         }
         return point
     }
@@ -75,16 +71,25 @@ extension StateStore {
         let record = try deployment(id)
         try checkResumable(record)
         let now = Self.now
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE deployment SET pid = ?, host = ?, heartbeat_at = ?, status = 'running', finished_at = NULL,
-                      error = NULL WHERE id = ?
-                    """,
-                arguments: [Int64(getpid()), host, now, record.id])
-            try db.execute(
-                sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'resumed', ?)",
-                arguments: [record.id, now, "resumed by pid \(getpid()) on \(host)"])
+        // Taken only if nobody took it since it was read (another server, another `lander resume`).
+        let taken = try transaction { sql in
+            let changed = try sql.execute(
+                """
+                UPDATE deployment SET pid = ?, host = ?, heartbeat_at = ?, status = 'running', finished_at = NULL,
+                  error = NULL WHERE id = ? AND pid = ? AND host = ? AND status = ?
+                """,
+                [
+                    Int64(getpid()), host, now, record.id, record.pid, record.host,
+                    record.status == "interrupted" ? "running" : record.status,
+                ])
+            guard changed > 0 else { return false }
+            try sql.execute(
+                "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'resumed', ?)",
+                [record.id, now, "resumed by pid \(getpid()) on \(host)"])
+            return true
+        }
+        guard taken else {
+            throw StoreError("deployment \(record.id) was taken over by another process while this one looked at it")
         }
         return try deployment(record.id)
     }
@@ -97,13 +102,13 @@ extension StateStore {
                 "deployment \(record.id) is \(record.status); only an interrupted deployment can be abandoned")
         }
         let now = Self.now
-        try write { db in
-            try db.execute(
-                sql: "UPDATE deployment SET status = 'abandoned', finished_at = ?, note = ? WHERE id = ?",
-                arguments: [now, reason, record.id])
-            try db.execute(
-                sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'abandoned', ?)",
-                arguments: [record.id, now, reason])
+        try transaction { sql in
+            try sql.execute(
+                "UPDATE deployment SET status = 'abandoned', finished_at = ?, note = ? WHERE id = ?",
+                [now, reason, record.id])
+            try sql.execute(
+                "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'abandoned', ?)",
+                [record.id, now, reason])
         }
         return try deployment(record.id)
     }

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 import LanderEngine
 public import LanderModel
 
@@ -131,26 +130,25 @@ extension StateStore {
         let user = new.requestedBy ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
         let packages = json(new.packages)
         let variables = json(new.variables)
-        try write { db in
-            try db.execute(
-                sql: "INSERT INTO release (project, version, packages, variables, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [new.project, new.version, packages, variables, now])
-            let release = db.lastInsertedRowID
-            try db.execute(
-                sql: """
-                    INSERT INTO deployment (id, kind, project, environment, release_id, version, project_file,
-                      plugin_path, user, host, pid, started_at, heartbeat_at, status, note, parent_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
-                    """,
-                arguments: [
+        try transaction { sql in
+            let release = try sql.integer(
+                """
+                INSERT INTO release (project, version, packages, variables, created_at) VALUES (?, ?, ?, ?, ?)
+                RETURNING id
+                """, [new.project, new.version, packages, variables, now])
+            try sql.execute(
+                """
+                INSERT INTO deployment (id, kind, project, environment, release_id, version, project_file,
+                  plugin_path, "user", host, pid, started_at, heartbeat_at, status, note, parent_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
+                """,
+                [
                     new.id, new.kind, new.project, new.environment, release, new.version, new.projectFile,
                     json(new.pluginPath), user, host, pid, now, now, new.note, new.parent,
                 ])
-            try db.execute(
-                sql: "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'recorded', ?)",
-                arguments: [
-                    new.id, now, "\(new.kind) of \(new.project) \(new.version) to \(new.environment) by \(user)",
-                ])
+            try sql.execute(
+                "INSERT INTO event (deployment_id, at, kind, detail) VALUES (?, ?, 'recorded', ?)",
+                [new.id, now, "\(new.kind) of \(new.project) \(new.version) to \(new.environment) by \(user)"])
         }
     }
 
@@ -169,7 +167,7 @@ extension StateStore {
         before: String? = nil
     ) throws(StoreError) -> [DeploymentRecord] {
         var conditions: [String] = releasesOnly ? ["d.kind != 'job'"] : []
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: [any SQLBindable] = []
         if let before {
             conditions.append("(d.started_at, d.rowid) < (SELECT started_at, rowid FROM deployment WHERE id = ?)")
             arguments.append(before)
@@ -184,22 +182,18 @@ extension StateStore {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(limit)
-        let rows = try read { db in
-            try Row.fetchAll(
-                db, sql: Self.deploymentSelect + " \(filter) ORDER BY d.started_at DESC, d.rowid DESC LIMIT ?",
-                arguments: StatementArguments(arguments))
+        let rows = try reading { sql in
+            try sql.rows(Self.deploymentSelect + " \(filter) ORDER BY d.started_at DESC, d.rowid DESC LIMIT ?", arguments)
         }
         return rows.map(record)
     }
 
     /// One deployment, by id or a unique prefix of it.
     public func deployment(_ id: String) throws(StoreError) -> DeploymentRecord {
-        let rows = try read { db in
-            try Row.fetchAll(
-                db, sql: Self.deploymentSelect + " WHERE d.id = ? OR d.id LIKE ? ESCAPE '\\' LIMIT 2",
-                arguments: [id, Self.likePrefix(id)])
+        let rows = try reading { sql in
+            try sql.rows(Self.deploymentSelect + " WHERE d.id = ? OR d.id LIKE ? ESCAPE '\\' LIMIT 2", [id, Self.likePrefix(id)])
         }
-        if let exact = rows.first(where: { ($0["id"] as String) == id }) { return record(exact) }
+        if let exact = rows.first(where: { $0.text(0) == id }) { return record(exact) }
         guard rows.count == 1, let row = rows.first else {
             throw StoreError(
                 .notFound,
@@ -212,68 +206,64 @@ extension StateStore {
 
     /// Its task runs on targets, in the order they started.
     public func targetSteps(of id: String) throws(StoreError) -> [TargetStepRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT step, task, target, status, exit_code, message, started_at, finished_at, duration, outputs
-                    FROM target_step WHERE deployment_id = ? ORDER BY started_at, rowid
-                    """, arguments: [id])
+        try reading { sql in
+            try sql.rows(
+                """
+                SELECT step, task, target, status, exit_code, message, started_at, finished_at, duration, outputs
+                FROM target_step WHERE deployment_id = ? ORDER BY started_at, rowid
+                """, [id])
         }.map { row in
             TargetStepRecord(
-                step: row[0], task: row[1], target: row[2], status: row[3], exitCode: row[4], message: row[5],
-                startedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)),
-                finishedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
-                durationSeconds: row[8],
-                outputs: (row[9] as String?).flatMap { decodeUnlessEmpty([String: ConfigValue].self, $0) })
+                step: row.string(0), task: row.string(1), target: row.string(2), status: row.string(3),
+                exitCode: row.integer(4).map { Int32(truncatingIfNeeded: $0) }, message: row.text(5),
+                startedAt: row.date(6), finishedAt: row.date(7), durationSeconds: row.real(8),
+                outputs: row.text(9).flatMap { decodeUnlessEmpty([String: ConfigValue].self, $0) })
         }
     }
 
     /// Records a release: a version and its exact packages, deployable later with `deploy --release`.
     /// Refuses a version the project already has.
     public func createRelease(project: String, version: String, packages: [ResolvedPackage]) throws(StoreError) {
-        try write { db in
-            let existing = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM release WHERE project = ? AND version = ? AND created_by IS NOT NULL",
-                arguments: [project, version])
+        try transaction { sql in
+            let existing = try sql.integer(
+                "SELECT COUNT(*) FROM release WHERE project = ? AND version = ? AND created_by IS NOT NULL",
+                [project, version])
             guard existing == 0 else {
                 throw StoreError(
                     "release \(version) of \(project) already exists; releases never change — create a new version")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO release (project, version, packages, variables, created_at, created_by)
-                    VALUES (?, ?, ?, '{}', ?, ?)
-                    """,
-                arguments: [project, version, json(packages), Date().timeIntervalSince1970, NSUserName()])
+            try sql.execute(
+                """
+                INSERT INTO release (project, version, packages, variables, created_at, created_by)
+                VALUES (?, ?, ?, '{}', ?, ?)
+                """, [project, version, json(packages), Date().timeIntervalSince1970, NSUserName()])
         }
     }
 
     /// The releases `lander release create` recorded for a project, newest first.
     public func releases(project: String, limit: Int = 50) throws(StoreError) -> [ReleaseRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT version, packages, created_at, created_by FROM release
-                    WHERE project = ? AND created_by IS NOT NULL ORDER BY id DESC LIMIT ?
-                    """, arguments: [project, limit])
+        try reading { sql in
+            try sql.rows(
+                """
+                SELECT version, packages, created_at, created_by FROM release
+                WHERE project = ? AND created_by IS NOT NULL ORDER BY id DESC LIMIT ?
+                """, [project, limit])
         }.map { row in
             ReleaseRecord(
-                version: row["version"], packages: (try? decode([ResolvedPackage].self, row["packages"])) ?? [],
-                createdAt: Date(timeIntervalSince1970: row["created_at"]), createdBy: row["created_by"] ?? "")
+                version: row.string("version"),
+                packages: (try? decode([ResolvedPackage].self, row.string("packages"))) ?? [],
+                createdAt: row.time("created_at"), createdBy: row.string("created_by"))
         }
     }
 
     /// The packages of a release `lander release create` recorded (nil: no such release).
     public func release(project: String, version: String) throws(StoreError) -> [ResolvedPackage]? {
-        try read { db in
-            try String.fetchOne(
-                db,
-                sql: """
-                    SELECT packages FROM release WHERE project = ? AND version = ? AND created_by IS NOT NULL
-                    ORDER BY id DESC LIMIT 1
-                    """, arguments: [project, version])
+        try reading { sql in
+            try sql.row(
+                """
+                SELECT packages FROM release WHERE project = ? AND version = ? AND created_by IS NOT NULL
+                ORDER BY id DESC LIMIT 1
+                """, [project, version])?.text(0)
         }.map { (try? decode([ResolvedPackage].self, $0)) ?? [] }
     }
 
@@ -305,27 +295,27 @@ extension StateStore {
 
     /// Whether a deployment has reached a milestone (its journal recorded it).
     public func reached(_ milestone: String, in deployment: String) throws(StoreError) -> Bool {
-        try read { db in
-            try Bool.fetchOne(
-                db,
-                sql:
-                    "SELECT EXISTS (SELECT 1 FROM event WHERE deployment_id = ? AND kind = 'milestone' AND detail = ?)",
-                arguments: [deployment, milestone]) ?? false
+        try reading { sql in
+            try sql.integer(
+                "SELECT EXISTS (SELECT 1 FROM event WHERE deployment_id = ? AND kind = 'milestone' AND detail = ?)",
+                [deployment, milestone]) == 1
         }
     }
 
     /// The deployments `parent` started, oldest first.
     public func children(of parent: String) throws(StoreError) -> [DeploymentRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: Self.deploymentSelect + " WHERE d.parent_id = ? ORDER BY d.started_at", arguments: [parent])
+        try reading { sql in
+            try sql.rows(Self.deploymentSelect + " WHERE d.parent_id = ? ORDER BY d.started_at", [parent])
         }.map(record)
     }
 
-    /// Renews a running deployment's heartbeat.
+    /// Renews a running deployment's heartbeat, while this process holds it (one that took it over, after
+    /// this one was thought dead, keeps it).
     func heartbeat(_ id: String) throws(StoreError) {
-        try write { db in
-            try db.execute(sql: "UPDATE deployment SET heartbeat_at = ? WHERE id = ?", arguments: [Self.now, id])
+        try transaction { sql in
+            try sql.execute(
+                "UPDATE deployment SET heartbeat_at = ? WHERE id = ? AND pid = ? AND host = ?",
+                [Self.now, id, Int64(getpid()), host])
         }
     }
 
@@ -333,27 +323,28 @@ extension StateStore {
 
     static let deploymentSelect = """
         SELECT d.id, d.kind, d.project, d.environment, d.version, r.packages, r.variables, d.project_file,
-          d.plugin_path, d.user, d.host, d.pid, d.started_at, d.heartbeat_at, d.finished_at, d.status, d.error, d.note,
+          d.plugin_path, d."user", d.host, d.pid, d.started_at, d.heartbeat_at, d.finished_at, d.status, d.error, d.note,
           d.parent_id
         FROM deployment d JOIN release r ON r.id = d.release_id
         """
 
-    /// A row of `deploymentSelect`, read by column position (by name, GRDB folds case on every lookup: the
-    /// status grid reads hundreds of rows a request).
-    func record(_ row: Row) -> DeploymentRecord {
-        var status: String = row[15]
+    /// A row of `deploymentSelect`, read by column position (the status grid reads hundreds of rows a
+    /// request).
+    func record(_ row: SQLRow) -> DeploymentRecord {
+        var status = row.string(15)
+        let host = row.string(10)
+        let pid = row.integer(11) ?? 0
         if status == "running" {
-            let stale = Self.now - (row[13] as Double) > leaseSeconds
-            if stale || isGone(pid: row[11], host: row[10]) { status = "interrupted" }
+            let stale = Self.now - (row.real(13) ?? 0) > leaseSeconds
+            if stale || isGone(pid: pid, host: host) { status = "interrupted" }
         }
         return DeploymentRecord(
-            id: row[0], kind: row[1], project: row[2], environment: row[3], version: row[4],
-            packages: decodeUnlessEmpty([ResolvedPackage].self, row[5]) ?? [],
-            variables: decodeUnlessEmpty([String: ConfigValue].self, row[6]) ?? [:],
-            projectFile: row[7], pluginPath: decodeUnlessEmpty([String].self, row[8]) ?? [],
-            user: row[9], host: row[10], pid: row[11], startedAt: Date(timeIntervalSince1970: row[12]),
-            finishedAt: (row[14] as Double?).map(Date.init(timeIntervalSince1970:)),
-            status: status, error: row[16], note: row[17], parent: row[18])
+            id: row.string(0), kind: row.string(1), project: row.string(2), environment: row.string(3),
+            version: row.string(4), packages: decodeUnlessEmpty([ResolvedPackage].self, row.string(5)) ?? [],
+            variables: decodeUnlessEmpty([String: ConfigValue].self, row.string(6)) ?? [:],
+            projectFile: row.string(7), pluginPath: decodeUnlessEmpty([String].self, row.string(8)) ?? [],
+            user: row.string(9), host: host, pid: pid, startedAt: row.time(12), finishedAt: row.date(14),
+            status: status, error: row.text(16), note: row.text(17), parent: row.text(18))
     }
 
     static func likePrefix(_ text: String) -> String {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 public import LanderEngine
 public import LanderModel
 import Synchronization
@@ -103,7 +102,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             if batch.isEmpty { return }
             var failure: StoreError?
             do {
-                try store.write { db in for entry in batch { try write(entry, db) } }
+                try store.transaction { sql in for entry in batch { try write(entry, sql) } }
             } catch {
                 failure = error
             }
@@ -120,30 +119,23 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         }
     }
 
-    /// Runs one statement, compiled once per connection and reused.
-    private func execute(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws {
-        try db.cachedStatement(sql: sql).execute(arguments: arguments)
-    }
-
-    private func write(_ entry: Entry, _ db: Database) throws {
+    private func write(_ entry: Entry, _ sql: any SQLTransaction) throws {
         let id = deploymentID
         switch entry {
         case .outputs(let outputs, let key):
-            try execute(
-                db,
+            try sql.execute(
                 "UPDATE target_step SET outputs = ? WHERE deployment_id = ? AND step = ? AND task = ? AND target = ?",
                 [json(outputs), id, key.step, key.task, key.target])
         case .event(let envelope, let json):
-            try write(envelope, json: json, db)
+            try write(envelope, json: json, sql)
         }
     }
 
-    private func write(_ envelope: EventEnvelope, json: String, _ db: Database) throws {
-        try writeTables(envelope, json: json, db)
+    private func write(_ envelope: EventEnvelope, json: String, _ sql: any SQLTransaction) throws {
+        try writeTables(envelope, json: json, sql)
         // Each row keeps the event's one encoding (`payload`) beside the columns queries use.
         guard let row = EventRow(envelope.event) else { return }
-        try execute(
-            db,
+        try sql.execute(
             """
             INSERT INTO event (deployment_id, at, kind, step, task, target, detail, sequence, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -155,28 +147,25 @@ public final class StoreJournal: DeploymentJournal, Sendable {
     }
 
     /// The tables besides `event` an event changes: log lines, target steps, sessions, the deployment.
-    private func writeTables(_ envelope: EventEnvelope, json: String, _ db: Database) throws {
+    private func writeTables(_ envelope: EventEnvelope, json: String, _ sql: any SQLTransaction) throws {
         let id = deploymentID
         let at = envelope.time.timeIntervalSince1970
         let sequence = envelope.sequence
         switch envelope.event {
         case .output(let step, let task, let target, let line, let isError):
-            try execute(
-                db,
+            try sql.execute(
                 """
                 INSERT INTO log_line (deployment_id, at, step, task, target, stream, line, sequence, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [id, at, step, task, target, isError ? "stderr" : "stdout", line, sequence, json])
         case .log(let level, let message, let target, let step, let task):
-            try execute(
-                db,
+            try sql.execute(
                 """
                 INSERT INTO log_line (deployment_id, at, step, task, target, stream, line, sequence, payload)
                 VALUES (?, ?, ?, ?, ?, 'log', ?, ?, ?)
                 """, [id, at, step, task, target, "[\(level.rawValue)] \(message)", sequence, json])
         case .targetStarted(let step, let task, let target):
-            try execute(
-                db,
+            try sql.execute(
                 """
                 INSERT INTO target_step (deployment_id, step, task, target, status, started_at)
                 VALUES (?, ?, ?, ?, 'running', ?)
@@ -186,8 +175,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         case .targetFinished(let step, let task, let target, let outcome, let duration, let exitCode, _):
             // A resumed run reports what the interrupted one finished with no duration: the first record stands.
             let seconds = duration.seconds
-            try execute(
-                db,
+            try sql.execute(
                 """
                 INSERT INTO target_step (deployment_id, step, task, target, status, exit_code, message,
                   started_at, finished_at, duration)
@@ -199,20 +187,18 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 """,
                 [id, step, task, target, outcome.recordedStatus, exitCode, outcome.message, at - seconds, at, seconds])
         case .sessionOpened(let target, let name, let pid, let step, let task):
-            try execute(
-                db,
+            try sql.execute(
                 "INSERT INTO session (deployment_id, target, name, pid, opened_at, step, task) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [id, target, name, pid, at, step, task])
         case .sessionClosed(let target, let name):
-            try execute(
-                db,
+            try sql.execute(
                 """
                 UPDATE session SET closed_at = ? WHERE deployment_id = ? AND target = ? AND name = ?
                   AND closed_at IS NULL
                 """, [at, id, target, name])
         case .deploymentFinished(let outcome, _, let error):
-            try execute(
-                db, "UPDATE deployment SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
+            try sql.execute(
+                "UPDATE deployment SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
                 [outcome.rawValue, error, at, at, id])
         default: break
         }

@@ -1,13 +1,12 @@
 import Foundation
-import GRDB
 
 extension StateStore {
     /// What a dead holder's claim still guards: nil when nothing it ran under the lock can still run,
     /// else what runs (or may run) and what to do about it.
-    func stillRunning(under claim: Row) -> String? {
-        guard let prefix = claim["guard_run"] as String?, !prefix.isEmpty else { return nil }
-        let deployment = claim["deployment_id"] as String? ?? "ID"
-        if (claim["guard_remote"] as Int64? ?? 0) == 1 || (claim["host"] as String) != host {
+    func stillRunning(under claim: SQLRow) -> String? {
+        guard let prefix = claim.text("guard_run"), !prefix.isEmpty else { return nil }
+        let deployment = claim.text("deployment_id") ?? "ID"
+        if claim.integer("guard_remote") == 1 || claim.string("host") != host {
             return "what it ran under the lock on other machines may still run; `lander resume \(deployment)` "
                 + "stops it and lets the lock go"
         }
@@ -36,28 +35,27 @@ extension StateStore {
     /// Deletes the claims a dead run of `deployment` left (this process's own claims stay).
     public func releaseLeftovers(of deployment: String) throws(StoreError) {
         let host = self.host
-        try write { db in
-            try db.execute(
-                sql: "DELETE FROM lock_claim WHERE deployment_id = ? AND NOT (pid = ? AND host = ?)",
-                arguments: [deployment, Int64(getpid()), host])
+        try transaction { sql in
+            try sql.execute(
+                "DELETE FROM lock_claim WHERE deployment_id = ? AND NOT (pid = ? AND host = ?)",
+                [deployment, Int64(getpid()), host])
         }
     }
 
     /// The locks a dead run of `deployment` still holds because what it ran under them may still run, with why.
     public func heldLeftovers(of deployment: String) throws(StoreError) -> [(lock: String, why: String)] {
-        let rows = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT name, holding, pid, host, expires_at, deployment_id, guard_run, guard_remote
-                    FROM lock_claim WHERE deployment_id = ? AND holding = 1
-                    """, arguments: [deployment])
+        let rows = try reading { sql in
+            try sql.rows(
+                """
+                SELECT name, holding, pid, host, expires_at, deployment_id, guard_run, guard_remote
+                FROM lock_claim WHERE deployment_id = ? AND holding = 1
+                """, [deployment])
         }
         let now = Self.now
         return rows.compactMap { row in
-            let gone = (row["expires_at"] as Double) < now || isGone(pid: row["pid"], host: row["host"])
+            let gone = (row.real("expires_at") ?? 0) < now || isGone(pid: row.integer("pid") ?? 0, host: row.string("host"))
             guard gone, let why = stillRunning(under: row) else { return nil }
-            return (row["name"], why)
+            return (row.string("name"), why)
         }
     }
 }

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 public import LanderEngine
 import Synchronization
 
@@ -37,19 +36,18 @@ public final class StoreLocks: LockService, Sendable {
         waiting: @escaping @Sendable (String) -> Void
     ) async throws -> StoreLease {
         let store = self.store
-        let ticket = try store.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO lock_claim (name, lim, holding, owner, pid, host, since, expires_at,
-                      deployment_id, guard_run, guard_remote)
-                    VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+        let ticket = try store.transaction { sql in
+            try sql.integer(
+                """
+                INSERT INTO lock_claim (name, lim, holding, owner, pid, host, since, expires_at,
+                  deployment_id, guard_run, guard_remote)
+                VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ticket
+                """,
+                [
                     name, limit, owner, Int64(getpid()), store.host, StateStore.now,
                     StateStore.now + store.leaseSeconds, guarding?.deployment, guarding?.runPrefix,
                     guarding?.remote == true ? 1 : 0,
-                ])
-            return db.lastInsertedRowID
+                ]) ?? 0
         }
         var told = false
         var pause = Duration.milliseconds(5)
@@ -70,8 +68,7 @@ public final class StoreLocks: LockService, Sendable {
                 pause = min(pause * 2, .milliseconds(200))
             }
         } catch {
-            try? store.write { db in try db.execute(sql: "DELETE FROM lock_claim WHERE ticket = ?", arguments: [ticket])
-            }
+            try? store.transaction { sql in try sql.execute("DELETE FROM lock_claim WHERE ticket = ?", [ticket]) }
             throw error
         }
     }
@@ -86,44 +83,43 @@ public final class StoreLocks: LockService, Sendable {
     /// says who holds the lock.
     private func attempt(_ name: String, limit: Int, ticket: Int64) throws(StoreError) -> Attempt {
         let store = self.store
-        return try store.write { db in
+        return try store.transaction { sql in
             let now = StateStore.now
-            let claims = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT ticket, holding, owner, pid, host, expires_at, deployment_id, guard_run, guard_remote
-                    FROM lock_claim WHERE name = ? ORDER BY ticket
-                    """,
-                arguments: [name])
-            let mine = claims.first { ($0["ticket"] as Int64) == ticket }?["deployment_id"] as String?
-            var live: [(row: Row, note: String?)] = []
+            let claims = try sql.rows(
+                """
+                SELECT ticket, holding, owner, pid, host, expires_at, deployment_id, guard_run, guard_remote
+                FROM lock_claim WHERE name = ? ORDER BY ticket
+                """, [name])
+            let mine = claims.first { $0.integer("ticket") == ticket }?.text("deployment_id")
+            var live: [(row: SQLRow, note: String?)] = []
             for claim in claims {
-                let gone = (claim["expires_at"] as Double) < now || store.isGone(pid: claim["pid"], host: claim["host"])
-                guard gone, (claim["ticket"] as Int64) != ticket else {
+                let gone =
+                    (claim.real("expires_at") ?? 0) < now
+                    || store.isGone(pid: claim.integer("pid") ?? 0, host: claim.string("host"))
+                guard gone, claim.integer("ticket") != ticket else {
                     live.append((claim, nil))
                     continue
                 }
                 // A resumed deployment takes over its own dead run's claims: it stops the leftovers first.
-                let takenOver = mine != nil && (claim["deployment_id"] as String?) == mine
-                if (claim["holding"] as Int64) == 1, !takenOver, let still = store.stillRunning(under: claim) {
+                let takenOver = mine != nil && claim.text("deployment_id") == mine
+                if claim.integer("holding") == 1, !takenOver, let still = store.stillRunning(under: claim) {
                     live.append((claim, still))
                 } else {
-                    try db.execute(
-                        sql: "DELETE FROM lock_claim WHERE ticket = ?", arguments: [claim["ticket"] as Int64])
+                    try sql.execute("DELETE FROM lock_claim WHERE ticket = ?", [claim.integer("ticket")])
                 }
             }
-            let holders = live.filter { ($0.row["holding"] as Int64) == 1 }
-            let ahead = live.filter { ($0.row["holding"] as Int64) == 0 && ($0.row["ticket"] as Int64) < ticket }
+            let holders = live.filter { $0.row.integer("holding") == 1 }
+            let ahead = live.filter { $0.row.integer("holding") == 0 && ($0.row.integer("ticket") ?? 0) < ticket }
             let expires = now + store.leaseSeconds
             if holders.count < limit, ahead.isEmpty {
-                try db.execute(
-                    sql: "UPDATE lock_claim SET holding = 1, since = ?, expires_at = ? WHERE ticket = ?",
-                    arguments: [now, expires, ticket])
+                try sql.execute(
+                    "UPDATE lock_claim SET holding = 1, since = ?, expires_at = ? WHERE ticket = ?",
+                    [now, expires, ticket])
                 return .taken
             }
-            try db.execute(sql: "UPDATE lock_claim SET expires_at = ? WHERE ticket = ?", arguments: [expires, ticket])
+            try sql.execute("UPDATE lock_claim SET expires_at = ? WHERE ticket = ?", [expires, ticket])
             let names = holders.map { holder in
-                "\(holder.row["owner"] as String) (pid \(holder.row["pid"] as Int64) on \(holder.row["host"] as String)"
+                "\(holder.row.string("owner")) (pid \(holder.row.integer("pid") ?? 0) on \(holder.row.string("host"))"
                     + (holder.note.map { ", gone; \($0)" } ?? "") + ")"
             }
             return .busy(names.isEmpty ? "earlier waiters" : names.joined(separator: "; "))
@@ -149,10 +145,10 @@ public final class StoreLease: LockLease, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     if Task.isCancelled { return }
-                    try? store.write { db in
-                        try db.execute(
-                            sql: "UPDATE lock_claim SET expires_at = ? WHERE ticket = ?",
-                            arguments: [StateStore.now + store.leaseSeconds, ticket])
+                    try? store.transaction { sql in
+                        try sql.execute(
+                            "UPDATE lock_claim SET expires_at = ? WHERE ticket = ?",
+                            [StateStore.now + store.leaseSeconds, ticket])
                     }
                 }
             })
@@ -160,7 +156,7 @@ public final class StoreLease: LockLease, Sendable {
 
     public func release() async {
         renewal.withLock { $0?.cancel() }
-        try? store.write { db in try db.execute(sql: "DELETE FROM lock_claim WHERE ticket = ?", arguments: [ticket]) }
+        try? store.transaction { sql in try sql.execute("DELETE FROM lock_claim WHERE ticket = ?", [ticket]) }
     }
 }
 
@@ -180,23 +176,24 @@ extension StateStore {
     /// Live claims (holders and waiters) on every lock, in order.
     public func lockClaims() throws(StoreError) -> [LockClaim] {
         let now = Self.now
-        return try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT name, lim, holding, owner, pid, host, since, expires_at, deployment_id, guard_run,
-                      guard_remote
-                    FROM lock_claim ORDER BY name, ticket
-                    """)
+        return try reading { sql in
+            try sql.rows(
+                """
+                SELECT name, lim, holding, owner, pid, host, since, expires_at, deployment_id, guard_run,
+                  guard_remote
+                FROM lock_claim ORDER BY name, ticket
+                """, [])
         }.filter { row in
-            let alive = (row["expires_at"] as Double) >= now && !isGone(pid: row["pid"], host: row["host"])
-            return alive || ((row["holding"] as Int64) == 1 && stillRunning(under: row) != nil)
+            let alive =
+                (row.real("expires_at") ?? 0) >= now
+                && !isGone(pid: row.integer("pid") ?? 0, host: row.string("host"))
+            return alive || (row.integer("holding") == 1 && stillRunning(under: row) != nil)
         }
         .map { row in
             LockClaim(
-                name: row["name"], limit: row["lim"], holding: (row["holding"] as Int64) == 1, owner: row["owner"],
-                pid: row["pid"], host: row["host"], since: Date(timeIntervalSince1970: row["since"]),
-                expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+                name: row.string("name"), limit: row.int("lim"), holding: row.integer("holding") == 1,
+                owner: row.string("owner"), pid: row.integer("pid") ?? 0, host: row.string("host"),
+                since: row.time("since"), expiresAt: row.time("expires_at"))
         }
     }
 }

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 
 /// An event row as subscriptions read it: the envelope's JSON and the deployment it belongs to.
 public struct OutboxEvent: Sendable {
@@ -114,55 +113,54 @@ public enum DeliveryResult: Sendable {
 extension StateStore {
     /// The newest event row's id (0 in an empty store).
     public func lastEventID() throws(StoreError) -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM event") ?? 0 }
+        try reading { sql in try sql.integer("SELECT COALESCE(MAX(id), 0) FROM event") ?? 0 }
     }
 
     /// Each subscription's cursor, starting a new subscription at the newest event (it is not sent history).
     public func cursors(for subscriptions: [String]) throws(StoreError) -> [String: Int64] {
         // Read first: an outbox passes every second, and only a subscription new to the store needs a write.
-        let known = try read { db in try Self.cursors(db, subscriptions) }
+        let known = try reading { sql in try Self.cursors(sql, subscriptions) }
         if known.count == subscriptions.count { return known }
-        return try write { db in
+        return try transaction { sql in
             let now = StateStore.now
             for name in subscriptions {
-                try db.execute(
-                    sql: """
-                        INSERT INTO subscription_cursor (subscription, event_id, updated_at)
-                        VALUES (?, (SELECT COALESCE(MAX(id), 0) FROM event), ?) ON CONFLICT DO NOTHING
-                        """, arguments: [name, now])
+                try sql.execute(
+                    """
+                    INSERT INTO subscription_cursor (subscription, event_id, updated_at)
+                    VALUES (?, (SELECT COALESCE(MAX(id), 0) FROM event), ?) ON CONFLICT DO NOTHING
+                    """, [name, now])
             }
-            return try Self.cursors(db, subscriptions)
+            return try Self.cursors(sql, subscriptions)
         }
     }
 
-    private static func cursors(_ db: Database, _ subscriptions: [String]) throws -> [String: Int64] {
+    private static func cursors(_ sql: any SQLTransaction, _ subscriptions: [String]) throws -> [String: Int64] {
         var result: [String: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT subscription, event_id FROM subscription_cursor") {
-            let name: String = row[0]
-            if subscriptions.contains(name) { result[name] = row[1] }
+        for row in try sql.rows("SELECT subscription, event_id FROM subscription_cursor", []) {
+            let name = row.string(0)
+            if subscriptions.contains(name) { result[name] = row.integer(1) ?? 0 }
         }
         return result
     }
 
     /// Events after `id`, oldest first, with their deployment's project and environment.
     public func events(after id: Int64, limit: Int = 500) throws(StoreError) -> [OutboxEvent] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.id, e.deployment_id, e.kind, e.step, e.task, e.target, e.detail, e.payload, e.at,
-                      COALESCE(e.sequence, 0), COALESCE(d.project, q.project), COALESCE(d.environment, q.environment),
-                      d.version, COALESCE(d.user, q.requested_by), d.parent_id
-                    FROM event e LEFT JOIN deployment d ON d.id = e.deployment_id
-                      LEFT JOIN queued_deployment q ON q.id = e.deployment_id
-                    WHERE e.id > ? AND e.payload IS NOT NULL ORDER BY e.id LIMIT ?
-                    """, arguments: [id, limit]
-            ).map { row in
-                OutboxEvent(
-                    id: row[0], deployment: row[1], kind: row[2], step: row[3], task: row[4], target: row[5],
-                    detail: row[6], payload: row[7], at: Date(timeIntervalSince1970: row[8]), sequence: row[9],
-                    project: row[10], environment: row[11], version: row[12], user: row[13], parent: row[14])
-            }
+        try reading { sql in
+            try sql.rows(
+                """
+                SELECT e.id, e.deployment_id, e.kind, e.step, e.task, e.target, e.detail, e.payload, e.at,
+                  COALESCE(e.sequence, 0), COALESCE(d.project, q.project), COALESCE(d.environment, q.environment),
+                  d.version, COALESCE(d."user", q.requested_by), d.parent_id
+                FROM event e LEFT JOIN deployment d ON d.id = e.deployment_id
+                  LEFT JOIN queued_deployment q ON q.id = e.deployment_id
+                WHERE e.id > ? AND e.payload IS NOT NULL ORDER BY e.id LIMIT ?
+                """, [id, limit])
+        }.map { row in
+            OutboxEvent(
+                id: row.integer(0) ?? 0, deployment: row.string(1), kind: row.string(2), step: row.text(3),
+                task: row.text(4), target: row.text(5), detail: row.text(6), payload: row.string(7), at: row.time(8),
+                sequence: row.int(9), project: row.text(10), environment: row.text(11), version: row.text(12),
+                user: row.text(13), parent: row.text(14))
         }
     }
 
@@ -172,35 +170,34 @@ extension StateStore {
     public func enqueue(_ deliveries: [NewDelivery], advancing cursors: [String: Int64] = [:]) throws(StoreError)
         -> Int
     {
-        try write { db in
+        try transaction { sql in
             var added = 0
             let now = StateStore.now
             for delivery in deliveries {
                 if let group = delivery.groupKey {
-                    try db.execute(
-                        sql:
-                            "INSERT INTO group_fired (subscription, key, fired_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        arguments: [delivery.subscription, group, now])
-                    guard db.changesCount > 0 else { continue }
+                    let fired = try sql.execute(
+                        "INSERT INTO group_fired (subscription, key, fired_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        [delivery.subscription, group, now])
+                    guard fired > 0 else { continue }
                 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO delivery (subscription, channel, idempotency_key, event_kind, deployment_id, project,
-                          environment, subject, body, created_at, state, next_attempt_at, condition, last_error)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-                        """,
-                    arguments: [
+                added += try sql.execute(
+                    """
+                    INSERT INTO delivery (subscription, channel, idempotency_key, event_kind, deployment_id, project,
+                      environment, subject, body, created_at, state, next_attempt_at, condition, last_error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                    """,
+                    [
                         delivery.subscription, delivery.channel, delivery.key, delivery.eventKind, delivery.deployment,
                         delivery.project, delivery.environment, delivery.subject, delivery.body, now, delivery.state,
                         delivery.notBefore.timeIntervalSince1970, delivery.condition, delivery.error,
                     ])
-                added += db.changesCount
             }
             for (name, id) in cursors {
-                try db.execute(
-                    sql:
-                        "UPDATE subscription_cursor SET event_id = MAX(event_id, ?), updated_at = ? WHERE subscription = ?",
-                    arguments: [id, now, name])
+                try sql.execute(
+                    """
+                    UPDATE subscription_cursor SET event_id = CASE WHEN event_id > ? THEN event_id ELSE ? END,
+                      updated_at = ? WHERE subscription = ?
+                    """, [id, id, now, name])
             }
             return added
         }
@@ -214,19 +211,17 @@ extension StateStore {
         let at = now.timeIntervalSince1970
         let due = "state = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
         // A read first: most passes find nothing due, and need not take the write lock.
-        let any = try read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM delivery WHERE \(due))", arguments: [at, at])
+        let any = try reading { sql in
+            try sql.integer("SELECT EXISTS (SELECT 1 FROM delivery WHERE \(due))", [at, at])
         }
-        guard any == true else { return [] }
-        return try write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: Self.deliverySelect + " WHERE \(due) ORDER BY next_attempt_at, id LIMIT ?",
-                arguments: [at, at, limit])
+        guard any == 1 else { return [] }
+        return try transaction { sql in
+            let rows = try sql.rows(
+                Self.deliverySelect + " WHERE \(due) ORDER BY next_attempt_at, id LIMIT ?", [at, at, limit])
             for row in rows {
-                try db.execute(
-                    sql: "UPDATE delivery SET claimed_by = ?, claimed_until = ? WHERE id = ?",
-                    arguments: [owner, at + lease.seconds, row[0] as Int64])
+                try sql.execute(
+                    "UPDATE delivery SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                    [owner, at + lease.seconds, row.integer(0)])
             }
             return rows.map(Self.delivery)
         }
@@ -234,18 +229,17 @@ extension StateStore {
 
     /// Claims one pending delivery by its key (to send it now, as `lander subscriptions test` does).
     public func claimDelivery(key: String, owner: String, lease: Duration) throws(StoreError) -> DeliveryRecord? {
-        try write { db in
+        try transaction { sql in
             let at = StateStore.now
             guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: Self.deliverySelect
+                let row = try sql.row(
+                    Self.deliverySelect
                         + " WHERE idempotency_key = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)",
-                    arguments: [key, at])
+                    [key, at])
             else { return nil }
-            try db.execute(
-                sql: "UPDATE delivery SET claimed_by = ?, claimed_until = ? WHERE id = ?",
-                arguments: [owner, at + lease.seconds, row[0] as Int64])
+            try sql.execute(
+                "UPDATE delivery SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                [owner, at + lease.seconds, row.integer(0)])
             return Self.delivery(row)
         }
     }
@@ -254,7 +248,7 @@ extension StateStore {
     /// and passed on records nothing). Returns whether it was recorded.
     @discardableResult
     public func finish(delivery id: Int64, owner: String, _ result: DeliveryResult) throws(StoreError) -> Bool {
-        try write { db in
+        try transaction { sql in
             let now = StateStore.now
             let (state, error, next, delivered): (String, String?, Double?, Double?) =
                 switch result {
@@ -264,14 +258,13 @@ extension StateStore {
                 case .void(let why): ("void", why, nil, nil)
                 }
             let counts = if case .void = result { 0 } else { 1 }
-            try db.execute(
-                sql: """
-                    UPDATE delivery SET state = ?, last_error = COALESCE(?, last_error), attempts = attempts + ?,
-                      next_attempt_at = COALESCE(?, next_attempt_at), delivered_at = ?, claimed_by = NULL,
-                      claimed_until = NULL
-                    WHERE id = ? AND claimed_by = ?
-                    """, arguments: [state, error, counts, next, delivered, id, owner])
-            return db.changesCount > 0
+            return try sql.execute(
+                """
+                UPDATE delivery SET state = ?, last_error = COALESCE(?, last_error), attempts = attempts + ?,
+                  next_attempt_at = COALESCE(?, next_attempt_at), delivered_at = ?, claimed_by = NULL,
+                  claimed_until = NULL
+                WHERE id = ? AND claimed_by = ?
+                """, [state, error, counts, next, delivered, id, owner]) > 0
         }
     }
 
@@ -280,66 +273,60 @@ extension StateStore {
         -> [DeliveryRecord]
     {
         var conditions = failed ? ["(state = 'dead' OR (state = 'pending' AND attempts > 0))"] : []
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: [any SQLBindable] = []
         if let subscription {
             conditions.append("subscription = ?")
             arguments.append(subscription)
         }
         arguments.append(limit)
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return try read { db in
-            try Row.fetchAll(
-                db, sql: Self.deliverySelect + filter + " ORDER BY id DESC LIMIT ?",
-                arguments: StatementArguments(arguments))
+        return try reading { sql in
+            try sql.rows(Self.deliverySelect + filter + " ORDER BY id DESC LIMIT ?", arguments)
         }.map(Self.delivery)
     }
 
     /// One delivery.
     public func delivery(_ id: Int64) throws(StoreError) -> DeliveryRecord? {
-        try read { db in try Row.fetchOne(db, sql: Self.deliverySelect + " WHERE id = ?", arguments: [id]) }.map(
-            Self.delivery)
+        try reading { sql in try sql.row(Self.deliverySelect + " WHERE id = ?", [id]) }.map(Self.delivery)
     }
 
     /// Sends a delivery again (same body, same idempotency key), at once, with a fresh count of attempts.
     public func replay(delivery id: Int64) throws(StoreError) -> Bool {
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ?, claimed_by = NULL,
-                      claimed_until = NULL WHERE id = ? AND state NOT IN ('held', 'digested')
-                    """, arguments: [StateStore.now, id])
-            return db.changesCount > 0
+        try transaction { sql in
+            try sql.execute(
+                """
+                UPDATE delivery SET state = 'pending', attempts = 0, next_attempt_at = ?, claimed_by = NULL,
+                  claimed_until = NULL WHERE id = ? AND state NOT IN ('held', 'digested')
+                """, [StateStore.now, id]) > 0
         }
     }
 
     /// When the soonest pending delivery can next be tried (nil when none is pending): its due time, or when
     /// the claim of the process trying it now lapses.
     public func nextPendingDelivery() throws(StoreError) -> Date? {
-        try read { db in
-            try Double.fetchOne(
-                db,
-                sql:
-                    "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) FROM delivery WHERE state = 'pending'"
-            )
-        }.map(Date.init(timeIntervalSince1970:))
+        try reading { sql in
+            try sql.row(
+                """
+                SELECT MIN(CASE WHEN next_attempt_at > COALESCE(claimed_until, 0) THEN next_attempt_at
+                  ELSE COALESCE(claimed_until, 0) END) FROM delivery WHERE state = 'pending'
+                """)?.date(0)
+        }
     }
 
     /// A subscription's items held for its digest, oldest first.
     public func heldDeliveries(subscription: String) throws(StoreError) -> [DeliveryRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: Self.deliverySelect + " WHERE subscription = ? AND state = 'held' ORDER BY id",
-                arguments: [subscription])
+        try reading { sql in
+            try sql.rows(Self.deliverySelect + " WHERE subscription = ? AND state = 'held' ORDER BY id", [subscription])
         }.map(Self.delivery)
     }
 
     /// Replaces held items with their digest, in one transaction (the digest's key makes it once only).
     public func digest(_ items: [Int64], into delivery: NewDelivery) throws(StoreError) {
-        try write { db in
+        try transaction { sql in
             for id in items {
-                try db.execute(
-                    sql: "UPDATE delivery SET state = 'digested', delivered_at = ? WHERE id = ? AND state = 'held'",
-                    arguments: [StateStore.now, id])
+                try sql.execute(
+                    "UPDATE delivery SET state = 'digested', delivered_at = ? WHERE id = ? AND state = 'held'",
+                    [StateStore.now, id])
             }
         }
         try enqueue([delivery])
@@ -347,13 +334,12 @@ extension StateStore {
 
     /// Whether `deployment` still waits for lock `name` (a claim of its that does not hold).
     public func stillWaiting(deployment: String, lock name: String) throws(StoreError) -> Bool {
-        try read { db in
-            try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM lock_claim WHERE deployment_id = ? AND name = ? AND holding = 0
-                      AND expires_at > ?)
-                    """, arguments: [deployment, name, StateStore.now]) ?? false
+        try reading { sql in
+            try sql.integer(
+                """
+                SELECT EXISTS (SELECT 1 FROM lock_claim WHERE deployment_id = ? AND name = ? AND holding = 0
+                  AND expires_at > ?)
+                """, [deployment, name, StateStore.now]) == 1
         }
     }
 
@@ -362,12 +348,12 @@ extension StateStore {
           body, created_at, state, attempts, next_attempt_at, last_error, delivered_at, condition FROM delivery
         """
 
-    static func delivery(_ row: Row) -> DeliveryRecord {
+    static func delivery(_ row: SQLRow) -> DeliveryRecord {
         DeliveryRecord(
-            id: row[0], subscription: row[1], channel: row[2], key: row[3], eventKind: row[4], deployment: row[5],
-            project: row[6], environment: row[7], subject: row[8], body: row[9],
-            createdAt: Date(timeIntervalSince1970: row[10]), state: row[11], attempts: row[12],
-            nextAttemptAt: Date(timeIntervalSince1970: row[13]), lastError: row[14],
-            deliveredAt: (row[15] as Double?).map(Date.init(timeIntervalSince1970:)), condition: row[16])
+            id: row.integer(0) ?? 0, subscription: row.string(1), channel: row.string(2), key: row.string(3),
+            eventKind: row.string(4), deployment: row.text(5), project: row.text(6), environment: row.text(7),
+            subject: row.text(8), body: row.string(9), createdAt: row.time(10), state: row.string(11),
+            attempts: row.int(12), nextAttemptAt: row.time(13), lastError: row.text(14), deliveredAt: row.date(15),
+            condition: row.text(16))
     }
 }

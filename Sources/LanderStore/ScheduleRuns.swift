@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 
 /// One due time of a schedule and what became of it.
 public struct ScheduleRunRecord: Sendable, Codable {
@@ -28,17 +27,16 @@ extension StateStore {
     public func claim(schedule: String, dueAt: Date, outcome: String = "running", detail: String? = nil)
         throws(StoreError) -> Bool
     {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO schedule_run (schedule, due_at, claimed_by, host, pid, claimed_at, outcome, detail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (schedule, due_at) DO NOTHING
-                    """,
-                arguments: [
+        try transaction { sql in
+            try sql.execute(
+                """
+                INSERT INTO schedule_run (schedule, due_at, claimed_by, host, pid, claimed_at, outcome, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (schedule, due_at) DO NOTHING
+                """,
+                [
                     schedule, dueAt.timeIntervalSince1970, "\(host):\(getpid())", host, Int64(getpid()),
                     StateStore.now, outcome, detail,
-                ])
-            return db.changesCount > 0
+                ]) > 0
         }
     }
 
@@ -46,34 +44,30 @@ extension StateStore {
     public func finish(schedule: String, dueAt: Date, outcome: String, detail: String?, deployment: String?)
         throws(StoreError)
     {
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE schedule_run SET outcome = ?, detail = ?, deployment_id = ?, finished_at = ?
-                    WHERE schedule = ? AND due_at = ?
-                    """,
-                arguments: [outcome, detail, deployment, StateStore.now, schedule, dueAt.timeIntervalSince1970])
+        try transaction { sql in
+            try sql.execute(
+                """
+                UPDATE schedule_run SET outcome = ?, detail = ?, deployment_id = ?, finished_at = ?
+                WHERE schedule = ? AND due_at = ?
+                """, [outcome, detail, deployment, StateStore.now, schedule, dueAt.timeIntervalSince1970])
         }
     }
 
     /// A schedule's runs, newest due time first; a run whose claimant is gone reads `interrupted`.
     public func scheduleRuns(_ schedule: String, limit: Int = 20) throws(StoreError) -> [ScheduleRunRecord] {
-        let rows = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT schedule, due_at, claimed_by, claimed_at, finished_at, outcome, detail, deployment_id, host,
-                      pid FROM schedule_run WHERE schedule = ? ORDER BY due_at DESC LIMIT ?
-                    """, arguments: [schedule, limit])
+        let rows = try reading { sql in
+            try sql.rows(
+                """
+                SELECT schedule, due_at, claimed_by, claimed_at, finished_at, outcome, detail, deployment_id, host,
+                  pid FROM schedule_run WHERE schedule = ? ORDER BY due_at DESC LIMIT ?
+                """, [schedule, limit])
         }
         return rows.map { row in
-            var outcome: String = row[5]
-            if outcome == "running", isGone(pid: row[9], host: row[8]) { outcome = "interrupted" }
+            var outcome = row.string(5)
+            if outcome == "running", isGone(pid: row.integer(9) ?? 0, host: row.string(8)) { outcome = "interrupted" }
             return ScheduleRunRecord(
-                schedule: row[0], dueAt: Date(timeIntervalSince1970: row[1]), claimedBy: row[2],
-                claimedAt: Date(timeIntervalSince1970: row[3]),
-                finishedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)), outcome: outcome,
-                detail: row[6], deployment: row[7])
+                schedule: row.string(0), dueAt: row.time(1), claimedBy: row.string(2), claimedAt: row.time(3),
+                finishedAt: row.date(4), outcome: outcome, detail: row.text(6), deployment: row.text(7))
         }
     }
 }

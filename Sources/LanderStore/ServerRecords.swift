@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 import LanderEngine
 
 /// An API token as the store keeps it: its hash, who it is for and what it may do.
@@ -59,13 +58,13 @@ public struct QueuedDeployment: Sendable, Hashable, Codable {
 extension StateStore {
     /// Records a token by its hash.
     public func addToken(_ token: APITokenRecord, hash: String) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO api_token (id, token_hash, name, role, project, environment, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+        try transaction { sql in
+            try sql.execute(
+                """
+                INSERT INTO api_token (id, token_hash, name, role, project, environment, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
                     token.id, hash, token.name, token.role, token.project, token.environment,
                     token.createdAt.timeIntervalSince1970,
                 ])
@@ -74,32 +73,27 @@ extension StateStore {
 
     /// The token with this hash, revoked or not.
     public func token(hash: String) throws(StoreError) -> APITokenRecord? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE token_hash = ?", arguments: [hash])
-        }.map(Self.token)
+        try reading { sql in try sql.row("SELECT * FROM api_token WHERE token_hash = ?", [hash]) }.map(Self.token)
     }
 
     /// Every token, oldest first.
     public func tokens() throws(StoreError) -> [APITokenRecord] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY created_at") }.map(Self.token)
+        try reading { sql in try sql.rows("SELECT * FROM api_token ORDER BY created_at", []) }.map(Self.token)
     }
 
     /// Revokes a token by id or name; false when none matched.
     public func revokeToken(_ idOrName: String) throws(StoreError) -> Bool {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE api_token SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
-                arguments: [Self.now, idOrName, idOrName])
-            return db.changesCount > 0
+        try transaction { sql in
+            try sql.execute(
+                "UPDATE api_token SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
+                [Self.now, idOrName, idOrName]) > 0
         }
     }
 
-    private static func token(_ row: Row) -> APITokenRecord {
-        let revoked: Double? = row["revoked_at"]
-        return APITokenRecord(
-            id: row["id"], name: row["name"], role: row["role"], project: row["project"],
-            environment: row["environment"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            revokedAt: revoked.map { Date(timeIntervalSince1970: $0) })
+    private static func token(_ row: SQLRow) -> APITokenRecord {
+        APITokenRecord(
+            id: row.string("id"), name: row.string("name"), role: row.string("role"), project: row.text("project"),
+            environment: row.text("environment"), createdAt: row.time("created_at"), revokedAt: row.date("revoked_at"))
     }
 
     /// Puts a deployment in the queue, with its `deployment_queued` event (what subscriptions hear of).
@@ -110,16 +104,16 @@ extension StateStore {
                 project: entry.project, environment: entry.environment, version: version,
                 requestedBy: entry.requestedBy))
         let row = EventRow(envelope.event)
-        try write { db in
-            try db.execute(
-                sql: "INSERT INTO event (deployment_id, at, kind, detail, sequence, payload) VALUES (?, ?, ?, ?, 0, ?)",
-                arguments: [entry.id, entry.queuedAt.timeIntervalSince1970, row?.kind, row?.detail, envelope.json])
-            try db.execute(
-                sql: """
-                    INSERT INTO queued_deployment (id, request, project, environment, requested_by, queued_at, state)
-                    VALUES (?, ?, ?, ?, ?, ?, 'queued')
-                    """,
-                arguments: [
+        try transaction { sql in
+            try sql.execute(
+                "INSERT INTO event (deployment_id, at, kind, detail, sequence, payload) VALUES (?, ?, ?, ?, 0, ?)",
+                [entry.id, entry.queuedAt.timeIntervalSince1970, row?.kind, row?.detail, envelope.json])
+            try sql.execute(
+                """
+                INSERT INTO queued_deployment (id, request, project, environment, requested_by, queued_at, state)
+                VALUES (?, ?, ?, ?, ?, ?, 'queued')
+                """,
+                [
                     entry.id, entry.request, entry.project, entry.environment, entry.requestedBy,
                     entry.queuedAt.timeIntervalSince1970,
                 ])
@@ -128,42 +122,37 @@ extension StateStore {
 
     /// The queue's waiting entries, oldest first.
     public func queued() throws(StoreError) -> [QueuedDeployment] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM queued_deployment WHERE state = 'queued' ORDER BY queued_at, rowid")
+        try reading { sql in
+            try sql.rows("SELECT * FROM queued_deployment WHERE state = 'queued' ORDER BY queued_at, rowid", [])
         }.map(Self.queued)
     }
 
     /// One queue entry by id.
     public func queuedDeployment(_ id: String) throws(StoreError) -> QueuedDeployment? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM queued_deployment WHERE id = ?", arguments: [id])
-        }.map(Self.queued)
+        try reading { sql in try sql.row("SELECT * FROM queued_deployment WHERE id = ?", [id]) }.map(Self.queued)
     }
 
     /// Marks a queue entry started or refused (with why); false when it was no longer queued.
     public func dequeue(_ id: String, state: String, detail: String? = nil) throws(StoreError) -> Bool {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE queued_deployment SET state = ?, detail = ? WHERE id = ? AND state = 'queued'",
-                arguments: [state, detail, id])
-            return db.changesCount > 0
+        try transaction { sql in
+            try sql.execute(
+                "UPDATE queued_deployment SET state = ?, detail = ? WHERE id = ? AND state = 'queued'", [state, detail, id])
+                > 0
         }
     }
 
     /// Marks a started entry refused: its deployment could not start (a broken project, a refusal).
     public func refuseQueued(_ id: String, detail: String) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE queued_deployment SET state = 'refused', detail = ? WHERE id = ?", arguments: [detail, id])
+        try transaction { sql in
+            try sql.execute("UPDATE queued_deployment SET state = 'refused', detail = ? WHERE id = ?", [detail, id])
         }
     }
 
-    private static func queued(_ row: Row) -> QueuedDeployment {
+    private static func queued(_ row: SQLRow) -> QueuedDeployment {
         QueuedDeployment(
-            id: row["id"], request: row["request"], project: row["project"], environment: row["environment"],
-            requestedBy: row["requested_by"], queuedAt: Date(timeIntervalSince1970: row["queued_at"]),
-            state: row["state"], detail: row["detail"])
+            id: row.string("id"), request: row.string("request"), project: row.string("project"),
+            environment: row.string("environment"), requestedBy: row.string("requested_by"),
+            queuedAt: row.time("queued_at"), state: row.string("state"), detail: row.text("detail"))
     }
 
     /// The JSON payloads of a deployment's events after a sequence number, in order: what a client that
@@ -171,16 +160,15 @@ extension StateStore {
     public func eventPayloads(of deployment: String, after: Int = 0) throws(StoreError) -> [(
         sequence: Int, json: String
     )] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT sequence, payload FROM event WHERE deployment_id = ? AND sequence > ? AND payload IS NOT NULL
-                    UNION ALL
-                    SELECT sequence, payload FROM log_line
-                      WHERE deployment_id = ? AND sequence > ? AND payload IS NOT NULL
-                    ORDER BY sequence
-                    """, arguments: [deployment, after, deployment, after])
-        }.map { row in (row["sequence"], row["payload"]) }
+        try reading { sql in
+            try sql.rows(
+                """
+                SELECT sequence, payload FROM event WHERE deployment_id = ? AND sequence > ? AND payload IS NOT NULL
+                UNION ALL
+                SELECT sequence, payload FROM log_line
+                  WHERE deployment_id = ? AND sequence > ? AND payload IS NOT NULL
+                ORDER BY sequence
+                """, [deployment, after, deployment, after])
+        }.map { row in (row.int(0), row.string(1)) }
     }
 }

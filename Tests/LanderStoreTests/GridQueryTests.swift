@@ -8,8 +8,9 @@ import Testing
 /// The status grid's queries: the newest and current deployment of every project and environment at once,
 /// agreeing with the one-at-a-time queries, phone-home jobs left out.
 @Suite struct GridQueryTests {
-    @Test func newestAndCurrentPerCellAgreeWithTheQueriesOneCellAtATime() throws {
-        let store = try StateStore.open(at: try StateStoreTests.scratchPath())
+    @Test(arguments: StoreKind.allCases)
+    func newestAndCurrentPerCellAgreeWithTheQueriesOneCellAtATime(kind: StoreKind) throws {
+        let store = try kind.open()
         var serial = 0
         func deploy(
             _ project: String, _ environment: String, _ version: String, status: String, kind: String = "deploy"
@@ -22,8 +23,7 @@ import Testing
                 NewDeployment(
                     id: id, kind: kind, project: project, environment: environment, version: version, variables: [:],
                     projectFile: "/nowhere/lander.yml", pluginPath: []))
-            StateStoreTests.sqlite(
-                store.path, "UPDATE deployment SET status = '\(status)', started_at = \(serial) WHERE id = '\(id)'")
+            try store.raw("UPDATE deployment SET status = '\(status)', started_at = \(serial) WHERE id = '\(id)'")
         }
         try deploy("a", "test", "1", status: "succeeded")
         try deploy("a", "test", "2", status: "failed")
@@ -50,8 +50,9 @@ import Testing
 
 /// The store's generation: what the server keeps of a read is served again only while it stays the same.
 @Suite struct StoreGenerationTests {
-    @Test func theGenerationMovesWithEveryCommitOfAnyConnectionAndOnlyThen() throws {
-        let path = try StateStoreTests.scratchPath()
+    @Test(arguments: StoreKind.allCases)
+    func theGenerationMovesWithEveryCommitOfAnyConnectionAndOnlyThen(kind: StoreKind) throws {
+        let path = try kind.location()
         let store = try StateStore.open(at: path)
         let first = try #require(store.generation())
         _ = try store.deployments()
@@ -62,7 +63,7 @@ import Testing
                 projectFile: "/nowhere/lander.yml", pluginPath: []))
         let afterOwn = try #require(store.generation())
         #expect(afterOwn != first, "this store's own write")
-        StateStoreTests.sqlite(path, "UPDATE deployment SET status = 'failed' WHERE id = 'd1'")
+        try StateStore.open(at: path).raw("UPDATE deployment SET status = 'failed' WHERE id = 'd1'")
         #expect(store.generation() != afterOwn, "another connection's write")
     }
 }
