@@ -10,7 +10,7 @@ import LanderStore
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server", abstract: "Serve a workspace's deployments over HTTP, and manage its API tokens.",
-        subcommands: [ServeCommand.self, TokenCommand.self, ServerAgentCommand.self],
+        subcommands: [ServeCommand.self, ServerStatusCommand.self, TokenCommand.self, ServerAgentCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
 
@@ -19,11 +19,19 @@ struct WorkspaceOption: ParsableArguments {
     @Option(help: ArgumentHelp("The workspace's folder (holding lander-workspace.yml).", valueName: "dir"))
     var workspace: String = "."
 
-    /// The workspace, or its problems printed and exit 2.
+    @Option(
+        help: ArgumentHelp(
+            "The state store, instead of the workspace's: postgres://USER@HOST:PORT/DATABASE (password in "
+                + "PGPASSWORD) for several servers sharing the work.", valueName: "path|url"))
+    var store: String?
+
+    /// The workspace (with `--store` as its store), or its problems printed and exit 2.
     func load() throws -> Workspace {
         let file = URL(fileURLWithPath: workspace).standardizedFileURL.appendingPathComponent(Workspace.fileName).path
         do {
-            return try WorkspaceLoader.load(file: file)
+            var loaded = try WorkspaceLoader.load(file: file)
+            if let store { loaded.statePath = store }
+            return loaded
         } catch {
             for diagnostic in error.diagnostics { printError(diagnostic.description) }
             printError("lander: the workspace \(file) cannot be served: \(error.diagnostics.count) problem(s)")

@@ -68,7 +68,7 @@ public final class StoreLocks: LockService, Sendable {
                 pause = min(pause * 2, .milliseconds(200))
             }
         } catch {
-            try? store.transaction { sql in try sql.execute("DELETE FROM lock_claim WHERE ticket = ?", [ticket]) }
+            _ = try? store.transaction { sql in try sql.execute("DELETE FROM lock_claim WHERE ticket = ?", [ticket]) }
             throw error
         }
     }
@@ -145,7 +145,7 @@ public final class StoreLease: LockLease, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     if Task.isCancelled { return }
-                    try? store.transaction { sql in
+                    _ = try? store.transaction { sql in
                         try sql.execute(
                             "UPDATE lock_claim SET expires_at = ? WHERE ticket = ?",
                             [StateStore.now + store.leaseSeconds, ticket])
@@ -156,7 +156,7 @@ public final class StoreLease: LockLease, Sendable {
 
     public func release() async {
         renewal.withLock { $0?.cancel() }
-        try? store.transaction { sql in try sql.execute("DELETE FROM lock_claim WHERE ticket = ?", [ticket]) }
+        _ = try? store.transaction { sql in try sql.execute("DELETE FROM lock_claim WHERE ticket = ?", [ticket]) }
     }
 }
 

@@ -7,6 +7,17 @@ enum PostgresSchema {
     /// Migrations by name, in order; a store holding a name not here was written by a newer Lander.
     static let migrations: [(name: String, sql: String)] = [
         ("1-10-base", base),
+        (
+            "11-shared-servers",
+            """
+            CREATE TABLE server (
+              id TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, address TEXT, capacity BIGINT NOT NULL,
+              running BIGINT NOT NULL DEFAULT 0, started_at DOUBLE PRECISION NOT NULL,
+              heartbeat_at DOUBLE PRECISION NOT NULL, stopped_at DOUBLE PRECISION);
+            ALTER TABLE queued_deployment ADD COLUMN claimed_by TEXT;
+            ALTER TABLE queued_deployment ADD COLUMN claimed_until DOUBLE PRECISION
+            """
+        ),
     ]
 
     static let base = """
@@ -107,7 +118,7 @@ enum PostgresSchema {
     static let tables = [
         "release", "deployment", "target_step", "log_line", "event", "session", "lock_claim", "callback_grant",
         "call_audit", "api_token", "queued_deployment", "subscription_cursor", "delivery", "group_fired",
-        "schedule_run", "agent_enrollment", "agent", "agent_audit",
+        "schedule_run", "agent_enrollment", "agent", "agent_audit", "server",
     ]
 }
 

@@ -275,6 +275,26 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("11-shared-servers") { db in
+            // Several servers on one store: each server's row (its heartbeat and load), and the lease a
+            // server holds on a queue entry it took, so a dead server's entries go back to the queue.
+            try db.execute(
+                sql: """
+                    CREATE TABLE server (
+                      id TEXT PRIMARY KEY,
+                      host TEXT NOT NULL,
+                      pid INTEGER NOT NULL,
+                      address TEXT,
+                      capacity INTEGER NOT NULL,
+                      running INTEGER NOT NULL DEFAULT 0,
+                      started_at REAL NOT NULL,
+                      heartbeat_at REAL NOT NULL,
+                      stopped_at REAL
+                    );
+                    ALTER TABLE queued_deployment ADD COLUMN claimed_by TEXT;
+                    ALTER TABLE queued_deployment ADD COLUMN claimed_until REAL;
+                    """)
+        }
         return migrator
     }
 }

@@ -148,7 +148,7 @@ extension StateStore {
         }
     }
 
-    private static func queued(_ row: SQLRow) -> QueuedDeployment {
+    static func queued(_ row: SQLRow) -> QueuedDeployment {
         QueuedDeployment(
             id: row.string("id"), request: row.string("request"), project: row.string("project"),
             environment: row.string("environment"), requestedBy: row.string("requested_by"),

@@ -21,7 +21,9 @@ struct DeployBody: Codable, Sendable {
 
 /// Deployments asked of the server: kept in the store's queue (so a request survives a restart), started
 /// oldest first while fewer than `limit` run, each through the Deployer (which waits for its project's
-/// lock: two of one project and environment run one after the other).
+/// lock: two of one project and environment run one after the other). Every server of a store takes from
+/// the one queue (an entry is taken by one, for a lease its heartbeat renews) and resumes what a dead
+/// server was running (decision 0019).
 actor DeploymentQueue {
     let deployer: Deployer
     let store: StateStore
@@ -29,6 +31,8 @@ actor DeploymentQueue {
     let hub: EventHub
     let limit: Int
     private var running: [String: DeploymentHandle] = [:]
+    /// Entries taken from the queue and not yet running (a pump waits for them to start).
+    private var starting = 0
     private var accepting = true
 
     init(deployer: Deployer, store: StateStore, workspace: Workspace, hub: EventHub, limit: Int) {
@@ -113,12 +117,58 @@ actor DeploymentQueue {
         return entry
     }
 
-    /// Starts queued deployments while there is room.
+    /// Starts queued deployments while there is room (a read first: most looks find nothing waiting, and
+    /// need not take the store's write lock).
+    /// A project and environment whose deployment a dead server left interrupted is skipped until that
+    /// deployment is resumed (a new one would be refused until then).
     func pump() async {
-        guard accepting else { return }
-        while running.count < limit, let next = (try? store.queued())?.first {
-            guard (try? store.dequeue(next.id, state: "started")) == true else { continue }
+        while accepting, running.count + starting < limit, (try? store.queued())?.isEmpty == false {
+            let orphaned = (try? store.orphanedDeployments()) ?? []
+            starting += 1
+            guard let next = try? store.claimQueued(skipping: Set(orphaned.map { StateStore.cell($0.project, $0.environment) }))
+            else {
+                starting -= 1
+                return
+            }
             await start(next)
+            starting -= 1
+        }
+    }
+
+    /// Every second until stopped: renews this server's heartbeat and leases (every third of a lease),
+    /// puts back what a dead server took from the queue, resumes what it was running, and starts what
+    /// waits (another server may have queued it).
+    func watch() async {
+        var beat: ContinuousClock.Instant?
+        while accepting, !Task.isCancelled {
+            if beat.map({ ContinuousClock.now - $0 >= store.lease / 3 }) ?? true {
+                beat = ContinuousClock.now
+                try? store.serverHeartbeat(running: running.count)
+                _ = try? store.requeueLapsedClaims()
+            }
+            await takeOver()
+            await pump()
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Resumes, while there is room, deployments whose server died (the same rules as `lander resume`: what
+    /// finished stands, what the dead run left running is stopped first). Of several servers trying, the
+    /// store lets one take each.
+    private func takeOver() async {
+        guard accepting, running.count + starting < limit, let orphans = try? store.orphanedDeployments() else {
+            return
+        }
+        for record in orphans where accepting && running.count + starting < limit && running[record.id] == nil {
+            guard let member = workspace.member(named: record.project) else { continue }
+            hub.open(record.id)
+            do {
+                let handle = try await deployer.resume(
+                    record.id, projectDirectory: member.directory, observer: hub.observer())
+                track(handle, as: record.id)
+            } catch {
+                hub.close(record.id)
+            }
         }
     }
 
@@ -140,12 +190,8 @@ actor DeploymentQueue {
         }
         let id = body.resumes ?? entry.id
         do {
-            let handle = try await launch(body, id: entry.id, by: entry.requestedBy)
-            running[id] = handle
-            Task {
-                _ = try? await handle.report()
-                await self.ended(id)
-            }
+            hub.open(id)
+            track(try await launch(body, id: entry.id, by: entry.requestedBy), as: id, entry: body.resumes == nil ? entry : nil)
         } catch {
             hub.close(id)
             try? store.refuseQueued(entry.id, detail: error.description)
@@ -176,6 +222,29 @@ actor DeploymentQueue {
                 requester: Requester(user: user, host: ProcessInfo.processInfo.hostName, channel: .commandLine))
             made.id = id
             return try await deployer.deploy(made, observer: hub.observer())
+        }
+    }
+
+    /// Keeps a running deployment's handle until it ends. A queue `entry` whose deployment was refused
+    /// before it was recorded goes back to the queue when a dead server's deployment of its project and
+    /// environment was in the way (it runs once that is resumed), and is marked refused, with why, otherwise.
+    private func track(_ handle: DeploymentHandle, as id: String, entry: QueuedDeployment? = nil) {
+        running[id] = handle
+        let store = self.store
+        Task {
+            do {
+                _ = try await handle.report()
+            } catch {
+                if let entry, (try? store.deployment(entry.id)) == nil {
+                    let orphans = (try? store.orphanedDeployments()) ?? []
+                    if orphans.contains(where: { $0.project == entry.project && $0.environment == entry.environment }) {
+                        _ = try? store.requeue(entry.id)
+                    } else {
+                        try? store.refuseQueued(entry.id, detail: "\(error)")
+                    }
+                }
+            }
+            await self.ended(id)
         }
     }
 

@@ -28,6 +28,8 @@ public final class LanderServer: Sendable {
     /// The dashboard grid's cells, by token scope.
     let gridCells: StoreCache<[DashboardViews.Cell]>
     private let grace: Duration
+    /// How many deployments it runs at once, at most.
+    let maxRunning: Int
     let background: ServerBackground
     /// The agents connected to this server.
     let agents: AgentHub
@@ -50,6 +52,7 @@ public final class LanderServer: Sendable {
         answers = StoreCache(store: store)
         gridCells = StoreCache(store: store)
         self.grace = grace
+        self.maxRunning = maxRunning
     }
 
     /// A certificate chain and its private key (PEM files) for HTTPS.
@@ -102,10 +105,17 @@ public final class LanderServer: Sendable {
             router: router,
             server: try tls.map { try .tls(http, tlsConfiguration: try $0.configuration()) } ?? http,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in ready(channel.localAddress?.port ?? port) },
+            onServerRunning: { [store, maxRunning] channel in
+                let bound = channel.localAddress?.port ?? port
+                try? store.registerServer(
+                    address: "\(tls == nil ? "http" : "https")://\(host):\(bound)", capacity: maxRunning)
+                ready(bound)
+            },
             logger: Logger(label: "lander.server") { _ in SwiftLogNoOpLogHandler() })
         for entry in (try? store.queued()) ?? [] { hub.open(entry.id) }
-        Task { await queue.pump() }
+        let queue = self.queue
+        let watching = Task { await queue.watch() }
+        defer { watching.cancel() }
         background.start()
         let task = Task { try await application.run() }
         app.withLock { $0 = task }
@@ -122,6 +132,7 @@ public final class LanderServer: Sendable {
         async let queued: Void = queue.drain(grace: grace)
         async let scheduled: Void = background.stop(grace: grace)
         _ = await (queued, scheduled)
+        try? store.serverStopped()
         app.withLock { $0?.cancel() }
     }
 }
