@@ -15,7 +15,7 @@ struct StoreCommand: AsyncParsableCommand {
 struct StoreMigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Copy this project's (or --state's) SQLite store, whole, into an empty PostgreSQL store.",
+        abstract: "Copy the project's SQLite store (its workspace's, or --state), whole, into an empty PostgreSQL store.",
         discussion: """
             The copy is one transaction: it lands whole or not at all, and a database that already holds \
             history is refused. Give the password in PGPASSWORD rather than in the URL (process lists show \
@@ -23,6 +23,7 @@ struct StoreMigrateCommand: AsyncParsableCommand {
             it is copied.
             """)
 
+    @OptionGroup var project: ProjectOptions
     @OptionGroup var store: StoreOptions
 
     @Option(help: ArgumentHelp("The PostgreSQL store to copy into.", valueName: "postgres://USER@HOST:PORT/DATABASE"))
@@ -32,7 +33,7 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         let source: String
         let counts: StoreMigration.Counts
         do {
-            source = try store.deployer.storePath(forProjectIn: FileManager.default.currentDirectoryPath)
+            source = try store.deployer.storePath(forProjectIn: project.directory)
             counts = try StoreMigration.copy(from: source, to: to)
         } catch let error as ServiceError {
             throw refusal(error)

@@ -3,12 +3,20 @@ import LanderEngine
 import LanderStore
 
 /// `lander-bench store`: events the journal records per second (durably, group-committed), and lock
-/// round trips per second between two processes contending for one lock.
+/// round trips per second between two processes contending for one lock — on an SQLite file, and on the
+/// PostgreSQL database `LANDER_BENCH_POSTGRES` names (an empty one; `Scripts/bench store` starts it).
 func benchStore() async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lander-store-bench-\(getpid())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("state.db").path
+    try await benchStore(at: directory.appendingPathComponent("state.db").path, label: "SQLite WAL, synchronous=FULL")
+    if let url = ProcessInfo.processInfo.environment["LANDER_BENCH_POSTGRES"], !url.isEmpty {
+        try await benchStore(at: url, label: "PostgreSQL 15 on loopback (fsync on)")
+    }
+}
+
+/// The store figures for one store.
+private func benchStore(at path: String, label: String) async throws {
     let store = try StateStore.open(at: path)
     let clock = ContinuousClock()
 
@@ -64,7 +72,7 @@ func benchStore() async throws {
     for process in others { process.waitUntilExit() }
     let lockRate = Double(rounds * 2) / seconds(clock.now - start)
 
-    print("store: SQLite WAL, synchronous=FULL, \(path)")
+    print("store: \(label)")
     print(String(format: "  events recorded/s (1,000 targets × 5 steps, median of 5) %10.0f", eventsPerSecond))
     print(
         String(

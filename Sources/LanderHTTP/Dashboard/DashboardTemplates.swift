@@ -77,7 +77,7 @@ enum DashboardTemplates {
     static let deployment = """
         <h1>{{project}} → {{environment}} <span class="{{state}}" id="state">{{state}}</span></h1>
         <dl class="facts"><dt>Deployment</dt><dd>{{id}}</dd><dt>Version</dt><dd>{{version}}</dd>
-        <dt>Requested by</dt><dd>{{user}}</dd>{{#started}}<dt>Started</dt><dd>{{started}}</dd>{{/started}}
+        <dt>Requested by</dt><dd>{{user}}</dd>{{#runner}}<dt>Run by</dt><dd id="runner">{{runner}}</dd>{{/runner}}{{#started}}<dt>Started</dt><dd>{{started}}</dd>{{/started}}
         {{#finished}}<dt>Finished</dt><dd>{{finished}}</dd>{{/finished}}
         <dt>Why it is not done</dt><dd id="why">{{#why}}{{why}}{{/why}}{{^why}}it is done{{/why}}</dd>
         {{#error}}<dt>Error</dt><dd class="error">{{error}}</dd>{{/error}}

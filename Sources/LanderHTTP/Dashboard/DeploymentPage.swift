@@ -41,6 +41,8 @@ struct DeploymentPage {
     var state: String
     var version: String
     var user: String
+    /// The process running it, or that ran it last (`HOST:PID`: with several servers, which one).
+    var runner: String?
     var started: String?
     var finished: String?
     var why: String?
@@ -77,6 +79,7 @@ struct DeploymentPage {
         state = view.state
         version = record?.version ?? Self.requested(view.queue)
         user = record?.user ?? view.queue?.requestedBy ?? ""
+        runner = record.map { "\($0.host):\($0.pid)" }
         started = DashboardViews.time(record?.startedAt)
         finished = DashboardViews.time(record?.finishedAt)
         why = view.why
