@@ -13,7 +13,7 @@ import Synchronization
 /// and the transaction run again, for up to `reconnectWindow`.
 final class PostgresDatabase: SQLDatabase {
     let location: String
-    private let configuration: PostgresConnection.Configuration
+    let configuration: PostgresConnection.Configuration
     private let idle = Mutex<[PostgresConnection]>([])
     private let slots = DispatchSemaphore(value: PostgresDatabase.maximumConnections)
     private let nextID = Atomic<Int>(0)

@@ -117,6 +117,7 @@ extension StateStore {
                     entry.id, entry.request, entry.project, entry.environment, entry.requestedBy,
                     entry.queuedAt.timeIntervalSince1970,
                 ])
+            try notifyQueued(sql)
         }
     }
 

@@ -132,15 +132,33 @@ extension StateStore {
         }
     }
 
+    /// Calls `wake` soon after any process queues a deployment on this store (PostgreSQL's `LISTEN/NOTIFY`),
+    /// and after the listening connection comes back from a loss; nil on SQLite, whose readers poll. The
+    /// listening lasts while the returned value is kept.
+    public func onQueued(_ wake: @escaping @Sendable () -> Void) -> (any Sendable)? {
+        (database as? PostgresDatabase)?.listen(Self.queueChannel, wake: wake)
+    }
+
+    /// The channel `onQueued` listens on.
+    static let queueChannel = "lander_queue"
+
+    /// Tells the processes listening with `onQueued`, when the transaction commits (PostgreSQL only).
+    func notifyQueued(_ sql: any SQLTransaction) throws {
+        guard isShared else { return }
+        try sql.execute("SELECT pg_notify(?, '')", [Self.queueChannel])
+    }
+
     /// Puts an entry this server took back in the queue, in its old place; false when it was not taken.
     @discardableResult
     public func requeue(_ id: String) throws(StoreError) -> Bool {
         try transaction { sql in
-            try sql.execute(
+            let moved = try sql.execute(
                 """
                 UPDATE queued_deployment SET state = 'queued', claimed_by = NULL, claimed_until = NULL
                 WHERE id = ? AND state = 'started'
-                """, [id]) > 0
+                """, [id])
+            if moved > 0 { try notifyQueued(sql) }
+            return moved > 0
         }
     }
 

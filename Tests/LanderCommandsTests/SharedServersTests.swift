@@ -98,15 +98,52 @@ import Testing
         try checkNoOverlap(file: cluster.directory.appendingPathComponent("locked.log"), perKey: false)
     }
 
+    @Test func aPostgreSQLRestartInTheMiddleLosesNoDeployment() async throws {
+        let postgres = try TestPostgres()
+        defer { postgres.stop() }
+        let cluster = try Cluster(
+            directory: try Fixture("shared-servers").copy(to: Scratch().url.appendingPathComponent("shared")),
+            postgres: postgres)
+        for _ in 0..<2 { _ = try await cluster.start() }
+        let token = try await cluster.lander(["server", "token", "create", "--role", "deployer", "--name", "ci"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var ids: [String] = []
+        for index in 0..<12 {
+            let body = #"{"project":"p\#(index % 4 + 1)","environment":"test","version":"r\#(index)"}"#
+            let answer = try await cluster.servers[index % 2].request(
+                "POST", "/api/v1/deployments", token: token, body: body)
+            ids.append(try #require(ServerProcess.object(answer.body)["id"] as? String, "\(answer)"))
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        postgres.stop()
+        try await Task.sleep(for: .seconds(3))
+        try postgres.startAgain()
+        var states: [String: String] = [:]
+        for _ in 0..<240 {
+            for id in ids where states[id] != "succeeded" {
+                let answer = try? await cluster.servers[0].request("GET", "/api/v1/deployments/\(id)", token: token)
+                states[id] = ServerProcess.object(answer?.body ?? "")["state"] as? String
+            }
+            if ids.allSatisfy({ states[$0] == "succeeded" }) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(ids.filter { states[$0] != "succeeded" }.isEmpty, "\(states)")
+        #expect(cluster.servers.allSatisfy { $0.process.isRunning }, "the servers rode out the restart")
+        try checkEachEndedOnce(ids, postgres: postgres, cluster: cluster, killed: false)
+    }
+
     /// Every deployment has exactly one `finished` event (a killed run wrote none; its resumption one), and
     /// the schedule started no more deployments than it has due times claimed (at least one).
-    private func checkEachEndedOnce(_ ids: [String], postgres: TestPostgres, cluster: Cluster) throws {
+    private func checkEachEndedOnce(_ ids: [String], postgres: TestPostgres, cluster: Cluster, killed: Bool = true)
+        throws
+    {
         var finished: [String: Int] = [:]
         let rows = try query(
             "SELECT deployment_id, count(*) FROM event WHERE kind = 'finished' GROUP BY deployment_id", postgres,
             cluster)
         for fields in rows where fields.count == 2 { finished[fields[0]] = Int(fields[1]) }
         for id in ids { #expect(finished[id] == 1, "\(id) finished \(finished[id] ?? 0) times") }
+        guard killed else { return }
         let resumed = try query("SELECT count(*) FROM event WHERE kind = 'resumed'", postgres, cluster)
         #expect((Int(resumed.first?.first ?? "") ?? 0) >= 1, "a killed server's deployments were resumed elsewhere")
         let ticks = try query(

@@ -2,6 +2,7 @@ import Foundation
 import LanderEngine
 import LanderModel
 import LanderTesting
+import Synchronization
 import Testing
 
 @testable import LanderStore
@@ -67,5 +68,43 @@ import Testing
         #expect(lines.count == 100)
         #expect(lines.last == "during 49")
         #expect(try store.deployment("d1").status == "running")
+    }
+
+    @Test func aQueuedRequestWakesAnotherProcessesListenerAlsoAfterTheServerRestarts() async throws {
+        let server = try TestPostgres()
+        defer { server.stop() }
+        let listening = try StateStore.open(at: server.url)
+        let queueing = try StateStore.open(at: server.url)
+        let wakes = Counter()
+        let token = listening.onQueued { wakes.add() }
+        #expect(token != nil)
+        #expect(try await wakes.reach(1), "a wake once listening starts (anything queued before is looked for)")
+        let entry = { (id: String) in
+            QueuedDeployment(
+                id: id, request: "{}", project: "shop", environment: "prod", requestedBy: "ci", queuedAt: Date())
+        }
+        try queueing.enqueue(entry("q1"))
+        #expect(try await wakes.reach(2), "the other store's enqueue woke it")
+        server.stop()
+        try server.startAgain()
+        #expect(try await wakes.reach(3), "a wake after the listening connection came back")
+        try queueing.enqueue(entry("q2"))
+        #expect(try await wakes.reach(4))
+        #expect(try StateStore.open(at: StateStoreTests.scratchPath()).onQueued { wakes.add() } == nil)
+        _ = token
+    }
+}
+
+/// A count other tasks add to, and a bounded wait for it to reach a number.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func add() { value.withLock { $0 += 1 } }
+    /// Whether it reached `target` within a minute.
+    func reach(_ target: Int) async throws -> Bool {
+        for _ in 0..<600 {
+            if value.withLock({ $0 }) >= target { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LanderEngine
 import LanderModel
 import LanderService
@@ -139,6 +140,10 @@ actor DeploymentQueue {
     /// puts back what a dead server took from the queue, resumes what it was running, and starts what
     /// waits (another server may have queued it).
     func watch() async {
+        let signal = WakeSignal()
+        // Another server's queued request wakes this one at once on PostgreSQL; the second's look stays.
+        let listening = store.onQueued { signal.wake() }
+        defer { _ = listening }
         var beat: ContinuousClock.Instant?
         while accepting, !Task.isCancelled {
             if beat.map({ ContinuousClock.now - $0 >= store.lease / 3 }) ?? true {
@@ -148,7 +153,7 @@ actor DeploymentQueue {
             }
             await takeOver()
             await pump()
-            try? await Task.sleep(for: .seconds(1))
+            await signal.wait(atMost: .seconds(1))
         }
     }
 
@@ -279,5 +284,42 @@ extension Workspace {
                 "\(project) has no environment '\(environment)'; it has " + member.environments.joined(separator: ", "))
         }
         return member
+    }
+}
+
+/// A wake-up one task waits for, with a bound: a wake while nobody waits is kept for the next wait.
+final class WakeSignal: Sendable {
+    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    /// Wakes the waiter, or the next one.
+    func wake() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next wake, or after `timeout`.
+    func wait(atMost timeout: Duration) async {
+        let timer = Task { [weak self] in
+            if (try? await Task.sleep(for: timeout)) != nil { self?.wake() }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if state.pending {
+                    state.pending = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+        timer.cancel()
     }
 }
