@@ -155,9 +155,17 @@ public final class Deployment: Sendable {
             deployment: id, runPrefix: Self.runPrefix(id, step: step, task: task),
             remote: targets.contains { !$0.isLocal })
         do {
-            return try await locks.acquire(lock.name, limit: lock.limit, guarding: guarding) { holders in
+            let lease = try await locks.acquire(lock.name, limit: lock.limit, guarding: guarding) { holders in
                 events(.waitingForLock(name: lock.name, holders: holders, step: step, task: task))
             }
+            // Fencing: a lease lost while held stops everything, so nothing acts as a holder it no longer is.
+            lease.onLost { [self] in
+                fail(
+                    "lock '\(lock.name)' was lost while step '\(step)' held it (it could not be renewed in time and "
+                        + "another holder may have it); stopped what ran under it", step: step)
+                halt()
+            }
+            return lease
         } catch {
             if !Task.isCancelled {
                 fail("step '\(step)' could not take lock '\(lock.name)': \(error)", step: step)

@@ -100,4 +100,12 @@ public struct LockGuard: Sendable, Hashable {
 public protocol LockLease: Sendable {
     /// Lets the lock go.
     func release() async
+    /// Calls `handler` once if the lease is lost while held (it could not be renewed in time and another
+    /// holder may have the lock): what runs under it must stop, never act as a holder.
+    func onLost(_ handler: @escaping @Sendable () -> Void)
+}
+
+extension LockLease {
+    /// A lease that cannot be lost (a process's own in-memory lock).
+    public func onLost(_ handler: @escaping @Sendable () -> Void) {}
 }

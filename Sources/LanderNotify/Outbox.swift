@@ -18,7 +18,7 @@ public final class Outbox: Sendable {
     let collector: Collector
     let dispatcher: Dispatcher
     /// A wake-up asked for while no pass was waiting, and the pass waiting for one.
-    private let signal = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    private let signal = WakeSignal()
 
     /// An outbox for a workspace's store; secrets come from `environment` when used.
     public init(
@@ -85,50 +85,14 @@ public final class Outbox: Sendable {
                 if !warned { warn("subscriptions: \(error) (will try again)") }
                 warned = true
             }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: interval) }
-                group.addTask { await self.nextWake() }
-                await group.next()
-                group.cancelAll()
-            }
+            await signal.wait(atMost: interval)
             try? await Task.sleep(for: .milliseconds(25))
         }
     }
 
     /// Asks a running `run` for a pass now (cheap; call it for every event).
     public func wake() {
-        let waiter = signal.withLock { signal -> CheckedContinuation<Void, Never>? in
-            guard let waiter = signal.waiter else {
-                signal.pending = true
-                return nil
-            }
-            signal.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns at the next wake-up (at once if one came since the last), or when cancelled.
-    private func nextWake() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = signal.withLock { signal -> Bool in
-                    if signal.pending || Task.isCancelled {
-                        signal.pending = false
-                        return true
-                    }
-                    signal.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = signal.withLock { signal -> CheckedContinuation<Void, Never>? in
-                defer { signal.waiter = nil }
-                return signal.waiter
-            }
-            waiter?.resume()
-        }
+        signal.wake()
     }
 
     /// Passes until nothing is due before `deadline`: what a command does before it exits. What is left (a

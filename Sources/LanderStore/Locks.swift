@@ -127,31 +127,62 @@ public final class StoreLocks: LockService, Sendable {
     }
 }
 
-/// A held claim, renewed in the background until released.
+/// A held claim, renewed in the background until released. Fenced: a renewal that finds the claim gone
+/// (another process judged this one dead and took the lock), or no renewal for a whole lease, loses the
+/// lease, and whoever runs under it is told to stop (`onLost`).
 public final class StoreLease: LockLease, Sendable {
     private let store: StateStore
     private let ticket: Int64
     /// The lock's name.
     public let name: String
-    private let renewal: Mutex<Task<Void, Never>?>
+    private let renewal = Mutex<Task<Void, Never>?>(nil)
+    private let state = Mutex<(lost: Bool, handlers: [@Sendable () -> Void])>((false, []))
 
     init(store: StateStore, ticket: Int64, name: String) {
         self.store = store
         self.ticket = ticket
         self.name = name
         let interval = store.lease / 3
-        renewal = Mutex(
-            Task.detached {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    if Task.isCancelled { return }
-                    _ = try? store.transaction { sql in
-                        try sql.execute(
-                            "UPDATE lock_claim SET expires_at = ? WHERE ticket = ?",
-                            [StateStore.now + store.leaseSeconds, ticket])
-                    }
+        let task = Task.detached { [weak self] in
+            var renewed = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                let held = try? store.transaction { sql in
+                    try sql.execute(
+                        "UPDATE lock_claim SET expires_at = ? WHERE ticket = ? AND holding = 1",
+                        [StateStore.now + store.leaseSeconds, ticket])
                 }
-            })
+                if let held, held > 0 {
+                    renewed = ContinuousClock.now
+                } else if held == 0 || ContinuousClock.now - renewed > store.lease {
+                    self?.lose()
+                    return
+                }
+            }
+        }
+        renewal.withLock { $0 = task }
+    }
+
+    /// Whether the lease was lost.
+    public var isLost: Bool { state.withLock { $0.lost } }
+
+    public func onLost(_ handler: @escaping @Sendable () -> Void) {
+        let lost = state.withLock { state -> Bool in
+            if !state.lost { state.handlers.append(handler) }
+            return state.lost
+        }
+        if lost { handler() }
+    }
+
+    private func lose() {
+        let handlers = state.withLock { state -> [@Sendable () -> Void] in
+            guard !state.lost else { return [] }
+            state.lost = true
+            defer { state.handlers = [] }
+            return state.handlers
+        }
+        for handler in handlers { handler() }
     }
 
     public func release() async {

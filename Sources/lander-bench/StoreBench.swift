@@ -53,6 +53,8 @@ private func benchStore(at path: String, label: String) async throws {
                 }
             }
         }
+        journal.record(.deploymentFinished(outcome: .succeeded, duration: elapsed, error: nil))
+        try await journal.flush()
         journal.close()
         rates.append(Double(events) / seconds(elapsed))
     }

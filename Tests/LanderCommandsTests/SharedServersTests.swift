@@ -32,24 +32,36 @@ import Testing
             try await Lander.run(arguments + ["--workspace", directory.path, "--store", store], environment: environment)
         }
 
+        /// A copy of the fixture served by `servers` servers, and a deployer token.
+        static func started(servers count: Int, postgres: TestPostgres) async throws -> (Cluster, String) {
+            let cluster = try Cluster(
+                directory: try Fixture("shared-servers").copy(to: Scratch().url.appendingPathComponent("shared")),
+                postgres: postgres)
+            for _ in 0..<count { _ = try await cluster.start() }
+            let token = try await cluster.lander(["server", "token", "create", "--role", "deployer", "--name", "ci"])
+                .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            return (cluster, token)
+        }
+
+        /// Queues `count` deployments over the first `projects` projects, round robin over the servers.
+        func queue(_ count: Int, projects: Int, token: String, version: String) async throws -> [String] {
+            var ids: [String] = []
+            for index in 0..<count {
+                let body = #"{"project":"p\#(index % projects + 1)","environment":"test","version":"\#(version)\#(index)"}"#
+                let answer = try await servers[index % servers.count].request(
+                    "POST", "/api/v1/deployments", token: token, body: body)
+                ids.append(try #require(ServerProcess.object(answer.body)["id"] as? String, "\(answer)"))
+            }
+            return ids
+        }
+
         deinit { for server in servers { kill(server.process.processIdentifier, SIGKILL) } }
     }
 
     @Test func fiftyDeploymentsThroughThreeServersKilledAgainAndAgainEachEndOnce() async throws {
         let postgres = try TestPostgres.shared
-        let cluster = try Cluster(
-            directory: try Fixture("shared-servers").copy(to: Scratch().url.appendingPathComponent("shared")),
-            postgres: postgres)
-        for _ in 0..<3 { _ = try await cluster.start() }
-        let token = try await cluster.lander(["server", "token", "create", "--role", "deployer", "--name", "ci"])
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        var ids: [String] = []
-        for index in 0..<50 {
-            let server = cluster.servers[index % 3]
-            let body = #"{"project":"p\#(index % 5 + 1)","environment":"test","version":"v\#(index)"}"#
-            let answer = try await server.request("POST", "/api/v1/deployments", token: token, body: body)
-            ids.append(try #require(ServerProcess.object(answer.body)["id"] as? String, "\(answer)"))
-        }
+        let (cluster, token) = try await Cluster.started(servers: 3, postgres: postgres)
+        let ids = try await cluster.queue(50, projects: 5, token: token, version: "v")
         // Kill a random live server -9 three times, a second or two apart, starting a new one each time.
         var killed: [Int32] = []
         for _ in 0..<3 {
@@ -94,6 +106,13 @@ import Testing
         #expect(status.stdout.contains("3 of 6 servers alive"), "\(status.stdout)")
         for pid in killed { #expect(status.stdout.contains(":\(pid)  ") && !status.stdout.contains(":\(pid)  alive")) }
         try checkEachEndedOnce(ids, postgres: postgres, cluster: cluster)
+        // The dashboard's page of a deployment taken over names the server that finished it.
+        let resumed = try query(
+            "SELECT deployment_id, detail FROM event WHERE kind = 'resumed' ORDER BY id DESC LIMIT 1", postgres, cluster)
+        let taken = try #require(resumed.first)
+        let words = taken[1].split(separator: " ")
+        let page = try await watcher.page("GET", "/deployments/\(taken[0])", cookie: token)
+        #expect(page.body.contains("id=\"runner\">\(words.last ?? ""):\(words.dropFirst(3).first ?? "")<"), "\(taken)")
         try checkNoOverlap(file: cluster.directory.appendingPathComponent("intervals.log"), perKey: true)
         try checkNoOverlap(file: cluster.directory.appendingPathComponent("locked.log"), perKey: false)
     }
@@ -101,19 +120,8 @@ import Testing
     @Test func aPostgreSQLRestartInTheMiddleLosesNoDeployment() async throws {
         let postgres = try TestPostgres()
         defer { postgres.stop() }
-        let cluster = try Cluster(
-            directory: try Fixture("shared-servers").copy(to: Scratch().url.appendingPathComponent("shared")),
-            postgres: postgres)
-        for _ in 0..<2 { _ = try await cluster.start() }
-        let token = try await cluster.lander(["server", "token", "create", "--role", "deployer", "--name", "ci"])
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        var ids: [String] = []
-        for index in 0..<12 {
-            let body = #"{"project":"p\#(index % 4 + 1)","environment":"test","version":"r\#(index)"}"#
-            let answer = try await cluster.servers[index % 2].request(
-                "POST", "/api/v1/deployments", token: token, body: body)
-            ids.append(try #require(ServerProcess.object(answer.body)["id"] as? String, "\(answer)"))
-        }
+        let (cluster, token) = try await Cluster.started(servers: 2, postgres: postgres)
+        let ids = try await cluster.queue(12, projects: 4, token: token, version: "r")
         try await Task.sleep(for: .milliseconds(1500))
         postgres.stop()
         try await Task.sleep(for: .seconds(3))

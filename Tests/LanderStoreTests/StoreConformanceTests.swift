@@ -110,4 +110,21 @@ import Testing
         #expect(
             resume.finished[TargetStepKey(step: "s", task: "s", target: "t7")]?.outputs["stdout"] == .string("out 7"))
     }
+
+    @Test(arguments: StoreKind.allCases) func aLeaseWhoseClaimWasTakenIsLostAndSaysSo(kind: StoreKind) async throws {
+        let store = try kind.open(lease: .seconds(1))
+        let locks = StoreLocks(store: store, owner: "here")
+        let lease = try await locks.acquire("db-schema", limit: 1, as: "here") { _ in }
+        let lost = Counter()
+        lease.onLost { lost.add() }
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(!lease.isLost, "renewed while its claim is there")
+        // Another process judged this one dead and took the lock: the next renewal finds the claim gone.
+        try store.raw("DELETE FROM lock_claim")
+        #expect(try await lost.reach(1))
+        #expect(lease.isLost)
+        lease.onLost { lost.add() }
+        #expect(try await lost.reach(2), "a handler added after the loss is called at once")
+        await lease.release()
+    }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import LanderEngine
 import LanderModel
 import LanderService
@@ -284,42 +283,5 @@ extension Workspace {
                 "\(project) has no environment '\(environment)'; it has " + member.environments.joined(separator: ", "))
         }
         return member
-    }
-}
-
-/// A wake-up one task waits for, with a bound: a wake while nobody waits is kept for the next wait.
-final class WakeSignal: Sendable {
-    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-    /// Wakes the waiter, or the next one.
-    func wake() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns at the next wake, or after `timeout`.
-    func wait(atMost timeout: Duration) async {
-        let timer = Task { [weak self] in
-            if (try? await Task.sleep(for: timeout)) != nil { self?.wake() }
-        }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.pending {
-                    state.pending = false
-                    return true
-                }
-                state.waiter = continuation
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-        timer.cancel()
     }
 }
