@@ -102,7 +102,11 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             if batch.isEmpty { return }
             var failure: StoreError?
             do {
-                try store.transaction { sql in for entry in batch { try write(entry, sql) } }
+                try store.transaction { sql in
+                    var rows = JournalRows()
+                    for entry in batch { try write(entry, sql, &rows) }
+                    try rows.insert(sql)
+                }
             } catch {
                 failure = error
             }
@@ -119,7 +123,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         }
     }
 
-    private func write(_ entry: Entry, _ sql: any SQLTransaction) throws {
+    private func write(_ entry: Entry, _ sql: any SQLTransaction, _ rows: inout JournalRows) throws {
         let id = deploymentID
         switch entry {
         case .outputs(let outputs, let key):
@@ -127,43 +131,34 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 "UPDATE target_step SET outputs = ? WHERE deployment_id = ? AND step = ? AND task = ? AND target = ?",
                 [json(outputs), id, key.step, key.task, key.target])
         case .event(let envelope, let json):
-            try write(envelope, json: json, sql)
+            try write(envelope, json: json, sql, &rows)
         }
     }
 
-    private func write(_ envelope: EventEnvelope, json: String, _ sql: any SQLTransaction) throws {
-        try writeTables(envelope, json: json, sql)
+    private func write(_ envelope: EventEnvelope, json: String, _ sql: any SQLTransaction, _ rows: inout JournalRows)
+        throws
+    {
+        try writeTables(envelope, json: json, sql, &rows)
         // Each row keeps the event's one encoding (`payload`) beside the columns queries use.
         guard let row = EventRow(envelope.event) else { return }
-        try sql.execute(
-            """
-            INSERT INTO event (deployment_id, at, kind, step, task, target, detail, sequence, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                deploymentID, envelope.time.timeIntervalSince1970, row.kind, row.step, row.task, row.target, row.detail,
-                envelope.sequence, json,
-            ])
+        rows.events.append([
+            deploymentID, envelope.time.timeIntervalSince1970, row.kind, row.step, row.task, row.target, row.detail,
+            envelope.sequence, json,
+        ])
     }
 
     /// The tables besides `event` an event changes: log lines, target steps, sessions, the deployment.
-    private func writeTables(_ envelope: EventEnvelope, json: String, _ sql: any SQLTransaction) throws {
+    private func writeTables(
+        _ envelope: EventEnvelope, json: String, _ sql: any SQLTransaction, _ rows: inout JournalRows
+    ) throws {
         let id = deploymentID
         let at = envelope.time.timeIntervalSince1970
         let sequence = envelope.sequence
         switch envelope.event {
         case .output(let step, let task, let target, let line, let isError):
-            try sql.execute(
-                """
-                INSERT INTO log_line (deployment_id, at, step, task, target, stream, line, sequence, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [id, at, step, task, target, isError ? "stderr" : "stdout", line, sequence, json])
+            rows.logs.append([id, at, step, task, target, isError ? "stderr" : "stdout", line, sequence, json])
         case .log(let level, let message, let target, let step, let task):
-            try sql.execute(
-                """
-                INSERT INTO log_line (deployment_id, at, step, task, target, stream, line, sequence, payload)
-                VALUES (?, ?, ?, ?, ?, 'log', ?, ?, ?)
-                """, [id, at, step, task, target, "[\(level.rawValue)] \(message)", sequence, json])
+            rows.logs.append([id, at, step, task, target, "log", "[\(level.rawValue)] \(message)", sequence, json])
         case .targetStarted(let step, let task, let target):
             try sql.execute(
                 """
@@ -201,6 +196,34 @@ public final class StoreJournal: DeploymentJournal, Sendable {
                 "UPDATE deployment SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?",
                 [outcome.rawValue, error, at, at, id])
         default: break
+        }
+    }
+}
+
+/// The event and log rows of one journal batch, inserted at its end many to a statement (in the order
+/// they were recorded, so ids keep that order): on PostgreSQL each statement is a round trip.
+struct JournalRows {
+    var events: [[any SQLBindable]] = []
+    var logs: [[any SQLBindable]] = []
+
+    static let eventColumns = "event (deployment_id, at, kind, step, task, target, detail, sequence, payload)"
+    static let logColumns = "log_line (deployment_id, at, step, task, target, stream, line, sequence, payload)"
+
+    func insert(_ sql: any SQLTransaction) throws {
+        try Self.insert(logs, into: Self.logColumns, sql)
+        try Self.insert(events, into: Self.eventColumns, sql)
+    }
+
+    /// Inserts rows of nine values, in chunks of 64, 32, …, 1 rows: a few statements each database compiles
+    /// once, whatever the batch's size.
+    private static func insert(_ rows: [[any SQLBindable]], into table: String, _ sql: any SQLTransaction) throws {
+        var start = 0
+        while start < rows.count {
+            var size = 64
+            while size > rows.count - start { size /= 2 }
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: size).joined(separator: ", ")
+            try sql.execute("INSERT INTO \(table) VALUES \(values)", rows[start..<start + size].flatMap { $0 })
+            start += size
         }
     }
 }
