@@ -94,6 +94,20 @@ extension StateStore {
         return try deployment(record.id)
     }
 
+    /// Fencing: refuses to record for a deployment another process took over (its record names that
+    /// process now), so a run that was thought dead — its heartbeat could not reach the store for a lease —
+    /// stops instead of running beside the one that resumed it.
+    func checkHolder(of id: String, _ sql: any SQLTransaction) throws {
+        guard let row = try sql.row("SELECT pid, host FROM deployment WHERE id = ?", [id]) else { return }
+        let pid = row.integer(0) ?? 0
+        let holder = row.string(1)
+        guard pid == Int64(getpid()), holder == host else {
+            throw StoreError(
+                "deployment \(id) was taken over by pid \(pid) on \(holder) (this process was thought dead); "
+                    + "this run stops so the deployment runs once")
+        }
+    }
+
     /// Gives up an interrupted deployment, with the reason; a new deployment may then start.
     public func abandon(_ id: String, reason: String) throws(StoreError) -> DeploymentRecord {
         let record = try deployment(id)

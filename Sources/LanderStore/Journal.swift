@@ -103,6 +103,7 @@ public final class StoreJournal: DeploymentJournal, Sendable {
             var failure: StoreError?
             do {
                 try store.transaction { sql in
+                    try store.checkHolder(of: deploymentID, sql)
                     var rows = JournalRows()
                     for entry in batch { try write(entry, sql, &rows) }
                     try rows.insert(sql)
