@@ -15,7 +15,8 @@ struct StoreCommand: AsyncParsableCommand {
 struct StoreMigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Copy the project's SQLite store (its workspace's, or --state), whole, into an empty PostgreSQL store.",
+        abstract:
+            "Copy the project's SQLite store (its workspace's, or --state), whole, into an empty PostgreSQL store.",
         discussion: """
             The copy is one transaction: it lands whole or not at all, and a database that already holds \
             history is refused. Give the password in PGPASSWORD rather than in the URL (process lists show \
@@ -41,6 +42,8 @@ struct StoreMigrateCommand: AsyncParsableCommand {
             throw refuse(error)
         }
         let copied = counts.filter { $0.rows > 0 }.map { "\($0.rows) \($0.table)" }
-        printOutput("copied \(source) into \(StateStore.redacted(to)): \(copied.isEmpty ? "nothing" : copied.joined(separator: ", "))")
+        printOutput(
+            "copied \(source) into \(StateStore.redacted(to)): \(copied.isEmpty ? "nothing" : copied.joined(separator: ", "))"
+        )
     }
 }

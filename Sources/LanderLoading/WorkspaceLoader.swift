@@ -187,7 +187,9 @@ public enum WorkspaceLoader {
     /// Where `state:` (or `store:`) puts the store: a file beside the workspace file, or a PostgreSQL URL,
     /// which may not carry a password (it belongs in `PGPASSWORD`, not in a file people commit).
     static func store(_ text: String, _ node: Node, _ reader: inout NodeReader, _ folder: URL) -> String {
-        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else { return absolute(text, in: folder) }
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            return absolute(text, in: folder)
+        }
         if let parts = URLComponents(string: text), parts.password != nil {
             reader.report(
                 "the store URL carries a password", at: node,

@@ -15,7 +15,8 @@ extension StateStore {
     /// Deployments recorded as running: running now, or interrupted (their lander stopped).
     public func openDeployments() throws(StoreError) -> [DeploymentRecord] {
         try reading { sql in
-            try sql.rows(Self.deploymentSelect + " WHERE d.status = 'running' ORDER BY d.started_at DESC, d.rowid DESC", [])
+            try sql.rows(
+                Self.deploymentSelect + " WHERE d.status = 'running' ORDER BY d.started_at DESC, d.rowid DESC", [])
         }.map(record)
     }
 

@@ -33,7 +33,10 @@ extension StateStore {
             point.finished[key] = (outcome, outputs)
         }
         point.sessions = open.map {
-            (target: $0.string("target"), name: $0.string("name"), pid: Int32(truncatingIfNeeded: $0.integer("pid") ?? 0))
+            (
+                target: $0.string("target"), name: $0.string("name"),
+                pid: Int32(truncatingIfNeeded: $0.integer("pid") ?? 0)
+            )
         }
         // A session left open dies with the interrupted run (stopped before the resumed one starts): the
         // task that opened it runs again, so the steps after it find it open as an uninterrupted run would.

@@ -183,7 +183,8 @@ extension StateStore {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(limit)
         let rows = try reading { sql in
-            try sql.rows(Self.deploymentSelect + " \(filter) ORDER BY d.started_at DESC, d.rowid DESC LIMIT ?", arguments)
+            try sql.rows(
+                Self.deploymentSelect + " \(filter) ORDER BY d.started_at DESC, d.rowid DESC LIMIT ?", arguments)
         }
         return rows.map(record)
     }
@@ -191,7 +192,8 @@ extension StateStore {
     /// One deployment, by id or a unique prefix of it.
     public func deployment(_ id: String) throws(StoreError) -> DeploymentRecord {
         let rows = try reading { sql in
-            try sql.rows(Self.deploymentSelect + " WHERE d.id = ? OR d.id LIKE ? ESCAPE '\\' LIMIT 2", [id, Self.likePrefix(id)])
+            try sql.rows(
+                Self.deploymentSelect + " WHERE d.id = ? OR d.id LIKE ? ESCAPE '\\' LIMIT 2", [id, Self.likePrefix(id)])
         }
         if let exact = rows.first(where: { $0.text(0) == id }) { return record(exact) }
         guard rows.count == 1, let row = rows.first else {

@@ -53,7 +53,8 @@ extension StateStore {
         }
         let now = Self.now
         return rows.compactMap { row in
-            let gone = (row.real("expires_at") ?? 0) < now || isGone(pid: row.integer("pid") ?? 0, host: row.string("host"))
+            let gone =
+                (row.real("expires_at") ?? 0) < now || isGone(pid: row.integer("pid") ?? 0, host: row.string("host"))
             guard gone, let why = stillRunning(under: row) else { return nil }
             return (row.string("name"), why)
         }

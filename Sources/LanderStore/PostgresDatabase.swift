@@ -93,7 +93,9 @@ final class PostgresDatabase: SQLDatabase {
 
     func write<T>(_ body: (any SQLTransaction) throws -> T) throws(StoreError) -> T {
         try run(
-            begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))", "UPDATE lander_generation SET n = n + 1"],
+            begin: [
+                "BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))", "UPDATE lander_generation SET n = n + 1",
+            ],
             body)
     }
 

@@ -11,7 +11,10 @@ import Synchronization
 final class PostgresListener: Sendable {
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
-    init(configuration: PostgresConnection.Configuration, channel: String, logger: Logger, wake: @escaping @Sendable () -> Void) {
+    init(
+        configuration: PostgresConnection.Configuration, channel: String, logger: Logger,
+        wake: @escaping @Sendable () -> Void
+    ) {
         let loop = Task.detached {
             var pause = 0.2
             while !Task.isCancelled {

@@ -128,7 +128,10 @@ extension PostgresDatabase {
     func migrate() throws(StoreError) {
         // The write lock without the generation counter, which the first migration makes.
         try run(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"]) { sql in
-            let ours = try sql.integer("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'lander_schema'") ?? 0
+            let ours =
+                try sql.integer(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'lander_schema'"
+                ) ?? 0
             let others =
                 try sql.integer(
                     "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'lander_schema'"

@@ -137,7 +137,8 @@ extension StateStore {
     public func dequeue(_ id: String, state: String, detail: String? = nil) throws(StoreError) -> Bool {
         try transaction { sql in
             try sql.execute(
-                "UPDATE queued_deployment SET state = ?, detail = ? WHERE id = ? AND state = 'queued'", [state, detail, id])
+                "UPDATE queued_deployment SET state = ?, detail = ? WHERE id = ? AND state = 'queued'",
+                [state, detail, id])
                 > 0
         }
     }

@@ -86,7 +86,8 @@ extension StateStore {
     public func claimQueued(skipping: Set<String> = []) throws(StoreError) -> QueuedDeployment? {
         let now = Self.now
         return try transaction { sql in
-            let waiting = try sql.rows("SELECT * FROM queued_deployment WHERE state = 'queued' ORDER BY queued_at, rowid", [])
+            let waiting = try sql.rows(
+                "SELECT * FROM queued_deployment WHERE state = 'queued' ORDER BY queued_at, rowid", [])
             guard
                 let row = waiting.first(where: {
                     !skipping.contains(Self.cell($0.string("project"), $0.string("environment")))

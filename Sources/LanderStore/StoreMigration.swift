@@ -58,7 +58,8 @@ public enum StoreMigration {
             while start < rows.count {
                 let batch = rows[start..<min(start + perStatement, rows.count)]
                 let arguments: [any SQLBindable] = batch.flatMap { row in columns.map { row.value($0) } }
-                try sql.execute(header + Array(repeating: placeholders, count: batch.count).joined(separator: ", "), arguments)
+                try sql.execute(
+                    header + Array(repeating: placeholders, count: batch.count).joined(separator: ", "), arguments)
                 start += perStatement
             }
         }

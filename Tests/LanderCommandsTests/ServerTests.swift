@@ -248,7 +248,8 @@ import Testing
         // the queue: web waits behind it again.
         let taken = try await second.wait(for: slowID, state: "running", token: deployer)
         #expect(
-            (taken["deployment"] as? [String: Any])?["pid"] as? Int == Int(second.process.processIdentifier), "\(taken)")
+            (taken["deployment"] as? [String: Any])?["pid"] as? Int == Int(second.process.processIdentifier), "\(taken)"
+        )
         let busy = try await second.request("POST", "/api/v1/deployments/\(slowID)/resume", token: deployer)
         #expect(busy.status == 409, "a deployment running again is not resumed twice: \(busy)")
         #expect(

@@ -29,7 +29,8 @@ import Testing
         }
 
         func lander(_ arguments: [String]) async throws -> ProgramRun {
-            try await Lander.run(arguments + ["--workspace", directory.path, "--store", store], environment: environment)
+            try await Lander.run(
+                arguments + ["--workspace", directory.path, "--store", store], environment: environment)
         }
 
         /// A copy of the fixture served by `servers` servers, and a deployer token.
@@ -47,7 +48,8 @@ import Testing
         func queue(_ count: Int, projects: Int, token: String, version: String) async throws -> [String] {
             var ids: [String] = []
             for index in 0..<count {
-                let body = #"{"project":"p\#(index % projects + 1)","environment":"test","version":"\#(version)\#(index)"}"#
+                let body =
+                    #"{"project":"p\#(index % projects + 1)","environment":"test","version":"\#(version)\#(index)"}"#
                 let answer = try await servers[index % servers.count].request(
                     "POST", "/api/v1/deployments", token: token, body: body)
                 ids.append(try #require(ServerProcess.object(answer.body)["id"] as? String, "\(answer)"))
@@ -96,11 +98,14 @@ import Testing
                 cluster)
             let servers = try query("SELECT id, heartbeat_at, stopped_at FROM server", postgres, cluster)
             let locks = try query(
-                "SELECT name, holding, owner, pid, expires_at, deployment_id, guard_run FROM lock_claim", postgres, cluster)
+                "SELECT name, holding, owner, pid, expires_at, deployment_id, guard_run FROM lock_claim", postgres,
+                cluster)
             let open = try query(
                 "SELECT id, project, status, pid FROM deployment WHERE status <> 'succeeded'", postgres, cluster)
             Issue.record("locks \(locks) unfinished \(open) now \(Date().timeIntervalSince1970)")
-            Issue.record("not succeeded: \(stuck.map { "\($0): \(states[$0] ?? "?")" }) rows \(rows) queue \(queue) events \(events) servers \(servers) killed \(killed)")
+            Issue.record(
+                "not succeeded: \(stuck.map { "\($0): \(states[$0] ?? "?")" }) rows \(rows) queue \(queue) events \(events) servers \(servers) killed \(killed)"
+            )
         }
         let status = try await cluster.lander(["server", "status"])
         #expect(status.stdout.contains("3 of 6 servers alive"), "\(status.stdout)")
@@ -108,7 +113,8 @@ import Testing
         try checkEachEndedOnce(ids, postgres: postgres, cluster: cluster)
         // The dashboard's page of a deployment taken over names the server that finished it.
         let resumed = try query(
-            "SELECT deployment_id, detail FROM event WHERE kind = 'resumed' ORDER BY id DESC LIMIT 1", postgres, cluster)
+            "SELECT deployment_id, detail FROM event WHERE kind = 'resumed' ORDER BY id DESC LIMIT 1", postgres, cluster
+        )
         let taken = try #require(resumed.first)
         let words = taken[1].split(separator: " ")
         let page = try await watcher.page("GET", "/deployments/\(taken[0])", cookie: token)
@@ -194,7 +200,8 @@ import Testing
             for (earlier, later) in zip(sorted, sorted.dropFirst()) {
                 #expect(
                     later.from >= earlier.to,
-                    "\(file.lastPathComponent) \(key): \(earlier.server) ran until \(earlier.to), \(later.server) from \(later.from)")
+                    "\(file.lastPathComponent) \(key): \(earlier.server) ran until \(earlier.to), \(later.server) from \(later.from)"
+                )
             }
         }
     }

@@ -32,7 +32,8 @@ import Testing
         #expect(logs.stdout.contains("hello 1.1"), "\(logs.stdout)")
         // The copied store goes on: a deployment recorded there is numbered after the copied rows.
         let next = try await Lander.run(
-            ["deploy", "-f", file, "-e", "prod", "--version", "1.2", "--plain", "--store", bare], environment: environment)
+            ["deploy", "-f", file, "-e", "prod", "--version", "1.2", "--plain", "--store", bare],
+            environment: environment)
         #expect(next.status == 0, "\(next.stderr)")
         let again = try await Lander.run(["store", "migrate", "-f", file, "--to", bare], environment: environment)
         #expect(again.status == 3 && again.stderr.contains("already holds history"), "\(again.stderr)")

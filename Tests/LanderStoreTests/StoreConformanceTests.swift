@@ -83,7 +83,8 @@ import Testing
         #expect(order.values == [0, 1, 2, 3])
     }
 
-    @Test(arguments: StoreKind.allCases) func theJournalRecordsEveryEventDurablyInBatches(kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.allCases) func theJournalRecordsEveryEventDurablyInBatches(kind: StoreKind) async throws
+    {
         let path = try kind.location()
         let store = try StateStore.open(at: path)
         try StateStoreTests.begin(store)

@@ -82,7 +82,8 @@ import Testing
         #expect(try store.logTail(of: "d1", limit: 10).total == 1)
     }
 
-    @Test(arguments: StoreKind.allCases) func theQueueHandsAnEntryOutOnceAndTokensAreKeptByHash(kind: StoreKind) throws {
+    @Test(arguments: StoreKind.allCases) func theQueueHandsAnEntryOutOnceAndTokensAreKeptByHash(kind: StoreKind) throws
+    {
         let store = try kind.open()
         let entry = QueuedDeployment(
             id: "q1", request: "{}", project: "shop", environment: "prod", requestedBy: "ci", queuedAt: Date())
@@ -101,7 +102,8 @@ import Testing
         #expect(try store.tokens().count == 1)
     }
 
-    @Test(arguments: StoreKind.allCases) func theOutboxDeliversEachKeyOnceAndFencesLapsedClaims(kind: StoreKind) throws {
+    @Test(arguments: StoreKind.allCases) func theOutboxDeliversEachKeyOnceAndFencesLapsedClaims(kind: StoreKind) throws
+    {
         let store = try kind.open()
         try store.begin(Self.deployment("d1"))
         let cursors = try store.cursors(for: ["hooks"])

@@ -125,7 +125,9 @@ actor DeploymentQueue {
         while accepting, running.count + starting < limit, (try? store.queued())?.isEmpty == false {
             let orphaned = (try? store.orphanedDeployments()) ?? []
             starting += 1
-            guard let next = try? store.claimQueued(skipping: Set(orphaned.map { StateStore.cell($0.project, $0.environment) }))
+            guard
+                let next = try? store.claimQueued(
+                    skipping: Set(orphaned.map { StateStore.cell($0.project, $0.environment) }))
             else {
                 starting -= 1
                 return
@@ -195,7 +197,9 @@ actor DeploymentQueue {
         let id = body.resumes ?? entry.id
         do {
             hub.open(id)
-            track(try await launch(body, id: entry.id, by: entry.requestedBy), as: id, entry: body.resumes == nil ? entry : nil)
+            track(
+                try await launch(body, id: entry.id, by: entry.requestedBy), as: id,
+                entry: body.resumes == nil ? entry : nil)
         } catch {
             hub.close(id)
             try? store.refuseQueued(entry.id, detail: error.description)
