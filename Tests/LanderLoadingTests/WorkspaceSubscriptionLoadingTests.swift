@@ -79,4 +79,15 @@ import Testing
         #expect(text.contains("\(file):6:5: subscription 'two' sends email, but the workspace has no smtp: server"))
         #expect(text.contains("\(file):10:5: subscription 'three' needs one destination: webhook: or email:"))
     }
+
+    @Test func aPostgreSQLStoreIsKeptAsAURLAndOneCarryingAPasswordIsRefusedAtItsLine() throws {
+        let shared = try WorkspaceLoader.load(
+            file: try Self.workspace("store: postgres://lander@db.internal:5432/lander\n"))
+        #expect(shared.statePath == "postgres://lander@db.internal:5432/lander")
+        let file = try Self.workspace("state: postgres://lander:hunter2@db.internal/lander\n")
+        let error = #expect(throws: LoadingError.self) { try WorkspaceLoader.load(file: file) }
+        let text = error?.description ?? ""
+        #expect(text.contains("lander-workspace.yml:2:8: the store URL carries a password"), "\(text)")
+        #expect(text.contains("PGPASSWORD") && !text.contains("hunter2"), "\(text)")
+    }
 }
