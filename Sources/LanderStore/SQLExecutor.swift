@@ -27,7 +27,8 @@ extension Int64: SQLBindable { public var sqlValue: SQLValue { .integer(self) } 
 extension Double: SQLBindable { public var sqlValue: SQLValue { .real(self) } }
 extension Bool: SQLBindable { public var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
-    public var sqlValue: SQLValue { map(\.sqlValue) ?? .null }
+    // A closure, not a key path: key paths through generic types are looked up at run time, per value.
+    public var sqlValue: SQLValue { map { $0.sqlValue } ?? .null }
 }
 
 /// How a row's column is named: by its name (lower case, as written in the query) or its position.

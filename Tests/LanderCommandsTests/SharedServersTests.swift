@@ -13,9 +13,9 @@ import Testing
         let environment: [String: String]
         var servers: [ServerProcess] = []
 
-        init(directory: URL, postgres: TestPostgres) throws {
+        init(directory: URL, postgres: TestPostgres) async throws {
             self.directory = directory
-            let url = try postgres.freshDatabase()
+            let url = try await postgres.freshDatabase()
             let parts = try #require(URLComponents(string: url))
             environment = ["PGPASSWORD": parts.password ?? "", "LANDER_LEASE_SECONDS": "5"]
             store = "postgres://\(parts.user ?? "")@\(parts.host ?? ""):\(parts.port ?? 0)\(parts.path)"
@@ -35,7 +35,7 @@ import Testing
 
         /// A copy of the fixture served by `servers` servers, and a deployer token.
         static func started(servers count: Int, postgres: TestPostgres) async throws -> (Cluster, String) {
-            let cluster = try Cluster(
+            let cluster = try await Cluster(
                 directory: try Fixture("shared-servers").copy(to: Scratch().url.appendingPathComponent("shared")),
                 postgres: postgres)
             for _ in 0..<count { _ = try await cluster.start() }
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func fiftyDeploymentsThroughThreeServersKilledAgainAndAgainEachEndOnce() async throws {
-        let postgres = try TestPostgres.shared
+        let postgres = try await TestPostgres.shared()
         let (cluster, token) = try await Cluster.started(servers: 3, postgres: postgres)
         let ids = try await cluster.queue(50, projects: 5, token: token, version: "v")
         // Kill a random live server -9 three times, a second or two apart, starting a new one each time.
@@ -88,19 +88,19 @@ import Testing
         let stuck = ids.filter { states[$0] != "succeeded" }
         if !stuck.isEmpty {
             let list = stuck.map { "'\($0)'" }.joined(separator: ",")
-            let rows = try query(
+            let rows = try await query(
                 "SELECT id, status, host, pid, heartbeat_at FROM deployment WHERE id IN (\(list))", postgres, cluster)
-            let queue = try query(
+            let queue = try await query(
                 "SELECT id, state, claimed_by, claimed_until, detail FROM queued_deployment WHERE id IN (\(list))",
                 postgres, cluster)
-            let events = try query(
+            let events = try await query(
                 "SELECT deployment_id, kind, detail FROM event WHERE deployment_id IN (\(list)) ORDER BY id", postgres,
                 cluster)
-            let servers = try query("SELECT id, heartbeat_at, stopped_at FROM server", postgres, cluster)
-            let locks = try query(
+            let servers = try await query("SELECT id, heartbeat_at, stopped_at FROM server", postgres, cluster)
+            let locks = try await query(
                 "SELECT name, holding, owner, pid, expires_at, deployment_id, guard_run FROM lock_claim", postgres,
                 cluster)
-            let open = try query(
+            let open = try await query(
                 "SELECT id, project, status, pid FROM deployment WHERE status <> 'succeeded'", postgres, cluster)
             Issue.record("locks \(locks) unfinished \(open) now \(Date().timeIntervalSince1970)")
             Issue.record(
@@ -110,9 +110,9 @@ import Testing
         let status = try await cluster.lander(["server", "status"])
         #expect(status.stdout.contains("3 of 6 servers alive"), "\(status.stdout)")
         for pid in killed { #expect(status.stdout.contains(":\(pid)  ") && !status.stdout.contains(":\(pid)  alive")) }
-        try checkEachEndedOnce(ids, postgres: postgres, cluster: cluster)
+        try await checkEachEndedOnce(ids, postgres: postgres, cluster: cluster)
         // The dashboard's page of a deployment taken over names the server that finished it.
-        let resumed = try query(
+        let resumed = try await query(
             "SELECT deployment_id, detail FROM event WHERE kind = 'resumed' ORDER BY id DESC LIMIT 1", postgres, cluster
         )
         let taken = try #require(resumed.first)
@@ -124,14 +124,14 @@ import Testing
     }
 
     @Test func aPostgreSQLRestartInTheMiddleLosesNoDeployment() async throws {
-        let postgres = try TestPostgres()
+        let postgres = try await TestPostgres.start()
         defer { postgres.stop() }
         let (cluster, token) = try await Cluster.started(servers: 2, postgres: postgres)
         let ids = try await cluster.queue(12, projects: 4, token: token, version: "r")
         try await Task.sleep(for: .milliseconds(1500))
-        postgres.stop()
+        await postgres.halt()
         try await Task.sleep(for: .seconds(3))
-        try postgres.startAgain()
+        try await postgres.startAgain()
         var states: [String: String] = [:]
         for _ in 0..<240 {
             for id in ids where states[id] != "succeeded" {
@@ -143,24 +143,24 @@ import Testing
         }
         #expect(ids.filter { states[$0] != "succeeded" }.isEmpty, "\(states)")
         #expect(cluster.servers.allSatisfy { $0.process.isRunning }, "the servers rode out the restart")
-        try checkEachEndedOnce(ids, postgres: postgres, cluster: cluster, killed: false)
+        try await checkEachEndedOnce(ids, postgres: postgres, cluster: cluster, killed: false)
     }
 
     /// Every deployment has exactly one `finished` event (a killed run wrote none; its resumption one), and
     /// the schedule started no more deployments than it has due times claimed (at least one).
     private func checkEachEndedOnce(_ ids: [String], postgres: TestPostgres, cluster: Cluster, killed: Bool = true)
-        throws
+        async throws
     {
         var finished: [String: Int] = [:]
-        let rows = try query(
+        let rows = try await query(
             "SELECT deployment_id, count(*) FROM event WHERE kind = 'finished' GROUP BY deployment_id", postgres,
             cluster)
         for fields in rows where fields.count == 2 { finished[fields[0]] = Int(fields[1]) }
         for id in ids { #expect(finished[id] == 1, "\(id) finished \(finished[id] ?? 0) times") }
         guard killed else { return }
-        let resumed = try query("SELECT count(*) FROM event WHERE kind = 'resumed'", postgres, cluster)
+        let resumed = try await query("SELECT count(*) FROM event WHERE kind = 'resumed'", postgres, cluster)
         #expect((Int(resumed.first?.first ?? "") ?? 0) >= 1, "a killed server's deployments were resumed elsewhere")
-        let ticks = try query(
+        let ticks = try await query(
             "SELECT (SELECT count(*) FROM deployment WHERE version = 'tick'), (SELECT count(*) FROM schedule_run)",
             postgres, cluster)
         let counts = ticks.first?.compactMap { Int($0) } ?? []
@@ -168,11 +168,11 @@ import Testing
     }
 
     /// Rows of a query on the cluster's store, read with psql.
-    private func query(_ sql: String, _ postgres: TestPostgres, _ cluster: Cluster) throws -> [[String]] {
+    private func query(_ sql: String, _ postgres: TestPostgres, _ cluster: Cluster) async throws -> [[String]] {
         let file = cluster.directory.appendingPathComponent("query-\(UUID().uuidString).txt").path
         let password = cluster.environment["PGPASSWORD"] ?? ""
         let url = cluster.store.replacingOccurrences(of: "postgres://lander@", with: "postgres://lander:\(password)@")
-        try postgres.psql("\\copy (\(sql)) TO '\(file)'", database: url)
+        try await postgres.psql("\\copy (\(sql)) TO '\(file)'", database: url)
         return try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map {
             $0.split(separator: "\t").map(String.init)
         }

@@ -12,7 +12,7 @@ import Testing
             let run = try await Lander.run(["deploy", "-f", file, "-e", "prod", "--version", version, "--plain"])
             #expect(run.status == 0, "\(run.stderr)")
         }
-        let url = try TestPostgres.shared.freshDatabase()
+        let url = try await TestPostgres.shared().freshDatabase()
         let parts = try #require(URLComponents(string: url))
         let password = parts.password ?? ""
         let bare = url.replacingOccurrences(of: ":\(password)@", with: "@")

@@ -9,8 +9,8 @@ import Testing
 /// agreeing with the one-at-a-time queries, phone-home jobs left out.
 @Suite struct GridQueryTests {
     @Test(arguments: StoreKind.allCases)
-    func newestAndCurrentPerCellAgreeWithTheQueriesOneCellAtATime(kind: StoreKind) throws {
-        let store = try kind.open()
+    func newestAndCurrentPerCellAgreeWithTheQueriesOneCellAtATime(kind: StoreKind) async throws {
+        let store = try await kind.open()
         var serial = 0
         func deploy(
             _ project: String, _ environment: String, _ version: String, status: String, kind: String = "deploy"
@@ -51,8 +51,8 @@ import Testing
 /// The store's generation: what the server keeps of a read is served again only while it stays the same.
 @Suite struct StoreGenerationTests {
     @Test(arguments: StoreKind.allCases)
-    func theGenerationMovesWithEveryCommitOfAnyConnectionAndOnlyThen(kind: StoreKind) throws {
-        let path = try kind.location()
+    func theGenerationMovesWithEveryCommitOfAnyConnectionAndOnlyThen(kind: StoreKind) async throws {
+        let path = try await kind.location()
         let store = try StateStore.open(at: path)
         let first = try #require(store.generation())
         _ = try store.deployments()

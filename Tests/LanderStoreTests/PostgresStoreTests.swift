@@ -10,31 +10,31 @@ import Testing
 /// What only the PostgreSQL store does: refusals of databases that are not (or no longer) ours, a URL
 /// that cannot connect, and a server restart in the middle of a deployment's journal.
 @Suite struct PostgresStoreTests {
-    @Test func aStoreMovedToANewerSchemaIsRefusedAndLeftAlone() throws {
-        let server = try TestPostgres.shared
-        let url = try server.freshDatabase()
+    @Test func aStoreMovedToANewerSchemaIsRefusedAndLeftAlone() async throws {
+        let server = try await TestPostgres.shared()
+        let url = try await server.freshDatabase()
         try StateStoreTests.begin(try StateStore.open(at: url))
-        try server.psql("INSERT INTO lander_schema (name) VALUES ('99-from-the-future')", database: url)
+        try await server.psql("INSERT INTO lander_schema (name) VALUES ('99-from-the-future')", database: url)
         let error = #expect(throws: StoreError.self) { try StateStore.open(at: url) }
         #expect(error?.description.contains("written by a newer Lander") == true, "\(String(describing: error))")
         #expect(error?.kind == .unusable)
         // Nothing was changed: the generation counter every write moves is where the deployment left it.
-        try server.psql("DELETE FROM lander_schema WHERE name = '99-from-the-future'", database: url)
+        try await server.psql("DELETE FROM lander_schema WHERE name = '99-from-the-future'", database: url)
         let store = try StateStore.open(at: url)
         #expect(try store.deployments().map(\.id) == ["d1"])
     }
 
-    @Test func anotherProgramsDatabaseIsRefused() throws {
-        let server = try TestPostgres.shared
-        let url = try server.freshDatabase()
-        try server.psql("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')", database: url)
+    @Test func anotherProgramsDatabaseIsRefused() async throws {
+        let server = try await TestPostgres.shared()
+        let url = try await server.freshDatabase()
+        try await server.psql("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')", database: url)
         let error = #expect(throws: StoreError.self) { try StateStore.open(at: url) }
         #expect(error?.description.contains("not a Lander state store") == true, "\(String(describing: error))")
     }
 
-    @Test func aWrongPasswordOrAMalformedURLSaysSoWithoutThePassword() throws {
-        let server = try TestPostgres.shared
-        let url = try server.freshDatabase()
+    @Test func aWrongPasswordOrAMalformedURLSaysSoWithoutThePassword() async throws {
+        let server = try await TestPostgres.shared()
+        let url = try await server.freshDatabase()
         let password = try #require(URLComponents(string: url)?.password)
         let wrong = url.replacingOccurrences(of: password, with: "not-\(password)")
         let error = #expect(throws: StoreError.self) { try StateStore.open(at: wrong) }
@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func aServerRestartInTheMiddleOfAJournalLosesNothing() async throws {
-        let server = try TestPostgres()
+        let server = try await TestPostgres.start()
         defer { server.stop() }
         let store = try StateStore.open(at: server.url)
         try StateStoreTests.begin(store)
@@ -55,13 +55,13 @@ import Testing
             journal.record(.output(step: "s", task: "s", target: "t", line: "before \(index)", isError: false))
         }
         try await journal.flush()
-        server.stop()
+        await server.halt()
         // Events recorded while the server is down wait in the journal and reach the store once it is back.
         for index in 0..<50 {
             journal.record(.output(step: "s", task: "s", target: "t", line: "during \(index)", isError: false))
         }
         try await Task.sleep(for: .seconds(2))
-        try server.startAgain()
+        try await server.startAgain()
         try await journal.flush()
         journal.close()
         let lines = try store.logs(of: "d1").map(\.line)
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func aQueuedRequestWakesAnotherProcessesListenerAlsoAfterTheServerRestarts() async throws {
-        let server = try TestPostgres()
+        let server = try await TestPostgres.start()
         defer { server.stop() }
         let listening = try StateStore.open(at: server.url)
         let queueing = try StateStore.open(at: server.url)
@@ -85,8 +85,8 @@ import Testing
         }
         try queueing.enqueue(entry("q1"))
         #expect(try await wakes.reach(2), "the other store's enqueue woke it")
-        server.stop()
-        try server.startAgain()
+        await server.halt()
+        try await server.startAgain()
         #expect(try await wakes.reach(3), "a wake after the listening connection came back")
         try queueing.enqueue(entry("q2"))
         #expect(try await wakes.reach(4))

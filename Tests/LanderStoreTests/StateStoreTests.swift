@@ -27,7 +27,7 @@ import Testing
         try? database.writeWithoutTransaction { try $0.execute(sql: sql) }
     }
 
-    @Test func aStoreMovedToANewerSchemaIsRefusedAndLeftAlone() throws {
+    @Test func aStoreMovedToANewerSchemaIsRefusedAndLeftAlone() async throws {
         let path = try Self.scratchPath()
         try Self.begin(try StateStore.open(at: path))
         Self.sqlite(path, "INSERT INTO grdb_migrations VALUES ('9-from-the-future'); PRAGMA wal_checkpoint(TRUNCATE);")
@@ -39,14 +39,14 @@ import Testing
         #expect(after == before, "bytes \(changed.prefix(10)) of \(before.count)→\(after.count) changed")
     }
 
-    @Test func anotherProgramsDatabaseIsRefused() throws {
+    @Test func anotherProgramsDatabaseIsRefused() async throws {
         let path = try Self.scratchPath()
         Self.sqlite(path, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');")
         let error = #expect(throws: StoreError.self) { try StateStore.open(at: path) }
         #expect(error?.description.contains("not a Lander state store") == true)
     }
 
-    @Test func aDamagedStoreGivesAClearErrorAndIsNotRewritten() throws {
+    @Test func aDamagedStoreGivesAClearErrorAndIsNotRewritten() async throws {
         let path = try Self.scratchPath()
         let store = try StateStore.open(at: path)
         for index in 0..<50 { try Self.begin(store, id: "d\(index)", project: "p\(index)") }

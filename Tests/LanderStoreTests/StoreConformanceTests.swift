@@ -9,7 +9,7 @@ import Testing
 /// One contract, two stores: every test here runs on an SQLite file and on a real PostgreSQL database.
 @Suite struct StoreConformanceTests {
     @Test(arguments: StoreKind.allCases) func aClaimWhoseLeaseRanOutIsTakenOver(kind: StoreKind) async throws {
-        let store = try kind.open(lease: .seconds(1))
+        let store = try await kind.open(lease: .seconds(1))
         // A holder on another machine that stopped renewing: only its lease can end its claim.
         try store.raw(
             """
@@ -31,7 +31,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func aDeadHoldersClaimGuardingRemoteCommandsStaysUntilItsLeftoversAreReleased(kind: StoreKind) async throws {
-        let store = try kind.open(lease: .seconds(1))
+        let store = try await kind.open(lease: .seconds(1))
         // A holder that died on another machine while its migration ran over SSH: the lease ran out, but
         // nobody here can see whether the migration still runs.
         try store.raw(
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func waitersAreServedInArrivalOrder(kind: StoreKind) async throws {
-        let store = try kind.open()
+        let store = try await kind.open()
         let locks = StoreLocks(store: store, owner: "test")
         let first = try await locks.acquire("queue", limit: 1) { _ in }
         let order = Order()
@@ -85,7 +85,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases) func theJournalRecordsEveryEventDurablyInBatches(kind: StoreKind) async throws
     {
-        let path = try kind.location()
+        let path = try await kind.location()
         let store = try StateStore.open(at: path)
         try StateStoreTests.begin(store)
         let journal = StoreJournal(store: store, deploymentID: "d1")
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func aLeaseWhoseClaimWasTakenIsLostAndSaysSo(kind: StoreKind) async throws {
-        let store = try kind.open(lease: .seconds(1))
+        let store = try await kind.open(lease: .seconds(1))
         let locks = StoreLocks(store: store, owner: "here")
         let lease = try await locks.acquire("db-schema", limit: 1, as: "here") { _ in }
         let lost = Counter()

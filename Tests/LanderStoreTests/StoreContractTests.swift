@@ -18,8 +18,8 @@ import Testing
             variables: ["a": .int(1), "b": .string("two")], projectFile: "/nowhere/lander.yml", pluginPath: ["p"])
     }
 
-    @Test(arguments: StoreKind.allCases) func historyReadsBackNewestFirstByIDAndPrefix(kind: StoreKind) throws {
-        let store = try kind.open()
+    @Test(arguments: StoreKind.allCases) func historyReadsBackNewestFirstByIDAndPrefix(kind: StoreKind) async throws {
+        let store = try await kind.open()
         for index in 1...5 { try store.begin(Self.deployment("2026-\(index)-abc", version: "\(index)")) }
         try store.raw("UPDATE deployment SET status = 'succeeded'")
         let all = try store.deployments(project: "shop", environment: "prod")
@@ -39,8 +39,8 @@ import Testing
         #expect(window.map(\.version) == ["1", "2", "3", "4", "5"])
     }
 
-    @Test(arguments: StoreKind.allCases) func releasesNeverChange(kind: StoreKind) throws {
-        let store = try kind.open()
+    @Test(arguments: StoreKind.allCases) func releasesNeverChange(kind: StoreKind) async throws {
+        let store = try await kind.open()
         let packages = [ResolvedPackage(id: "app", version: "2.0", file: "app.tgz", sha256: "cd", feed: "feed")]
         try store.createRelease(project: "shop", version: "2.0", packages: packages)
         let again = #expect(throws: StoreError.self) {
@@ -55,7 +55,7 @@ import Testing
     @Test(arguments: StoreKind.allCases) func anInterruptedDeploymentIsResumedOrAbandonedBeforeAnother(
         kind: StoreKind
     ) async throws {
-        let store = try kind.open(lease: .seconds(1))
+        let store = try await kind.open(lease: .seconds(1))
         try store.begin(Self.deployment("d1"))
         let journal = StoreJournal(store: store, deploymentID: "d1")
         journal.record(.targetStarted(step: "s", task: "t", target: "web-1"))
@@ -82,9 +82,10 @@ import Testing
         #expect(try store.logTail(of: "d1", limit: 10).total == 1)
     }
 
-    @Test(arguments: StoreKind.allCases) func theQueueHandsAnEntryOutOnceAndTokensAreKeptByHash(kind: StoreKind) throws
+    @Test(arguments: StoreKind.allCases) func theQueueHandsAnEntryOutOnceAndTokensAreKeptByHash(kind: StoreKind)
+        async throws
     {
-        let store = try kind.open()
+        let store = try await kind.open()
         let entry = QueuedDeployment(
             id: "q1", request: "{}", project: "shop", environment: "prod", requestedBy: "ci", queuedAt: Date())
         try store.enqueue(entry, version: "3")
@@ -102,9 +103,10 @@ import Testing
         #expect(try store.tokens().count == 1)
     }
 
-    @Test(arguments: StoreKind.allCases) func theOutboxDeliversEachKeyOnceAndFencesLapsedClaims(kind: StoreKind) throws
+    @Test(arguments: StoreKind.allCases) func theOutboxDeliversEachKeyOnceAndFencesLapsedClaims(kind: StoreKind)
+        async throws
     {
-        let store = try kind.open()
+        let store = try await kind.open()
         try store.begin(Self.deployment("d1"))
         let cursors = try store.cursors(for: ["hooks"])
         #expect(cursors["hooks"] == (try store.lastEventID()), "a new subscription is not sent history")
@@ -127,7 +129,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func aSchedulesDueTimeIsClaimedOnceAcrossStores(kind: StoreKind) async throws {
-        let location = try kind.location()
+        let location = try await kind.location()
         let stores = try (0..<4).map { _ in try StateStore.open(at: location) }
         let due = Date(timeIntervalSince1970: 1_800_000_000)
         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -139,8 +141,8 @@ import Testing
         #expect(try stores[1].scheduleRuns("nightly").map(\.outcome) == ["succeeded"])
     }
 
-    @Test(arguments: StoreKind.allCases) func anAgentEnrolsOnceAndEveryRefusalIsAudited(kind: StoreKind) throws {
-        let store = try kind.open()
+    @Test(arguments: StoreKind.allCases) func anAgentEnrolsOnceAndEveryRefusalIsAudited(kind: StoreKind) async throws {
+        let store = try await kind.open()
         try store.createEnrollment(tokenHash: "h", environment: "prod", roles: ["web", "db"], lifetime: .seconds(60))
         let agent = try store.enroll(tokenHash: "h", name: "edge-1", publicKey: "key")
         #expect(agent.roles == ["web", "db"])
@@ -152,8 +154,8 @@ import Testing
         #expect(try store.agentAudit().map(\.outcome) == ["revoked", "refused", "enrolled"])
     }
 
-    @Test(arguments: StoreKind.allCases) func phoneHomeGrantsAndTheirAuditReadBack(kind: StoreKind) throws {
-        let store = try kind.open()
+    @Test(arguments: StoreKind.allCases) func phoneHomeGrantsAndTheirAuditReadBack(kind: StoreKind) async throws {
+        let store = try await kind.open()
         try store.recordGrants([(hash: "g", target: "web-1", jobs: ["a", "b"])], deployment: "d1")
         #expect(try store.grant(hash: "g")?.jobs == ["a", "b"])
         try store.endGrants(of: "d1")

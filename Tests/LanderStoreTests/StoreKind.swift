@@ -13,16 +13,16 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 
     /// A place for a new, empty store: a file's path or a database's URL.
-    func location() throws -> String {
+    func location() async throws -> String {
         switch self {
         case .sqlite: try StateStoreTests.scratchPath()
-        case .postgres: try TestPostgres.shared.freshDatabase()
+        case .postgres: try await TestPostgres.shared().freshDatabase()
         }
     }
 
     /// A new, empty store.
-    func open(lease: Duration = .seconds(15)) throws -> StateStore {
-        try StateStore.open(at: location(), lease: lease)
+    func open(lease: Duration = .seconds(15)) async throws -> StateStore {
+        try StateStore.open(at: await location(), lease: lease)
     }
 }
 
