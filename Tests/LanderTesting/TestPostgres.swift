@@ -23,7 +23,9 @@ public final class TestPostgres: Sendable {
     /// Starts a server of its own.
     public static func start() async throws -> TestPostgres {
         let directory = try Scratch().url.appendingPathComponent("postgres").path
-        let status = await run(["/bin/bash", script, "start", directory, String(getpid())])
+        let status = await run([
+            "/usr/bin/env", "LANDER_POSTGRES_NO_FSYNC=1", "/bin/bash", script, "start", directory, String(getpid()),
+        ])
         guard status == 0, let url = try? String(contentsOfFile: directory + "/url", encoding: .utf8) else {
             let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
             throw CocoaError(
@@ -74,7 +76,10 @@ public final class TestPostgres: Sendable {
 
     /// Starts a stopped server again on the same port.
     public func startAgain() async throws {
-        guard await Self.run(["/bin/bash", Self.script, "again", directory]) == 0 else {
+        guard
+            await Self.run(["/usr/bin/env", "LANDER_POSTGRES_NO_FSYNC=1", "/bin/bash", Self.script, "again", directory])
+                == 0
+        else {
             throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "Scripts/postgres again failed"])
         }
     }
