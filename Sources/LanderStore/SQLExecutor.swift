@@ -116,11 +116,6 @@ extension SQLTransaction {
         try rows(sql, arguments).first
     }
 
-    /// The first column of the first row a query returns (null when none).
-    func scalar(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> SQLValue {
-        try row(sql, arguments)?.values.first ?? .null
-    }
-
     /// The first column of the first row as a whole number (nil when none or null).
     func integer(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Int64? {
         try row(sql, arguments)?.integer(0)

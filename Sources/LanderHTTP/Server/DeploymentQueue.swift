@@ -122,13 +122,13 @@ actor DeploymentQueue {
     /// A project and environment whose deployment a dead server left interrupted is skipped until that
     /// deployment is resumed (a new one would be refused until then).
     func pump() async {
-        while accepting, running.count + starting < limit, (try? store.queued())?.isEmpty == false {
-            let orphaned = (try? store.orphanedDeployments()) ?? []
+        guard accepting, running.count + starting < limit, (try? store.queued())?.isEmpty == false else { return }
+        // Read once a pump: what waits for takeover does not change while this server starts entries.
+        let skipping = Set(
+            ((try? store.orphanedDeployments()) ?? []).map { StateStore.cell($0.project, $0.environment) })
+        while accepting, running.count + starting < limit {
             starting += 1
-            guard
-                let next = try? store.claimQueued(
-                    skipping: Set(orphaned.map { StateStore.cell($0.project, $0.environment) }))
-            else {
+            guard let next = try? store.claimQueued(skipping: skipping) else {
                 starting -= 1
                 return
             }
