@@ -9,32 +9,35 @@ import NIOCore
 import NIOSSL
 import Synchronization
 
-/// `lander agent`: enrols once, then holds one outbound WebSocket to the server, pinged every 5 s both ways
-/// (a dead peer is noticed within 15 s), and reconnects with exponential backoff and jitter (an outage
-/// does not bring every agent back at the same instant).
+/// `lander agent`: enrols once, then holds one outbound WebSocket to each server of its store — those it
+/// was given and those they advertise (decision 0019) — pinged every 5 s both ways (a dead peer is noticed
+/// within 15 s), each reconnecting with exponential backoff and jitter (an outage does not bring every
+/// agent back at the same instant).
 public final class AgentClient: Sendable {
-    let server: URL
+    /// The servers it was given (`--server`); the first is the one it enrols with.
+    let servers: [URL]
+    let name: String
     let workDir: String
     let caFile: String?
     /// The name the server's certificate is checked against when `server` is an IP address.
     let tlsName: String?
     let say: @Sendable (String) -> Void
-    /// Runs what the server sends; one for the agent's life, so ids it started are remembered across
-    /// reconnects.
-    let executor: AgentExecutor
 
-    /// A client for the server at `server`, keeping its identity (and relative target roots) in `workDir`.
+    /// A client for the servers at `servers`, keeping its identity (and relative target roots) in `workDir`.
     public init(
-        server: URL, name: String, workDir: String, caFile: String? = nil, tlsName: String? = nil,
+        servers: [URL], name: String, workDir: String, caFile: String? = nil, tlsName: String? = nil,
         say: @escaping @Sendable (String) -> Void
     ) {
-        self.server = server
+        self.servers = servers
+        self.name = name
         self.workDir = workDir
         self.caFile = caFile
         self.tlsName = tlsName
         self.say = say
-        executor = AgentExecutor(name: name, workDir: workDir, environment: ProcessInfo.processInfo.environment)
     }
+
+    /// The server it enrols with.
+    var server: URL { servers.first ?? URL(fileURLWithPath: "/") }
 
     /// A client for the enrolment request that trusts `caFile` when given (shut down by the caller).
     func httpClient() -> HTTPClient {
@@ -46,8 +49,8 @@ public final class AgentClient: Sendable {
     }
 
     /// TLS for an `https` server: the system's roots, or `caFile`'s.
-    func tlsConfiguration() -> TLSConfiguration? {
-        guard server.scheme == "https" else { return nil }
+    func tlsConfiguration(for server: URL? = nil) -> TLSConfiguration? {
+        guard (server ?? self.server).scheme == "https" else { return nil }
         var settings = TLSConfiguration.makeClientConfiguration()
         if let caFile { settings.trustRoots = .file(caFile) }
         return settings
@@ -79,92 +82,8 @@ public final class AgentClient: Sendable {
         return identity
     }
 
-    /// The WebSocket URL of the server's agent endpoint.
-    var connectURL: String {
-        var components = URLComponents(url: server, resolvingAgainstBaseURL: false)
-        components?.scheme = server.scheme == "https" ? "wss" : "ws"
-        components?.path = "/api/v1/agents/connect"
-        return components?.string ?? server.absoluteString
-    }
-
-    /// Connects and stays connected until cancelled or refused; returns why it stopped.
-    public func run(_ identity: AgentIdentity) async -> AgentError {
-        var failures = 0
-        while !Task.isCancelled {
-            let started = ContinuousClock.now
-            do {
-                try await withTaskCancellationHandler {
-                    try await connectOnce(identity)
-                } onCancel: {
-                    executor.stopAll()
-                }
-                say("lander agent \(identity.name): the server closed the connection")
-            } catch let error as AgentError where error.refused {
-                return error
-            } catch {
-                say("lander agent \(identity.name): connection lost: \(error)")
-            }
-            // A connection that held a while starts the backoff afresh.
-            failures = ContinuousClock.now - started > .seconds(30) ? 1 : failures + 1
-            let base = min(30, 0.5 * pow(2, Double(min(failures - 1, 10))))
-            let wait = base * Double.random(in: 0.5...1.0)
-            say("lander agent \(identity.name): reconnecting in \(String(format: "%.1f", wait))s")
-            try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
-        }
-        await executor.connectionEnded()
-        return AgentError("stopped")
-    }
-
-    private func connectOnce(_ identity: AgentIdentity) async throws {
-        let refusal = Mutex<String?>(nil)
-        let name = identity.name
-        let say = self.say
-        let executor = self.executor
-        let logger = Logger(label: "lander.agent") { _ in SwiftLogNoOpLogHandler() }
-        try await WebSocketClient.connect(
-            url: connectURL, configuration: try configuration(identity), tlsConfiguration: tlsConfiguration(),
-            logger: logger
-        ) {
-            inbound, outbound, _ in
-            let outbox = AgentOutbox()
-            outbox.send(AgentMessage(.hello))
-            let writer = Task {
-                while let frame = await outbox.next() {
-                    switch frame {
-                    case .text(let text): try? await outbound.write(.text(text))
-                    case .binary(let bytes): try? await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                    }
-                }
-            }
-            do {
-                for try await message in inbound.messages(maxSize: AgentWire.maxMessage) {
-                    switch message {
-                    case .binary(let buffer):
-                        executor.receive(binary: Array(buffer.readableBytesView), answering: outbox)
-                    case .text(let text):
-                        guard let parsed = AgentMessage(json: text) else { continue }
-                        switch parsed.op {
-                        case .welcome:
-                            say("lander agent \(name): connected (\(Self.scope(parsed)))")
-                        case .refused: refusal.withLock { $0 = parsed.text ?? "refused" }
-                        default: executor.receive(text: text, answering: outbox)
-                        }
-                    }
-                    if refusal.withLock({ $0 != nil }) { break }
-                }
-            } catch {}
-            outbox.close()
-            writer.cancel()
-            // What this connection started cannot report back any more: the server has counted it lost.
-            await executor.connectionEnded()
-        }
-        if let reason = refusal.withLock({ $0 }) {
-            throw AgentError("the server refused agent \(name): \(reason)", refused: true)
-        }
-    }
-
     /// The connection's settings: the signed headers proving who the agent is, pings every 5 s.
-    private func configuration(_ identity: AgentIdentity) throws -> WebSocketClientConfiguration {
+    func configuration(_ identity: AgentIdentity, for server: URL) throws -> WebSocketClientConfiguration {
         let time = Int(Date().timeIntervalSince1970)
         let signature = try AgentAuth.sign(name: identity.name, time: time, key: try identity.key())
         var configuration = WebSocketClientConfiguration()
@@ -179,7 +98,9 @@ public final class AgentClient: Sendable {
         configuration.autoPing = .enabled(timePeriod: .seconds(5))
         configuration.maxFrameSize = 1 << 20
         // TLS sends no IP address as the server's name: the certificate's DNS name stands for it.
-        configuration.sniHostname = tlsName
+        if let host = server.host, host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) {
+            configuration.sniHostname = tlsName
+        }
         return configuration
     }
 

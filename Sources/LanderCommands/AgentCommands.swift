@@ -95,7 +95,11 @@ struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Connect out to a Lander server and serve it as this target's transport (docs/agent.md).")
-    @Option(help: "The server's URL (https://… off loopback).") var server: String
+    @Option(
+        help: ArgumentHelp(
+            "A server's URL (https://… off loopback); repeat for several. The agent also connects to every "
+                + "server the store lists (each advertises its address).", valueName: "url"))
+    var server: [String] = []
     @Option(help: "A one-time token from `lander server agent enroll` (first run only).") var enroll: String?
     @Option(help: "This agent's name (what targets' `agent:` names).") var name: String
     @Option(help: "Where it keeps its identity and works.") var workDir: String
@@ -107,18 +111,9 @@ struct AgentCommand: AsyncParsableCommand {
     var tlsName: String?
 
     func run() async throws {
-        guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? "") else {
-            printError("lander: --server \(server) is not an http(s) URL")
-            throw ExitCode(ExitCodes.usage)
-        }
+        let urls = try serverURLs()
         let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
-        if url.scheme == "https", tlsName == nil, let host = url.host, host.allSatisfy({ $0.isNumber || $0 == "." }) {
-            printError(
-                "lander: --server \(server) is an IP address; give --tls-name with the DNS name its certificate "
-                    + "carries (TLS checks the certificate against a name)")
-            throw ExitCode(ExitCodes.usage)
-        }
-        let client = AgentClient(server: url, name: name, workDir: workDir, caFile: caFile, tlsName: tlsName) {
+        let client = AgentClient(servers: urls, name: name, workDir: workDir, caFile: caFile, tlsName: tlsName) {
             printError($0)
         }
         var identity = try AgentIdentity.load(from: workDir)
@@ -151,5 +146,28 @@ struct AgentCommand: AsyncParsableCommand {
         let stopped = await running.value
         printError("lander: \(stopped)")
         throw ExitCode(stopped.refused ? ExitCodes.refused : 0)
+    }
+
+    /// The `--server` URLs, or a usage error naming the one that cannot be used.
+    private func serverURLs() throws -> [URL] {
+        guard !server.isEmpty else {
+            printError("lander: give --server URL (the server the agent enrols with and connects to)")
+            throw ExitCode(ExitCodes.usage)
+        }
+        return try server.map { text in
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? "") else {
+                printError("lander: --server \(text) is not an http(s) URL")
+                throw ExitCode(ExitCodes.usage)
+            }
+            if url.scheme == "https", tlsName == nil, let host = url.host,
+                host.allSatisfy({ $0.isNumber || $0 == "." })
+            {
+                printError(
+                    "lander: --server \(text) is an IP address; give --tls-name with the DNS name its certificate "
+                        + "carries (TLS checks the certificate against a name)")
+                throw ExitCode(ExitCodes.usage)
+            }
+            return url
+        }
     }
 }

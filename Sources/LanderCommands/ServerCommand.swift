@@ -56,6 +56,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds running deployments get to finish on SIGTERM before they are cancelled.")
     var grace: Int = 30
 
+    @Option(
+        help: ArgumentHelp(
+            "Where agents and other servers' agents reach this server (default: the --listen address); "
+                + "recorded in the store, which agents learn every server from.", valueName: "url"))
+    var advertise: String?
+
     @Option(help: ArgumentHelp("A PEM certificate chain: serve HTTPS (with --tls-key).", valueName: "file"))
     var tlsCert: String?
 
@@ -72,6 +78,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(ExitCodes.usage)
         }
         let (host, port) = try Self.address(listen, tls: tls != nil)
+        if let advertise, URL(string: advertise).map({ ["http", "https"].contains($0.scheme ?? "") }) != true {
+            printError("lander: --advertise \(advertise) is not an http(s) URL (https://lander-2.example.com:7350)")
+            throw ExitCode(ExitCodes.usage)
+        }
         let workspace = try location.load()
         let server: LanderServer
         do {
@@ -89,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         let count = workspace.members.count
         let scheme = tls == nil ? "http" : "https"
         do {
-            try await server.run(host: host, port: port, tls: tls) { bound in
+            try await server.run(host: host, port: port, tls: tls, advertise: advertise) { bound in
                 printOutput(
                     "lander server: serving workspace \(name) (\(count) projects) on \(scheme)://\(host):\(bound)"
                         + (tls == nil ? " — plain HTTP, for loopback only" : ""))

@@ -130,6 +130,18 @@ extension StateStore {
         }
     }
 
+    /// Whether a connection's signature is used for the first time by any server of this store (and now
+    /// recorded); those older than `forgetAfter` seconds are forgotten (their time is refused by then).
+    public func firstUse(ofSignature signature: String, forgetAfter: TimeInterval) throws(StoreError) -> Bool {
+        let now = StateStore.now
+        return try transaction { sql in
+            try sql.execute("DELETE FROM agent_signature WHERE at < ?", [now - forgetAfter])
+            return try sql.execute(
+                "INSERT INTO agent_signature (signature, at) VALUES (?, ?) ON CONFLICT (signature) DO NOTHING",
+                [signature, now]) > 0
+        }
+    }
+
     /// Records an agent event or refusal.
     public func audit(agent: String?, outcome: String, detail: String) throws(StoreError) {
         try transaction { sql in

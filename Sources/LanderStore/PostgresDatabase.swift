@@ -21,6 +21,11 @@ final class PostgresDatabase: SQLDatabase {
 
     /// At most this many connections per process.
     static let maximumConnections = 8
+    /// The event loops the store's connections live on, apart from every other NIO user of the process: a
+    /// store call waits on its calling thread, and when that thread is an event loop of the HTTP server (an
+    /// agent's upgrade is decided there) it must not wait on a future of its own loop (NIO stops the
+    /// process: a deadlock otherwise).
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
     /// The advisory lock every write transaction holds until it ends.
     static let writeLock: Int64 = 0x4C41_4E44_4552
     /// How long a transaction keeps trying while the database cannot be reached.
@@ -113,7 +118,7 @@ final class PostgresDatabase: SQLDatabase {
             defer { connections = [] }
             return connections
         }
-        for connection in connections { try? connection.close().wait() }
+        for connection in connections { try? Self.block(on: connection.close()) }
     }
 
     /// Runs `body` in a transaction opened by `begin`, on a pooled connection, again on a fresh connection
@@ -160,7 +165,7 @@ final class PostgresDatabase: SQLDatabase {
         defer { slots.signal() }
         var pooled = idle.withLock { $0.popLast() }
         while let stale = pooled, stale.isClosed {
-            _ = try? stale.close().wait()
+            _ = try? Self.block(on: stale.close())
             pooled = idle.withLock { $0.popLast() }
         }
         let connection = try pooled ?? connect()
@@ -170,7 +175,7 @@ final class PostgresDatabase: SQLDatabase {
             return result
         } catch {
             if connection.isClosed || Self.isConnectionLoss(error) {
-                _ = try? connection.close().wait()
+                _ = try? Self.block(on: connection.close())
             } else {
                 idle.withLock { $0.append(connection) }
             }
@@ -180,9 +185,24 @@ final class PostgresDatabase: SQLDatabase {
 
     private func connect() throws -> PostgresConnection {
         let id = nextID.add(1, ordering: .relaxed).newValue
-        return try PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
-        ).wait()
+        return try Self.block(
+            on: PostgresConnection.connect(
+                on: Self.eventLoops.any(), configuration: configuration, id: id, logger: logger))
+    }
+
+    /// Waits on the calling thread for a future of the store's own event loops. Unlike NIO's `wait()` it
+    /// may be called on another event loop's thread (the HTTP server's, or a client's): the store's contract
+    /// is synchronous on any thread, as SQLite's is, and its loops are never the caller's.
+    static func block<Value: Sendable>(on future: EventLoopFuture<Value>) throws -> Value {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Value, any Error>?>(nil)
+        future.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        guard let result = outcome.withLock({ $0 }) else { throw AnswerTimeout() }
+        return try result.get()
     }
 
     /// Whether an error says the database could not be reached or went away (rather than refusing a query).
@@ -258,7 +278,7 @@ struct PostgresTransaction: SQLTransaction {
             _ = closing
         }
         defer { timeout.cancel() }
-        return try promise.futureResult.wait()
+        return try PostgresDatabase.block(on: promise.futureResult)
     }
 
     /// How long one statement's answer may take.

@@ -20,7 +20,7 @@ final class PostgresListener: Sendable {
             while !Task.isCancelled {
                 do {
                     let connection = try await PostgresConnection.connect(
-                        on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0,
+                        on: PostgresDatabase.eventLoops.any(), configuration: configuration, id: 0,
                         logger: logger)
                     connection.addListener(channel: channel) { _, _ in wake() }
                     _ = try await connection.query(PostgresQuery(unsafeSQL: "LISTEN \(channel)"), logger: logger)

@@ -18,6 +18,10 @@ enum PostgresSchema {
             ALTER TABLE queued_deployment ADD COLUMN claimed_until DOUBLE PRECISION
             """
         ),
+        (
+            "12-agent-signatures",
+            "CREATE TABLE agent_signature (signature TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL)"
+        ),
     ]
 
     static let base = """

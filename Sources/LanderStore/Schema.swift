@@ -295,6 +295,11 @@ enum Schema {
                     ALTER TABLE queued_deployment ADD COLUMN claimed_until REAL;
                     """)
         }
+        migrator.registerMigration("12-agent-signatures") { db in
+            // The signatures of agents' connections used in the last minutes, shared by every server, so
+            // one seen by any server is never accepted again by another.
+            try db.execute(sql: "CREATE TABLE agent_signature (signature TEXT PRIMARY KEY, at REAL NOT NULL)")
+        }
         return migrator
     }
 }

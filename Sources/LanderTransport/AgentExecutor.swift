@@ -1,11 +1,40 @@
 import Foundation
 import Synchronization
 
-/// The agent's end of the connection: runs what the server sends as local processes (a process group
-/// each, as the local transport does), streams their output, takes and gives files. Ids it has started
-/// are remembered across reconnects, so a request repeated after one is refused, never started twice.
-/// When a connection ends, what it started is stopped: its answers could no longer reach the server,
-/// which has already reported them as lost.
+/// The request ids an agent has started, shared by all its connections (one per server, across
+/// reconnects): a request repeated under an id it knows is refused, never started twice.
+public final class AgentRequestMemory: Sendable {
+    private struct Ids {
+        var seen: Set<String> = []
+        var order: [String] = []
+    }
+    private let ids = Mutex(Ids())
+    /// How many ids are remembered.
+    static let capacity = 100_000
+
+    /// An empty memory.
+    public init() {}
+
+    /// Whether `id` is new (and now remembered).
+    func remember(_ id: String) -> Bool {
+        ids.withLock { ids in
+            guard ids.seen.insert(id).inserted else { return false }
+            ids.order.append(id)
+            if ids.order.count > Self.capacity {
+                let old = ids.order.prefix(Self.capacity / 10)
+                ids.seen.subtract(old)
+                ids.order.removeFirst(old.count)
+            }
+            return true
+        }
+    }
+}
+
+/// The agent's end of one connection: runs what the server sends as local processes (a process group
+/// each, as the local transport does), streams their output, takes and gives files. An agent connected to
+/// several servers has one executor a connection, sharing one `AgentRequestMemory`. When a connection
+/// ends, what it started is stopped — and only that: its answers could no longer reach the server, which
+/// has already reported them as lost, while another server's work goes on.
 public final class AgentExecutor: Sendable {
     /// The agent's name (the target name its processes report).
     public let name: String
@@ -24,8 +53,6 @@ public final class AgentExecutor: Sendable {
     }
 
     struct State {
-        var seen: Set<String> = []
-        var order: [String] = []
         var running: [String: Task<Void, Never>] = [:]
         var endedEarly: Set<String> = []
         var sessions: [String: any BackgroundCommand] = [:]
@@ -34,14 +61,17 @@ public final class AgentExecutor: Sendable {
     }
     let state = Mutex(State())
     let streams = ForwardedStreams()
-    /// How many ids are remembered.
-    static let memory = 100_000
+    /// The ids every connection of the agent has started.
+    let memory: AgentRequestMemory
 
-    /// An executor for an agent whose relative roots are under `workDir`.
-    public init(name: String, workDir: String, environment: [String: String]) {
+    /// An executor for one connection of an agent whose relative roots are under `workDir`.
+    public init(
+        name: String, workDir: String, environment: [String: String], memory: AgentRequestMemory = .init()
+    ) {
         self.name = name
         self.workDir = workDir
         self.environment = environment
+        self.memory = memory
     }
 
     /// Handles one text frame; answers go to `outbox`.
@@ -49,7 +79,7 @@ public final class AgentExecutor: Sendable {
         guard let message = AgentMessage(json: text), let id = message.id else { return }
         switch message.op {
         case .run, .spawn, .put, .get, .listen:
-            guard remember(id) else {
+            guard memory.remember(id) else {
                 var refusal = AgentMessage(.failed, id: id)
                 refusal.text = "request \(id) was already started on agent '\(name)'; it is never started twice"
                 outbox.send(refusal)
@@ -118,20 +148,6 @@ public final class AgentExecutor: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for session in sessions { group.addTask { _ = await session.close(grace: .seconds(3)) } }
             for task in tasks { group.addTask { await task.value } }
-        }
-    }
-
-    /// Whether `id` is new (and now remembered).
-    private func remember(_ id: String) -> Bool {
-        state.withLock { state in
-            guard state.seen.insert(id).inserted else { return false }
-            state.order.append(id)
-            if state.order.count > Self.memory {
-                let old = state.order.prefix(Self.memory / 10)
-                state.seen.subtract(old)
-                state.order.removeFirst(old.count)
-            }
-            return true
         }
     }
 

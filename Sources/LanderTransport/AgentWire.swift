@@ -10,6 +10,8 @@ public struct AgentMessage: Codable, Sendable, Equatable {
     public enum Op: String, Codable, Sendable {
         // The connection.
         case hello, welcome, refused
+        /// Server → agent: the live servers of its store changed (`servers`).
+        case servers
         // Server → agent.
         case run, spawn, close, cancel, put
         case putEnd = "put-end"
@@ -66,6 +68,10 @@ public struct AgentMessage: Codable, Sendable, Equatable {
     public var environment: String?
     /// The connected agent's roles (in `welcome`).
     public var roles: [String]?
+    /// The answering server's id, `HOST:PID` (in `welcome`).
+    public var server: String?
+    /// Every live server of the store with the address it advertises (in `welcome` and `servers`).
+    public var servers: [AgentServerAddress]?
 
     /// A message with only an op and an id.
     public init(_ op: Op, id: String? = nil) {
@@ -75,7 +81,7 @@ public struct AgentMessage: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case op, id, argv, env, root, lines, path, directory, mode, text, signal, stdout, stderr, pid, size, listener
-        case environment, roles
+        case environment, roles, server, servers
         case timeoutMs = "timeout_ms"
         case isError = "is_error"
         case exitCode = "exit_code"
@@ -114,6 +120,20 @@ public struct AgentMessage: Codable, Sendable, Equatable {
         CommandResult(
             exitCode: exitCode ?? -1, signal: signal, stdout: stdout ?? "", stderr: stderr ?? "",
             duration: .milliseconds(durationMs ?? 0), stoppedBy: stopped.flatMap(StopReason.init(rawValue:)))
+    }
+}
+
+/// A server an agent may connect to: its id (`HOST:PID`) and the address it advertises.
+public struct AgentServerAddress: Codable, Sendable, Hashable {
+    /// `HOST:PID`, as `lander server status` lists it.
+    public var id: String
+    /// Its URL (`https://host:port`).
+    public var address: String
+
+    /// Names a server.
+    public init(id: String, address: String) {
+        self.id = id
+        self.address = address
     }
 }
 

@@ -10,20 +10,28 @@ extension AgentTests {
     final class Zone: @unchecked Sendable {
         let root: URL
         var server: ServerProcess
+        /// More servers on the same (PostgreSQL) store, which the agents learn of from the first.
+        var others: [ServerProcess] = []
         let admin: String
         let scratch: URL
         var agents: [String: AgentProcess] = [:]
 
         /// The zone with its agents on loopback, or (`zone`) inside that network namespace, reaching the
         /// server over HTTPS at the address it is started with (`serverArguments`).
+        /// With `postgres`, the workspace's store is a fresh database there, served by `servers` servers.
         init(
             agents names: [String] = ["edge-1", "edge-2"], serverArguments: [String] = [],
-            zone: (namespace: String, caFile: String)? = nil
+            zone: (namespace: String, caFile: String)? = nil, postgres: TestPostgres? = nil, servers: Int = 1
         ) async throws {
             root = try Scratch().url.appendingPathComponent("zone")
             let plugins = Repository.root.appendingPathComponent("examples/phone-home/plugins").path
             try Fixture("agent-zone").copy(to: root, ["PLUGINS": plugins, "HOLD": "", "SOURCE": ""])
-            server = try await ServerProcess.start(root, arguments: serverArguments)
+            var environment: [String: String] = [:]
+            if let postgres { environment = try await Self.share(root, on: postgres) }
+            server = try await ServerProcess.start(root, arguments: serverArguments, environment: environment)
+            for _ in 1..<max(1, servers) {
+                others.append(try await ServerProcess.start(root, arguments: serverArguments, environment: environment))
+            }
             if let zone { server.curlOptions = ["--cacert", zone.caFile] }
             admin = try await server.token("admin")
             scratch = try Scratch().url
@@ -32,7 +40,7 @@ extension AgentTests {
                     [
                         "server", "agent", "enroll", "--workspace", root.path, "--environment", "production",
                         "--roles", "cluster-a,app,big",
-                    ])
+                    ], environment: environment)
                 agents[name] = try AgentProcess(
                     url: server.base, name: name, workDir: scratch.appendingPathComponent(name),
                     enroll: run.stdout.trimmingCharacters(in: .whitespacesAndNewlines), inZone: zone?.namespace,
@@ -47,7 +55,17 @@ extension AgentTests {
             #expect(connected, "\(agents.values.map(\.text))")
         }
 
-        deinit { kill(server.process.processIdentifier, SIGKILL) }
+        deinit { for each in [server] + others { kill(each.process.processIdentifier, SIGKILL) } }
+
+        /// Points the workspace at a fresh database of `postgres` (its password in the environment returned).
+        static func share(_ root: URL, on postgres: TestPostgres) async throws -> [String: String] {
+            let parts = try #require(URLComponents(string: try await postgres.freshDatabase()))
+            let file = root.appendingPathComponent("lander-workspace.yml")
+            let store = "postgres://\(parts.user ?? "")@\(parts.host ?? ""):\(parts.port ?? 0)\(parts.path)"
+            try (try String(contentsOf: file, encoding: .utf8) + "store: \(store)\n").write(
+                to: file, atomically: true, encoding: .utf8)
+            return ["PGPASSWORD": parts.password ?? "", "LANDER_LEASE_SECONDS": "5"]
+        }
 
         /// The workspace's store.
         var statePath: String { root.appendingPathComponent(".lander/state.db").path }
@@ -59,18 +77,21 @@ extension AgentTests {
         }
 
         /// Queues a deployment through the API and waits for it to end; its view.
-        func deploy(_ project: String, _ environment: String, _ version: String) async throws -> [String: Any] {
+        func deploy(_ project: String, _ environment: String, _ version: String, on chosen: ServerProcess? = nil)
+            async throws -> [String: Any]
+        {
             let body = #"{"project":"\#(project)","environment":"\#(environment)","version":"\#(version)"}"#
-            let started = try await server.request("POST", "/api/v1/deployments", token: admin, body: body)
+            let started = try await (chosen ?? server).request(
+                "POST", "/api/v1/deployments", token: admin, body: body)
             let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
-            return try await finished(id)
+            return try await finished(id, on: chosen)
         }
 
         /// Waits for a deployment to end; its view.
-        func finished(_ id: String) async throws -> [String: Any] {
+        func finished(_ id: String, on chosen: ServerProcess? = nil) async throws -> [String: Any] {
             for _ in 0..<600 {
                 let view = ServerProcess.object(
-                    try await server.request("GET", "/api/v1/deployments/\(id)", token: admin).body)
+                    try await (chosen ?? server).request("GET", "/api/v1/deployments/\(id)", token: admin).body)
                 if ["succeeded", "failed", "cancelled"].contains(view["state"] as? String ?? "") { return view }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -85,7 +106,7 @@ extension AgentTests {
 
         /// Queues edge with a-1 holding its step, and waits until it holds; the deployment's id.
         func holdEdge() async throws -> String {
-            try edge(hold: "yes")
+            try edge(hold: "60")
             let body = #"{"project":"edge","environment":"production","version":"1"}"#
             let started = try await server.request("POST", "/api/v1/deployments", token: admin, body: body)
             let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
@@ -231,7 +252,9 @@ extension AgentTests {
             return now["edge-1"] == true && now["edge-2"] == true
         }
         #expect(back, "\(zone.agents.values.map(\.text))")
-        for agent in zone.agents.values { #expect(agent.text.contains("reconnecting in"), "\(agent.text)") }
+        for agent in zone.agents.values {
+            #expect(agent.text.contains("reconnecting to \(server.base) in"), "\(agent.text)")
+        }
         let view = try await zone.deploy("edge", "production", "2")
         let logs = try await zone.logs(view)
         #expect(view["state"] as? String == "succeeded", "\(logs)")

@@ -134,8 +134,10 @@ import Testing
         defer { kill(server.process.processIdentifier, SIGKILL) }
         #expect(
             try await Self.eventually(45) { try await Self.connected(server, admin)["edge-r"] == true }, "\(edge.text)")
-        #expect(edge.text.contains("connection lost") || edge.text.contains("closed the connection"), "\(edge.text)")
-        #expect(edge.text.contains("reconnecting in"), "\(edge.text)")
+        #expect(
+            edge.text.contains("connection to \(server.base) lost") || edge.text.contains("closed the connection"),
+            "\(edge.text)")
+        #expect(edge.text.contains("reconnecting to \(server.base) in"), "\(edge.text)")
         // A network cut, as the server sees it: the agent stops answering pings.
         kill(edge.process.processIdentifier, SIGSTOP)
         defer { kill(edge.process.processIdentifier, SIGKILL) }

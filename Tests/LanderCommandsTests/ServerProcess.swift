@@ -10,6 +10,8 @@ final class ServerProcess: @unchecked Sendable {
     var base: String
     /// More curl arguments for every request (`--cacert` for a server with a private certificate).
     var curlOptions: [String] = []
+    /// The environment it was started with beyond the test's (`PGPASSWORD`), given to the commands run for it.
+    let environment: [String: String]
 
     /// Starts the server for the workspace in `directory` and waits until it says where it listens.
     static func start(_ directory: URL, arguments: [String] = [], environment: [String: String] = [:]) async throws
@@ -32,7 +34,9 @@ final class ServerProcess: @unchecked Sendable {
         }
         let host = text[range].split(separator: ":").first.map(String.init) ?? "127.0.0.1"
         let scheme = arguments.contains("--tls-cert") ? "https" : "http"
-        return ServerProcess(process: process, port: port, directory: directory, base: "\(scheme)://\(host):\(port)")
+        return ServerProcess(
+            process: process, port: port, directory: directory, base: "\(scheme)://\(host):\(port)",
+            environment: environment)
     }
 
     /// The first line a pipe gives (or what it gave before its end), read on a Dispatch thread: a blocking
@@ -51,7 +55,8 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    private init(process: Process, port: Int, directory: URL, base: String) {
+    private init(process: Process, port: Int, directory: URL, base: String, environment: [String: String]) {
+        self.environment = environment
         self.process = process
         self.port = port
         self.directory = directory
@@ -61,11 +66,11 @@ final class ServerProcess: @unchecked Sendable {
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
     /// A token made with `lander server token create`.
-    func token(_ role: String, project: String? = nil, environment: String? = nil) async throws -> String {
+    func token(_ role: String, project: String? = nil, environment scope: String? = nil) async throws -> String {
         var arguments = ["server", "token", "create", "--workspace", directory.path, "--role", role, "--name", role]
         if let project { arguments += ["--project", project] }
-        if let environment { arguments += ["--environment", environment] }
-        let run = try await Lander.run(arguments)
+        if let scope { arguments += ["--environment", scope] }
+        let run = try await Lander.run(arguments, environment: environment)
         return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -154,6 +154,22 @@ import Testing
         #expect(try store.agentAudit().map(\.outcome) == ["revoked", "refused", "enrolled"])
     }
 
+    @Test(arguments: StoreKind.allCases) func anAgentsSignatureIsTakenOnceByAllServersOfAStore(kind: StoreKind)
+        async throws
+    {
+        // Two servers on one store: a connection's signed headers replayed to the other server are refused.
+        let location = try await kind.location()
+        let (one, other) = (try StateStore.open(at: location), try StateStore.open(at: location))
+        #expect(try one.firstUse(ofSignature: "sig-1", forgetAfter: 360))
+        #expect(try !other.firstUse(ofSignature: "sig-1", forgetAfter: 360))
+        #expect(try other.firstUse(ofSignature: "sig-2", forgetAfter: 360))
+        // Once its time would be refused anyway, a signature is forgotten (the table does not grow).
+        try one.raw("UPDATE agent_signature SET at = at - 400 WHERE signature = 'sig-1'")
+        #expect(try other.firstUse(ofSignature: "sig-3", forgetAfter: 360))
+        let kept = try one.reading { sql in try sql.rows("SELECT signature FROM agent_signature", []) }
+        #expect(Set(kept.map { $0.string(0) }) == ["sig-2", "sig-3"])
+    }
+
     @Test(arguments: StoreKind.allCases) func phoneHomeGrantsAndTheirAuditReadBack(kind: StoreKind) async throws {
         let store = try await kind.open()
         try store.recordGrants([(hash: "g", target: "web-1", jobs: ["a", "b"])], deployment: "d1")

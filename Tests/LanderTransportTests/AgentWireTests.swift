@@ -15,9 +15,11 @@ import Testing
         let agentOutbox = AgentOutbox()
         let workDir: String
 
-        init() throws {
-            workDir = try Scratch().url.path
-            executor = AgentExecutor(name: "edge", workDir: workDir, environment: ProcessInfo.processInfo.environment)
+        /// One connection; `memory` and `workDir` shared make it another connection of the same agent.
+        init(workDir: String? = nil, memory: AgentRequestMemory = .init()) throws {
+            self.workDir = try workDir ?? Scratch().url.path
+            executor = AgentExecutor(
+                name: "edge", workDir: self.workDir, environment: ProcessInfo.processInfo.environment, memory: memory)
             let (link, executor, agentOutbox) = (link, executor, agentOutbox)
             Task {
                 while let frame = await link.outbox.next() {

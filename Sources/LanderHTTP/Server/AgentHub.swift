@@ -16,11 +16,11 @@ import Synchronization
 final class AgentHub: AgentConnector {
     let store: StateStore
     private let links = Mutex<[String: (link: AgentLink, since: Date)]>([:])
-    /// Signatures accepted in the last few minutes: one seen again is a replay (ECDSA signatures are
-    /// randomised, so an agent's own reconnects never repeat one).
-    private let signatures = Mutex<[String: Date]>([:])
-    /// The one task that drops revoked agents, started with the first connection.
-    private let revocations = Mutex<Task<Void, Never>?>(nil)
+    /// The one task that drops revoked agents and tells the others of the store's servers, started with
+    /// the first connection.
+    private let watcher = Mutex<Task<Void, Never>?>(nil)
+    /// The live servers the agents were last told of.
+    private let told = Mutex<[AgentServerAddress]>([])
     /// How long a deployment waits for an agent that is not connected (it may be reconnecting).
     let connectWait: Duration
 
@@ -32,36 +32,52 @@ final class AgentHub: AgentConnector {
     /// The connected agents and since when.
     var connected: [String: Date] { links.withLock { $0.mapValues(\.since) } }
 
-    /// Whether to take a request's upgrade: only `/api/v1/agents/connect`; a refused agent is told why and
-    /// closed at once.
+    /// Whether to take a request's upgrade: only `/api/v1/agents/connect`. Who the agent is gets checked
+    /// once the connection is upgraded, off the event loop (the store is not asked on an event loop's
+    /// thread); a refused agent is told why and closed at once.
     func shouldUpgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<
         WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
     > {
         guard let path = request.path, path.hasPrefix("/api/v1/agents/connect") else { return .dontUpgrade }
         let header = { (name: String) in HTTPField.Name(name).flatMap { request.headerFields[$0] } }
-        let name = header("X-Lander-Agent") ?? ""
-        let record = name.isEmpty ? nil : (try? store.agent(name)) ?? nil
-        if let reason = AgentAuth.refusal(
-            of: record, name: name, time: header("X-Lander-Agent-Time").flatMap(Int.init),
+        let proof = AgentProof(
+            name: header("X-Lander-Agent") ?? "", time: header("X-Lander-Agent-Time").flatMap(Int.init),
             signature: header("X-Lander-Agent-Signature"))
-        {
-            try? store.audit(agent: name.isEmpty ? nil : name, outcome: "refused", detail: "connection: \(reason)")
-            return .upgrade([:]) { _, outbound, _ in
-                try await outbound.write(.text(Self.refusal(reason).json))
-            }
-        }
-        guard let record else { return .dontUpgrade }
-        if let signature = header("X-Lander-Agent-Signature"), !firstUse(of: signature) {
-            let reason = "this signature was already used: a connection's signed headers are good once"
-            try? store.audit(agent: name, outcome: "refused", detail: "connection: \(reason)")
-            return .upgrade([:]) { _, outbound, _ in
-                try await outbound.write(.text(Self.refusal(reason).json))
-            }
-        }
-        watchRevocations()
         return .upgrade([:]) { inbound, outbound, _ in
-            await self.serve(record, inbound, outbound)
+            switch self.admit(proof) {
+            case .success(let record):
+                self.watch()
+                await self.serve(record, inbound, outbound)
+            case .failure(let refusal):
+                try await outbound.write(.text(Self.refusal(refusal.reason).json))
+            }
         }
+    }
+
+    /// What a connecting agent says of itself.
+    struct AgentProof {
+        var name: String
+        var time: Int?
+        var signature: String?
+    }
+
+    /// Why a connection is refused.
+    struct Refusal: Error {
+        var reason: String
+    }
+
+    /// The enrolled agent the proof is from, or why it is refused (recorded in the audit).
+    private func admit(_ proof: AgentProof) -> Result<AgentRecord, Refusal> {
+        let name = proof.name
+        let record = name.isEmpty ? nil : (try? store.agent(name)) ?? nil
+        var reason = AgentAuth.refusal(of: record, name: name, time: proof.time, signature: proof.signature)
+        if reason == nil, let signature = proof.signature { reason = reuse(of: signature) }
+        if let reason {
+            try? store.audit(agent: name.isEmpty ? nil : name, outcome: "refused", detail: "connection: \(reason)")
+            return .failure(Refusal(reason: reason))
+        }
+        guard let record else { return .failure(Refusal(reason: "no agent '\(name)' is enrolled")) }
+        return .success(record)
     }
 
     /// The agent's current link for a deployment's target; refuses (and records) one for another environment
@@ -121,8 +137,7 @@ final class AgentHub: AgentConnector {
         try? store.audit(
             agent: record.name, outcome: "connected", detail: replaced != nil ? "reconnected" : "connected")
         try? store.agentSeen(record.name)
-        try? await outbound.write(
-            .text(Self.welcome(record).json))
+        try? await outbound.write(.text(welcome(record).json))
         let store = self.store
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.read(inbound, into: link, store: store) }
@@ -161,40 +176,68 @@ final class AgentHub: AgentConnector {
         } catch {}
     }
 
-    /// Whether a signature is new (and now remembered for longer than the clock skew allowed).
-    private func firstUse(of signature: String) -> Bool {
-        let now = Date()
-        return signatures.withLock { seen in
-            if seen.count > 1000 { seen = seen.filter { now.timeIntervalSince($0.value) < 300 } }
-            guard seen[signature] == nil else { return false }
-            seen[signature] = now
-            return true
+    /// Why a signature cannot be taken: used before by any server of the store (ECDSA signatures are
+    /// randomised, so an agent's own reconnects never repeat one; a repeat is a replay), or the store cannot
+    /// say; nil when it is new (and now recorded).
+    private func reuse(of signature: String) -> String? {
+        do {
+            guard try store.firstUse(ofSignature: signature, forgetAfter: 3 * AgentAuth.skew) else {
+                return "this signature was already used: a connection's signed headers are good once"
+            }
+            return nil
+        } catch {
+            return "the store cannot check the connection's signature now (\(error)); try again"
         }
     }
 
-    /// A revocation made by any process reaches a connected agent within two seconds: one task for the
-    /// hub reads the revoked names and tells their agents, which close the connection (or it is closed
-    /// here on the next pass).
-    private func watchRevocations() {
-        revocations.withLock { task in
+    /// A revocation made by any process reaches a connected agent within two seconds, and a change in the
+    /// store's live servers within ten: one task for the hub reads the revoked names and tells their agents,
+    /// which close the connection (or it is closed here on the next pass), and tells every agent the servers
+    /// when they changed (so it connects to each, decision 0019).
+    private func watch() {
+        watcher.withLock { task in
             guard task == nil else { return }
             task = Task { [weak self] in
-                var told: Set<String> = []
+                var warned: Set<String> = []
+                var pass = 0
                 while !Task.isCancelled, let self {
                     try? await Task.sleep(for: .seconds(2))
+                    pass += 1
                     let revoked = Set(((try? self.store.agents()) ?? []).filter { $0.revokedAt != nil }.map(\.name))
                     for (name, link) in self.links.withLock({ $0.mapValues(\.link) }).map({ ($0.key, $0.value) })
                     where revoked.contains(name) {
-                        if told.contains(name) {
+                        if warned.contains(name) {
                             link.close(reason: "agent '\(name)' is revoked")
                         } else {
                             link.outbox.send(Self.refusal("agent '\(name)' is revoked"))
-                            told.insert(name)
+                            warned.insert(name)
                         }
                     }
+                    if pass % 5 == 0 { self.tellServers() }
                 }
             }
         }
+    }
+
+    /// The store's live servers with the addresses they advertise, this one first.
+    func liveServers() -> [AgentServerAddress] {
+        let servers = ((try? store.servers()) ?? []).filter(\.alive).compactMap { server in
+            server.address.map { AgentServerAddress(id: server.id, address: $0) }
+        }
+        return servers.filter { $0.id == StateStore.serverID } + servers.filter { $0.id != StateStore.serverID }
+    }
+
+    /// Sends every connected agent the live servers, when they changed since it was last done.
+    private func tellServers() {
+        let servers = liveServers()
+        let changed = told.withLock { told in
+            defer { told = servers }
+            return Set(told) != Set(servers)
+        }
+        guard changed else { return }
+        var message = AgentMessage(.servers)
+        message.servers = servers
+        for link in links.withLock({ $0.values.map(\.link) }) { link.outbox.send(message) }
     }
 
     static func refusal(_ reason: String) -> AgentMessage {
@@ -203,10 +246,13 @@ final class AgentHub: AgentConnector {
         return message
     }
 
-    static func welcome(_ record: AgentRecord) -> AgentMessage {
+    /// What an accepted agent is told: its scope, this server's id and the store's live servers.
+    func welcome(_ record: AgentRecord) -> AgentMessage {
         var message = AgentMessage(.welcome)
         message.environment = record.environment
         message.roles = record.roles
+        message.server = StateStore.serverID
+        message.servers = liveServers()
         return message
     }
 }

@@ -88,10 +88,12 @@ public final class LanderServer: Sendable {
     }
 
     /// Listens on `host:port` (0: the system picks) over HTTP, or HTTPS with `tls`, and serves until
-    /// `shutdown`; `ready` gets the port.
-    public func run(host: String, port: Int, tls: TLSFiles? = nil, ready: @escaping @Sendable (Int) -> Void)
-        async throws
-    {
+    /// `shutdown`; `ready` gets the port. The store records `advertise` (default: the address listened on)
+    /// as where agents and other clients reach this server.
+    public func run(
+        host: String, port: Int, tls: TLSFiles? = nil, advertise: String? = nil,
+        ready: @escaping @Sendable (Int) -> Void
+    ) async throws {
         let router = Router()
         let api = APIRouter(server: self)
         api.add(to: router)
@@ -108,7 +110,7 @@ public final class LanderServer: Sendable {
             onServerRunning: { [store, maxRunning] channel in
                 let bound = channel.localAddress?.port ?? port
                 try? store.registerServer(
-                    address: "\(tls == nil ? "http" : "https")://\(host):\(bound)", capacity: maxRunning)
+                    address: advertise ?? Self.address(host: host, port: bound, tls: tls != nil), capacity: maxRunning)
                 ready(bound)
             },
             logger: Logger(label: "lander.server") { _ in SwiftLogNoOpLogHandler() })
@@ -124,6 +126,13 @@ public final class LanderServer: Sendable {
         } onCancel: {
             task.cancel()
         }
+    }
+
+    /// The URL of a listening address; a wildcard host stands for this machine's name.
+    static func address(host: String, port: Int, tls: Bool) -> String {
+        let name = ["0.0.0.0", "::", "[::]", ""].contains(host) ? ProcessInfo.processInfo.hostName : host
+        let bracketed = name.contains(":") && !name.hasPrefix("[") ? "[\(name)]" : name
+        return "\(tls ? "https" : "http")://\(bracketed):\(port)"
     }
 
     /// Stops taking work, lets running deployments finish for up to the grace period, cancels the rest

@@ -1,0 +1,52 @@
+import Foundation
+import LanderTesting
+import Testing
+
+/// Agents and several servers on one PostgreSQL (decision 0019): an agent given one server learns the
+/// others from the store and connects to each, so a deployment run by any server reaches it; a server
+/// killed -9 takes only its own connection's work with it.
+extension SharedServersTests {
+    @Test func anAgentGivenOneServerServesDeploymentsRunByAnotherAndOutlivesTheFirst() async throws {
+        let postgres = try await TestPostgres.start()
+        defer { postgres.stop() }
+        let zone = try await AgentTests.Zone(postgres: postgres, servers: 2)
+        let (first, second) = (zone.server, try #require(zone.others.first))
+        // The agents were given only the first server's address.
+        let reached = try await AgentTests.eventually(60) {
+            let now = try await AgentTests.connected(second, zone.admin)
+            return now["edge-1"] == true && now["edge-2"] == true
+        }
+        #expect(reached, "\(zone.agents.values.map(\.text))")
+        for agent in zone.agents.values {
+            #expect(agent.text.contains("the store lists a server at \(second.base)"), "\(agent.text)")
+        }
+
+        // The second server runs the phone-home choreography: the session, the package, the call for job B
+        // and its answer all travel over the agents' connections to it.
+        try zone.package("1.0.0")
+        let view = try await zone.deploy("billing", "production", "1.0.0", on: second)
+        let logs = try await zone.logs(view)
+        #expect(view["state"] as? String == "succeeded", "\(logs)")
+        for (agent, target) in [("edge-1", "a-1"), ("edge-2", "a-2")] {
+            #expect(
+                zone.onAgent(agent, target, "transfer.txt") == "transferred app 1.0.0 through rule-production-b-1\n",
+                "\(zone.agents[agent]?.text ?? "")")
+        }
+
+        // The first server dies -9 while the second runs a step on edge-1: the agent loses that connection
+        // only, and the step it runs for the second server finishes.
+        try zone.edge(hold: "4")
+        let body = #"{"project":"edge","environment":"production","version":"2"}"#
+        let started = try await second.request("POST", "/api/v1/deployments", token: zone.admin, body: body)
+        let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
+        #expect(await AgentTests.eventually(60) { zone.onAgent("edge-1", "a-1", "started") != nil })
+        kill(first.process.processIdentifier, SIGKILL)
+        let held = try await zone.finished(id, on: second)
+        let heldLogs = try await second.request("GET", "/api/v1/deployments/\(id)/logs", token: zone.admin).body
+        #expect(held["state"] as? String == "succeeded", "\(heldLogs)\(zone.agents.values.map(\.text))")
+        let edge1 = try #require(zone.agents["edge-1"])
+        #expect(edge1.text.contains("connection to \(first.base)"), "\(edge1.text)")
+        let still = try await AgentTests.connected(second, zone.admin)
+        #expect(still["edge-1"] == true && still["edge-2"] == true, "\(still)")
+    }
+}
