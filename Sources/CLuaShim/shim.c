@@ -162,6 +162,7 @@ static const char *stop_message(int reason) {
     case LANDER_STOP_MEMORY: return "memory limit exceeded";
     case LANDER_STOP_DEADLINE: return "deadline exceeded";
     case LANDER_STOP_CANCELLED: return "cancelled";
+    case LANDER_STOP_HOST: return "stopped by its host";
     default: return "stopped";
     }
 }

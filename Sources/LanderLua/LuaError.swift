@@ -3,7 +3,7 @@ public struct LuaError: Error, CustomStringConvertible {
     /// What kind of failure this is; new kinds may be added.
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case syntax, runtime, memoryLimit, instructionLimit, deadline, cancelled, conversion, module
+            case syntax, runtime, memoryLimit, instructionLimit, deadline, cancelled, stopped, conversion, module
         }
         private let base: Base
 
@@ -19,6 +19,8 @@ public struct LuaError: Error, CustomStringConvertible {
         public static let deadline = Kind(base: .deadline)
         /// The Swift task running the script was cancelled.
         public static let cancelled = Kind(base: .cancelled)
+        /// Its host stopped it for a reason of its own (`LuaStop`: a lock it held was lost).
+        public static let stopped = Kind(base: .stopped)
         /// A value could not cross between Lua and Swift.
         public static let conversion = Kind(base: .conversion)
         /// A module could not be found or was refused.

@@ -9,6 +9,7 @@ extension LuaRuntime {
         case LANDER_STOP_MEMORY: return .memoryLimit
         case LANDER_STOP_DEADLINE: return .deadline
         case LANDER_STOP_CANCELLED: return .cancelled
+        case LANDER_STOP_HOST: return .stopped
         default: return nil
         }
     }
@@ -19,6 +20,7 @@ extension LuaRuntime {
         case .memoryLimit: limits.memory.map { "memory limit of \($0) bytes exceeded" } ?? "out of memory"
         case .deadline: "deadline of \(limits.deadline.map { "\($0)" } ?? "?") exceeded"
         case .cancelled: "cancelled"
+        case .stopped: stop.reason ?? "stopped by its host"
         default: "stopped"
         }
     }

@@ -24,6 +24,8 @@ public final class LuaRuntime {
     private var runner: OpaquePointer?
     private var lastEntryFailed = false
     let budget: OpaquePointer
+    /// Stops this runtime's script from any thread, for a reason (a lock it held was lost).
+    public let stop = LuaStop()
     private var runnerReference: Int32 = LUA_NOREF
     var sandboxReference: Int32 = LUA_NOREF
     private let output: @Sendable (String) -> Void
@@ -59,11 +61,13 @@ public final class LuaRuntime {
         self.output = output
         self.log = log
         lander_set_owner(state, Unmanaged.passUnretained(self).toOpaque())
+        stop.attach(BudgetHandle(pointer: budget))
         try installPrelude()
         lander_set_limits(state, limits.memory ?? 0, Int64(limits.instructions ?? 0))
     }
 
     deinit {
+        stop.attach(nil)
         lander_close(state)
     }
 
@@ -136,9 +140,12 @@ public final class LuaRuntime {
         _ prepare: (OpaquePointer) throws(LuaError) -> Int32
     ) async throws(LuaError) -> [LuaValue] {
         guard !Task.isCancelled else { throw LuaError(.cancelled, message: stopMessage(.cancelled)) }
+        if let reason = stop.reason { throw LuaError(.stopped, message: reason) }
         let co = runnerThread()
         let deadline = limits.deadline.map { lander_monotonic_ns() + Self.nanoseconds($0) } ?? 0
         lander_begin_entry(state, co, deadline)
+        // A trip between the check and the entry's fresh budget is not lost.
+        if stop.reason != nil { lander_budget_interrupt(budget, LANDER_STOP_HOST) }
         if lastEntryFailed { resetLoading() }
         if !hostErrors.isEmpty { hostErrors.removeAll(keepingCapacity: true) }
         do {
@@ -191,7 +198,8 @@ public final class LuaRuntime {
     ) async -> Int32 {
         let base = lua_gettop(co)
         do {
-            let results = try await Self.await(operation, deadline: deadline, budget: BudgetHandle(pointer: budget))
+            let results = try await Self.await(
+                operation, deadline: deadline, budget: BudgetHandle(pointer: budget), stop: stop)
             guard lua_checkstack(co, Int32(clamping: results.count + 2)) != 0 else {
                 throw LuaError(.conversion, message: "too many results")
             }
@@ -206,20 +214,34 @@ public final class LuaRuntime {
         }
     }
 
+    /// Host work, abandoned at the deadline or when the armed stop switch trips.
     private static func await(
-        _ operation: @escaping @Sendable () async throws -> [LuaValue], deadline: Int64, budget: BudgetHandle
+        _ operation: @escaping @Sendable () async throws -> [LuaValue], deadline: Int64, budget: BudgetHandle,
+        stop: LuaStop
     ) async throws -> [LuaValue] {
         if Task.isCancelled { throw LuaHostError(message: "cancelled") }
-        guard deadline != 0 else { return try await operation() }
+        if let reason = stop.reason { throw LuaHostError(message: reason) }
+        let watched = stop.isArmed
+        guard deadline != 0 || watched else { return try await operation() }
         return try await withThrowingTaskGroup(of: [LuaValue]?.self) { group in
             group.addTask { try await operation() }
-            group.addTask {
-                let remaining = deadline - lander_monotonic_ns()
-                if remaining > 0 { try await Task.sleep(nanoseconds: UInt64(remaining)) }
-                return nil
+            if deadline != 0 {
+                group.addTask {
+                    let remaining = deadline - lander_monotonic_ns()
+                    if remaining > 0 { try await Task.sleep(nanoseconds: UInt64(remaining)) }
+                    return nil
+                }
+            }
+            if watched {
+                group.addTask {
+                    await stop.tripped()
+                    return nil
+                }
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let results = first else {
+                if let reason = stop.reason { throw LuaHostError(message: reason) }
+                if Task.isCancelled { throw LuaHostError(message: "cancelled") }
                 budget.interrupt(LANDER_STOP_DEADLINE)
                 throw LuaHostError(message: "deadline exceeded")
             }

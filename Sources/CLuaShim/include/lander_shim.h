@@ -19,6 +19,7 @@
 #define LANDER_STOP_MEMORY 2
 #define LANDER_STOP_DEADLINE 3
 #define LANDER_STOP_CANCELLED 4
+#define LANDER_STOP_HOST 5
 
 /// The Swift dispatcher every host function goes through: returns a count or a LANDER_HOST_* status.
 typedef int (*lander_dispatch_fn)(lua_State *L, int function_id);
@@ -52,7 +53,7 @@ lander_budget *lander_budget_of(lua_State *L);
 void lander_set_limits(lua_State *L, size_t memory, int64_t instructions);
 /// Resets counters, hooks and the stop reason before one entry; deadline is monotonic ns (0: none).
 void lander_begin_entry(lua_State *L, lua_State *runner, int64_t deadline_ns);
-/// Asks a running script to stop (thread-safe); reason is LANDER_STOP_DEADLINE or _CANCELLED.
+/// Asks a running script to stop (thread-safe); reason is LANDER_STOP_DEADLINE, _CANCELLED or _HOST.
 void lander_budget_interrupt(lander_budget *budget, int reason);
 /// The stop reason, or else the pending interrupt, of the current entry (0: none).
 int lander_budget_stop(lander_budget *budget);
