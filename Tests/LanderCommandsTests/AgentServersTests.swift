@@ -40,6 +40,7 @@ extension SharedServersTests {
         let started = try await second.request("POST", "/api/v1/deployments", token: zone.admin, body: body)
         let id = try #require(ServerProcess.object(started.body)["id"] as? String, "\(started.body)")
         #expect(await AgentTests.eventually(60) { zone.onAgent("edge-1", "a-1", "started") != nil })
+        try await checkShownAsRunBy(second, id, asked: first, token: zone.admin)
         kill(first.process.processIdentifier, SIGKILL)
         let held = try await zone.finished(id, on: second)
         let heldLogs = try await second.request("GET", "/api/v1/deployments/\(id)/logs", token: zone.admin).body
@@ -48,5 +49,22 @@ extension SharedServersTests {
         #expect(edge1.text.contains("connection to \(first.base)"), "\(edge1.text)")
         let still = try await AgentTests.connected(second, zone.admin)
         #expect(still["edge-1"] == true && still["edge-2"] == true, "\(still)")
+    }
+
+    /// The API and the dashboard of `asked` say that `runner` runs deployment `id`.
+    private func checkShownAsRunBy(_ runner: ServerProcess, _ id: String, asked: ServerProcess, token: String)
+        async throws
+    {
+        let answer = ServerProcess.object(try await asked.request("GET", "/api/v1/servers", token: token).body)
+        let servers = answer["servers"] as? [[String: Any]] ?? []
+        let runnerID = try #require(
+            servers.first { $0["address"] as? String == runner.base }?["id"] as? String, "\(answer)")
+        #expect((answer["running"] as? [String: String])?[id] == runnerID, "\(answer)")
+        let page = try await asked.page("GET", "/servers", cookie: token).body
+        let after = page.components(separatedBy: "<tr data-server=\"\(runnerID)\">").dropFirst().first ?? ""
+        let row = after.components(separatedBy: "</tr>").first ?? ""
+        #expect(row.contains("href=\"/deployments/\(id)\""), "\(page)")
+        let grid = try await asked.page("GET", "/", cookie: token).body
+        #expect(grid.contains("<a href=\"/servers\">\(runnerID)</a>"), "\(grid)")
     }
 }

@@ -8,7 +8,9 @@ extension DashboardRouter {
     typealias Page = (title: String, body: String, script: String?)
 
     func grid(_ user: APIUser) throws -> Page {
-        let grid = DashboardViews.grid(try api.status(for: user), workspace: server.workspace)
+        let grid = DashboardViews.grid(
+            try api.status(for: user), workspace: server.workspace,
+            runners: try server.store.serversOfRunningDeployments())
         return (server.workspace.name, DashboardTemplates.render(grid, "grid"), DashboardScript.grid)
     }
 
@@ -70,5 +72,27 @@ extension DashboardRouter {
             ]
         }
         return ("Locks", DashboardTemplates.render(["rows": rows], "locks"), nil)
+    }
+
+    /// The servers sharing the store: alive or not, load, and the deployments (the user sees) each runs.
+    func servers(_ user: APIUser) throws -> Page {
+        let view = try api.servers(for: user)
+        let records = Dictionary(
+            try api.status(for: user).running.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let now = Date()
+        let rows = view.servers.map { record -> [String: Any] in
+            let runs = view.running.filter { $0.value == record.id }.keys.sorted().compactMap { id in
+                records[id].map { ["id": id, "project": $0.project, "environment": $0.environment, "version": $0.version] }
+            }
+            return [
+                "id": record.id, "address": record.address ?? "-",
+                "state": record.alive ? "alive" : record.stoppedAt == nil ? "gone" : "stopped",
+                "load": "\(record.running)/\(record.capacity)",
+                "heard": WorkspaceStatus.age(now.timeIntervalSince(record.heartbeatAt)) + " ago", "runs": runs,
+            ]
+        }
+        let alive = view.servers.filter(\.alive).count
+        let summary = "\(alive) of \(view.servers.count) servers alive; \(view.queued) queued"
+        return ("Servers", DashboardTemplates.render(["rows": rows, "summary": summary], "servers"), nil)
     }
 }

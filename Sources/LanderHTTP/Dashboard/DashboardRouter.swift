@@ -25,6 +25,7 @@ struct DashboardRouter {
         }
         router.get("history") { request, _ in try page(request) { user in try history(request, for: user) } }
         router.get("locks") { request, _ in try page(request) { user in try locks(user) } }
+        router.get("servers") { request, _ in try page(request) { user in try servers(user) } }
         router.get("ui/grid/events") { request, _ in try gridEvents(request) }
     }
 

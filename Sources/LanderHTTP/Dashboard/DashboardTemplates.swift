@@ -8,7 +8,7 @@ enum DashboardTemplates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", layout), ("login", login), ("grid", grid), ("cell", cell), ("deployment", deployment),
-            ("history", history), ("locks", locks), ("error", error),
+            ("history", history), ("locks", locks), ("servers", servers), ("error", error),
         ] {
             // The templates are constants of this file: a parse error is a bug caught by every dashboard test.
             try? library.register(text, named: name)
@@ -34,13 +34,13 @@ enum DashboardTemplates {
         thead th{background:#eef0f3}td a{color:inherit;text-decoration:none;display:block}
         .succeeded{background:#e3f4e6}.failed,.interrupted{background:#fbe3e3}.running{background:#e1ecfb}
         .cancelled,.abandoned,.skipped{background:#f1efe4}.tolerated{background:#fdf3d6}.queued,.waiting{background:#efe6fb}
-        .absent{background:#f6f7f9}.version{font-weight:600}.age,.detail,.muted{color:#5b6670;font-size:.9em}
+        .absent,.stopped{background:#f6f7f9}.alive{background:#e3f4e6}.gone{background:#fbe3e3}.version{font-weight:600}.age,.detail,.muted{color:#5b6670;font-size:.9em}
         pre#log{background:#101418;color:#dfe6ec;padding:.8em;overflow:auto;max-height:32em}
         pre#log .stderr{color:#ffb4a8}pre#log .log{color:#9fc3ff}.error{color:#a32020}
         dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:600}
         </style></head>
         <body><header><a class="brand" href="/">Lander</a><span>{{workspace}}</span>
-        <nav><a href="/">Status</a> · <a href="/history">History</a> · <a href="/locks">Locks</a></nav>
+        <nav><a href="/">Status</a> · <a href="/history">History</a> · <a href="/locks">Locks</a> · <a href="/servers">Servers</a></nav>
         {{#user}}<form method="post" action="/logout"><span class="muted">{{user}}</span> <button>Sign out</button></form>{{/user}}
         </header><main>{{{body}}}</main>
         {{#script}}<script>{{{script}}}</script>{{/script}}
@@ -65,7 +65,8 @@ enum DashboardTemplates {
         {{#cells}}<td id="{{id}}" class="cell {{state}}">{{> cell}}</td>{{/cells}}</tr>
         {{/rows}}</tbody></table>
         {{#hasOpen}}<h2>Running and interrupted</h2><ul>{{#open}}<li><a href="/deployments/{{id}}">{{project}} → {{environment}}
-        {{version}}</a> <span class="{{status}}">{{status}}</span></li>{{/open}}</ul>{{/hasOpen}}
+        {{version}}</a> <span class="{{status}}">{{status}}</span>{{#runner}} <span class="muted runner">on\
+         <a href="/servers">{{runner}}</a></span>{{/runner}}</li>{{/open}}</ul>{{/hasOpen}}
         """
 
     static let cell = """
@@ -120,5 +121,17 @@ enum DashboardTemplates {
         {{#rows}}<tr><td>{{name}}</td><td class="{{state}}">{{state}}</td><td>{{owner}}</td><td>{{since}}</td></tr>{{/rows}}
         </tbody></table>
         {{^rows}}<p class="muted">No lock is held or awaited.</p>{{/rows}}
+        """
+
+    static let servers = """
+        <h1>Servers</h1>
+        <p id="servers-summary">{{summary}}</p>
+        <table id="servers"><thead><tr><th>Server</th><th>Address</th><th>State</th><th>Load</th><th>Heard from</th>
+        <th>Runs</th></tr></thead><tbody>
+        {{#rows}}<tr data-server="{{id}}"><td>{{id}}</td><td>{{address}}</td><td class="{{state}}">{{state}}</td>
+        <td>{{load}}</td><td>{{heard}}</td><td>{{#runs}}<a href="/deployments/{{id}}">{{project}} → {{environment}}\
+         {{version}}</a> {{/runs}}</td></tr>{{/rows}}
+        </tbody></table>
+        {{^rows}}<p class="muted">No server has run on this store.</p>{{/rows}}
         """
 }

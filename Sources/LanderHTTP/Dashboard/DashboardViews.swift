@@ -26,19 +26,28 @@ enum DashboardViews {
         var cells: [Cell]
     }
 
-    struct Grid {
+    /// A running or interrupted deployment under the grid, with the server running it.
+    struct Open {
+        var id, project, environment, version, status: String
+        /// `HOST:PID` of the server running it (several servers share a store), or nil.
+        var runner: String?
+    }
+
+    struct Grid: TemplateView {
         var workspace: String
         var environments: [String]
         var rows: [Row]
-        var open: [DeploymentRecord]
-        var hasOpen: Bool { !open.isEmpty }
+        var open: [Open]
+        var computed: [String: Any] { ["hasOpen": !open.isEmpty] }
     }
 
     /// The element id of a project's cell in an environment.
     static func cellID(_ project: String, _ environment: String) -> String { "cell-\(project)--\(environment)" }
 
     /// The grid of a workspace's status.
-    static func grid(_ status: StoreStatus, workspace: Workspace, now: Date = Date()) -> Grid {
+    static func grid(
+        _ status: StoreStatus, workspace: Workspace, runners: [String: String] = [:], now: Date = Date()
+    ) -> Grid {
         let grid = status.workspace
         let environments = grid?.environments ?? []
         var byKey: [String: WorkspaceStatus.Cell] = [:]
@@ -53,9 +62,12 @@ enum DashboardViews {
                     return Cell(id: id, state: "absent", present: false, applies: false)
                 })
         }
-        return Grid(
-            workspace: workspace.name, environments: environments, rows: rows,
-            open: status.running + status.interrupted)
+        let open = (status.running + status.interrupted).map { record in
+            Open(
+                id: record.id, project: record.project, environment: record.environment, version: record.version,
+                status: record.status, runner: runners[record.id])
+        }
+        return Grid(workspace: workspace.name, environments: environments, rows: rows, open: open)
     }
 
     /// A cell as the grid shows it: version, outcome and age; or what a running deployment does.

@@ -4,7 +4,7 @@ import LanderModel
 import LanderStore
 
 /// The deployment page: its facts, why it waits, targets × steps, outputs, notes and the end of its log.
-struct DeploymentPage {
+struct DeploymentPage: TemplateView {
     struct Column {
         var key: String
         var title: String
@@ -60,10 +60,12 @@ struct DeploymentPage {
     /// Whether its events still come (the page follows them).
     var live: Bool
 
-    var hasChildren: Bool { !children.isEmpty }
-    var hasOutputs: Bool { !outputs.isEmpty }
-    var hasNotes: Bool { !notes.isEmpty }
-    var truncated: Bool { total > shown }
+    var computed: [String: Any] {
+        [
+            "hasChildren": !children.isEmpty, "hasOutputs": !outputs.isEmpty, "hasNotes": !notes.isEmpty,
+            "truncated": total > shown,
+        ]
+    }
 
     /// The element id of a task's cell on a target (the page's script finds cells by it).
     static func cellID(column: String, target: String) -> String { "ts-\(column)--\(target)" }

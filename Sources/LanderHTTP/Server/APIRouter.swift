@@ -40,6 +40,7 @@ struct APIRouter {
         api.get("deployments/:id/events") { request, context in try events(request, context) }
         api.get("deployments/:id/logs") { request, context in try logs(request, context) }
         api.get("locks") { request, _ in try locks(request) }
+        api.get("servers") { request, _ in try servers(request) }
         api.get("projects/:name/releases") { request, context in try releases(request, context) }
         api.get("deployments/:id/milestones") { request, context in try milestones(request, context) }
         api.get("deployments/:id/calls") { request, context in try calls(request, context) }

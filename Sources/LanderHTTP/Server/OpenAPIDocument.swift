@@ -216,6 +216,17 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/servers": {
+              "get": {
+                "summary": "The servers sharing the store (alive, gone or stopped; address, load, last heartbeat), the server running each deployment the token sees, and how many requests are queued",
+                "x-lander-role": "viewer",
+                "responses": {
+                  "200": {"description": "OK"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/rollback": {
               "post": {
                 "summary": "Deploy again the previous successful release of a project in an environment (or `to`'s)",
