@@ -31,21 +31,21 @@ import Testing
         let runtime = try LuaRuntime.testing()
         let stop = runtime.stop
         let abandoned = Flag()
-        runtime.register(
-            "hold",
-            async: { _ in
-                stop.arm()
-                Task.detached {
-                    try? await Task.sleep(for: .milliseconds(50))
-                    stop.trip("lock 'db' was lost")
-                }
-                return []
-            })
+        runtime.register("hold") { _ in
+            stop.arm()
+            return []
+        }
         runtime.register(
             "wait",
             async: { _ in
+                // Tripped while the script waits here, from a thread of its own (as a lease's renewal is):
+                // neither depends on the cooperative pool, which other suites may keep busy.
+                Thread.detachNewThread {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    stop.trip("lock 'db' was lost")
+                }
                 do {
-                    try await Task.sleep(for: .seconds(30))
+                    try await Task.sleep(for: .seconds(600))
                 } catch {
                     abandoned.set()
                     throw error
