@@ -12,7 +12,8 @@ extension LockCommandsTests {
         let scratch = try Scratch()
         let state = scratch.url.appendingPathComponent("state.db").path
         let target = scratch.url.appendingPathComponent("target").path
-        let hold = #"echo $$ > held.pid; exec sleep 30"#
+        // Long enough that only the fencing ends it, however late this (busy) test process takes the claim.
+        let hold = #"echo $$ > held.pid; exec sleep 600"#
         _ = try scratch.file(
             "fenced/plugins/migrate/init.lua",
             """
@@ -42,7 +43,7 @@ extension LockCommandsTests {
             """)
         async let deployed = Lander.run(
             ["deploy", "-f", file, "-e", "prod", "--version", "1", "--plain", "--state", state],
-            environment: ["LANDER_LEASE_SECONDS": "1"], timeout: .seconds(120))
+            environment: ["LANDER_LEASE_SECONDS": "1"], timeout: .seconds(300))
         let pidFile = target + "/held.pid"
         try await StoreCommandsTests.waitFor(pidFile)
         // Another process takes the claim away, as one that judged this holder dead would.
