@@ -30,10 +30,15 @@ final class PostgresDatabase: SQLDatabase {
     static let writeLock: Int64 = 0x4C41_4E44_4552
     /// How long a transaction keeps trying while the database cannot be reached.
     static let reconnectWindow: Double = 60
+    /// How long one statement's answer may take before its connection is counted as lost.
+    let answerTimeout: TimeAmount
 
-    private init(location: String, configuration: PostgresConnection.Configuration) {
+    private init(
+        location: String, configuration: PostgresConnection.Configuration, answerTimeout: TimeAmount
+    ) {
         self.location = location
         self.configuration = configuration
+        self.answerTimeout = answerTimeout
     }
 
     deinit {
@@ -47,9 +52,10 @@ final class PostgresDatabase: SQLDatabase {
 
     /// Connects to the database a URL names, brings its schema up to date and refuses a store a newer
     /// Lander wrote (nothing is changed then).
-    static func open(url: String) throws(StoreError) -> PostgresDatabase {
+    static func open(url: String, answerTimeout: TimeAmount = .seconds(30)) throws(StoreError) -> PostgresDatabase {
         let (location, configuration) = try parse(url)
-        let database = PostgresDatabase(location: location, configuration: configuration)
+        let database = PostgresDatabase(
+            location: location, configuration: configuration, answerTimeout: answerTimeout)
         try database.migrate()
         return database
     }
@@ -97,15 +103,11 @@ final class PostgresDatabase: SQLDatabase {
     }
 
     func write<T>(_ body: (any SQLTransaction) throws -> T) throws(StoreError) -> T {
-        try run(
-            begin: [
-                "BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))", "UPDATE lander_generation SET n = n + 1",
-            ],
-            body)
+        try run(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"], kind: .write, body)
     }
 
     func read<T>(_ body: (any SQLTransaction) throws -> T) throws(StoreError) -> T {
-        try run(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], body)
+        try run(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], kind: .read, body)
     }
 
     /// A counter every write transaction moves on.
@@ -122,15 +124,21 @@ final class PostgresDatabase: SQLDatabase {
     }
 
     /// Runs `body` in a transaction opened by `begin`, on a pooled connection, again on a fresh connection
-    /// while the database cannot be reached (nothing was committed then), up to `reconnectWindow`.
-    func run<T>(begin: [String], _ body: (any SQLTransaction) throws -> T) throws(StoreError) -> T {
+    /// while the database cannot be reached (nothing was committed then), up to `reconnectWindow`. What a
+    /// COMMIT whose answer was lost means depends on the `kind` of transaction (`TransactionKind`).
+    func run<T>(begin: [String], kind: TransactionKind, _ body: (any SQLTransaction) throws -> T) throws(StoreError)
+        -> T
+    {
         let deadline = Date().addingTimeInterval(Self.reconnectWindow)
         var pause = 0.05
         while true {
+            var unanswered: (result: T, xid: Int64)?
             do {
                 return try withConnection { connection in
-                    let transaction = PostgresTransaction(connection: connection, logger: logger)
+                    let transaction = PostgresTransaction(
+                        connection: connection, logger: logger, answerTimeout: answerTimeout)
                     for statement in begin { try transaction.execute(statement, []) }
+                    let xid = kind == .write ? try transaction.integer(Self.trackedStatement) : nil
                     let result: T
                     do {
                         result = try body(transaction)
@@ -141,26 +149,26 @@ final class PostgresDatabase: SQLDatabase {
                     do {
                         try transaction.execute("COMMIT", [])
                     } catch {
-                        throw StoreError(
-                            .failed,
-                            "the store at \(location) failed while committing (\(Self.message(error))); whether the "
-                                + "change was kept is unknown")
+                        if kind == .read { return result }
+                        if let xid, Self.isConnectionLoss(error) { unanswered = (result, xid) }
+                        throw error
                     }
                     return result
                 }
             } catch {
-                if Self.isConnectionLoss(error), Date() < deadline {
-                    Thread.sleep(forTimeInterval: pause * Double.random(in: 0.5...1))
-                    pause = min(pause * 2, 2)
-                    continue
+                if let unanswered {
+                    if try committed(unanswered.xid, until: deadline, cause: error) { return unanswered.result }
+                } else if !Self.isConnectionLoss(error) || Date() >= deadline {
+                    throw explain(error)
                 }
-                throw explain(error)
+                Thread.sleep(forTimeInterval: pause * Double.random(in: 0.5...1))
+                pause = min(pause * 2, 2)
             }
         }
     }
 
     /// Lends a connection: an idle one, or a new one; a connection that failed is dropped.
-    private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
         var pooled = idle.withLock { $0.popLast() }
@@ -201,7 +209,7 @@ final class PostgresDatabase: SQLDatabase {
             done.signal()
         }
         done.wait()
-        guard let result = outcome.withLock({ $0 }) else { throw AnswerTimeout() }
+        guard let result = outcome.withLock({ $0 }) else { throw AnswerTimeout(after: .zero) }
         return try result.get()
     }
 
@@ -252,6 +260,8 @@ final class PostgresDatabase: SQLDatabase {
 struct PostgresTransaction: SQLTransaction {
     let connection: PostgresConnection
     let logger: Logger
+    /// How long one statement's answer may take.
+    let answerTimeout: TimeAmount
 
     @discardableResult
     func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
@@ -272,17 +282,14 @@ struct PostgresTransaction: SQLTransaction {
         let promise = answer.eventLoop.makePromise(of: PostgresQueryResult.self)
         answer.cascade(to: promise)
         let connection = self.connection
-        let timeout = answer.eventLoop.scheduleTask(in: Self.answerTimeout) {
-            promise.fail(AnswerTimeout())
+        let timeout = answer.eventLoop.scheduleTask(in: answerTimeout) { [answerTimeout] in
+            promise.fail(AnswerTimeout(after: answerTimeout))
             let closing: EventLoopFuture<Void> = connection.close()
             _ = closing
         }
         defer { timeout.cancel() }
         return try PostgresDatabase.block(on: promise.futureResult)
     }
-
-    /// How long one statement's answer may take.
-    static let answerTimeout = TimeAmount.seconds(30)
 
     /// The query postgres-nio sends for a statement written with `?` placeholders.
     static func query(_ sql: String, _ arguments: [any SQLBindable]) -> PostgresQuery {
@@ -334,5 +341,7 @@ struct PostgresTransaction: SQLTransaction {
 
 /// A statement whose answer did not come in time (its connection is closed and counted as lost).
 struct AnswerTimeout: Error, CustomStringConvertible {
-    var description: String { "no answer within \(PostgresTransaction.answerTimeout.nanoseconds / 1_000_000_000) s" }
+    /// How long it was waited for.
+    var after: TimeAmount
+    var description: String { "no answer within \(Double(after.nanoseconds) / 1e9) s" }
 }

@@ -131,7 +131,7 @@ extension PostgresDatabase {
     /// this store lacks; servers starting at once take turns (the write lock).
     func migrate() throws(StoreError) {
         // The write lock without the generation counter, which the first migration makes.
-        try run(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"]) { sql in
+        try run(begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writeLock))"], kind: .rerunnable) { sql in
             let ours =
                 try sql.integer(
                     "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'lander_schema'"

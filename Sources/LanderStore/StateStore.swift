@@ -11,7 +11,8 @@ public final class StateStore: Sendable {
     /// This machine's name, recorded with every claim and deployment.
     let host: String
 
-    private init(database: any SQLDatabase, lease: Duration) {
+    /// A store over an opened database (tests open PostgreSQL with settings of their own).
+    init(database: any SQLDatabase, lease: Duration) {
         self.path = database.location
         self.lease = lease
         self.database = database

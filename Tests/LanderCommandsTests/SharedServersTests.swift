@@ -143,7 +143,11 @@ import Testing
             if ids.allSatisfy({ states[$0] == "succeeded" }) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
-        #expect(ids.filter { states[$0] != "succeeded" }.isEmpty, "\(states)")
+        var answers: [String] = []
+        for id in ids where states[id] != "succeeded" {
+            answers.append(try await cluster.servers[0].request("GET", "/api/v1/deployments/\(id)", token: token).body)
+        }
+        #expect(answers.isEmpty, "\(states) \(answers)")
         #expect(cluster.servers.allSatisfy { $0.process.isRunning }, "the servers rode out the restart")
         try await checkEachEndedOnce(ids, postgres: postgres, cluster: cluster, killed: false)
     }
