@@ -46,5 +46,48 @@ extension NotifyTests {
             let list = try await SubscriptionWorkspace.lander(root, ["schedule", "list"])
             #expect(list.stdout.contains("succeeded: checkout 5.0 → test: succeeded"), "\(list.stdout)")
         }
+
+        /// A scheduled run that hangs holds back no other schedule, nor its own next due time (Octopus's
+        /// "one stuck scheduled task stops every trigger"): each claimed run goes on by itself.
+        @Test func aScheduledRunThatHangsHoldsBackNoTrigger() async throws {
+            let root = try SubscriptionWorkspace.make(
+                """
+                schedules:
+                  - name: stuck
+                    cron: "* * * * *"
+                    grace: 10m
+                    deploy: { project: batch, environment: test, version: "1" }
+                  - name: every-minute
+                    cron: "* * * * *"
+                    grace: 10m
+                    deploy: { project: checkout, environment: test, version: "5.0" }
+                """)
+            // batch's step holds until its target has a file `release`.
+            let server = try await ServerProcess.start(root, environment: ["BATCH_HOLD": "1"])
+            defer { kill(server.process.processIdentifier, SIGKILL) }
+            let target = root.appendingPathComponent("batch/targets/batch-1")
+            #expect(await Helpers.eventually { FileManager.default.fileExists(atPath: target.path + "/started") })
+            // The other schedule runs at start and again at the next minute while `stuck` still holds.
+            #expect(try await Self.succeeded(root, "checkout", reaching: 2, within: 100))
+            #expect(!FileManager.default.fileExists(atPath: target.path + "/release"))
+            // Released, the stuck run ends, and its own next due time, claimed meanwhile, runs after it.
+            try "".write(to: target.appendingPathComponent("release"), atomically: true, encoding: .utf8)
+            #expect(try await Self.succeeded(root, "batch", reaching: 2, within: 60))
+        }
+
+        /// Whether `project`'s successful deployments to test reach `count` within `seconds`.
+        static func succeeded(_ root: URL, _ project: String, reaching count: Int, within seconds: Int) async throws
+            -> Bool
+        {
+            for _ in 0..<(seconds * 2) {
+                let history = try await SubscriptionWorkspace.lander(
+                    root, ["history", "--project", project, "-e", "test", "--json"])
+                let records =
+                    (try? JSONSerialization.jsonObject(with: Data(history.stdout.utf8))) as? [[String: Any]] ?? []
+                if records.filter({ $0["status"] as? String == "succeeded" }).count >= count { return true }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            return false
+        }
     }
 }
