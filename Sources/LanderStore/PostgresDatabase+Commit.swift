@@ -19,31 +19,28 @@ extension PostgresDatabase {
     /// transaction's id, by which its fate can be asked for after a lost COMMIT.
     static let trackedStatement = "UPDATE lander_generation SET n = n + 1 RETURNING txid_current()"
 
-    /// Whether transaction `xid` was committed, asked until PostgreSQL can tell (a transaction whose session
-    /// the server has not ended yet is still in progress) or `deadline` passes; the latter is an error that
-    /// says the change may or may not have been kept.
+    /// Whether transaction `xid` was committed, asked (as any read, on a new connection while the database
+    /// cannot be reached) until PostgreSQL can tell — a transaction whose session the server has not ended
+    /// yet is still in progress — or `deadline` passes; then the error says the change may or may not have
+    /// been kept.
     func committed(_ xid: Int64, until deadline: Date, cause: any Error) throws(StoreError) -> Bool {
-        var pause = 0.05
-        while Date() < deadline {
-            do {
-                let status = try withConnection { connection in
-                    try PostgresTransaction(connection: connection, logger: logger, answerTimeout: answerTimeout)
-                        .row("SELECT txid_status(?)", [xid])?.text(0)
-                }
-                switch status {
-                case "committed": return true
-                case "aborted": return false
-                default: break
-                }
-            } catch {
-                guard Self.isConnectionLoss(error) else { throw explain(error) }
-            }
-            Thread.sleep(forTimeInterval: pause * Double.random(in: 0.5...1))
-            pause = min(pause * 2, 2)
-        }
-        throw StoreError(
+        let unknown = StoreError(
             .failed,
             "the store at \(location) failed while committing (\(Self.message(cause))) and could not be asked "
                 + "within \(Int(Self.reconnectWindow)) s whether the change was kept")
+        while Date() < deadline {
+            let status: String?
+            do {
+                status = try read { sql in try sql.row("SELECT txid_status(?)", [xid])?.text(0) }
+            } catch {
+                throw unknown
+            }
+            switch status {
+            case "committed": return true
+            case "aborted": return false
+            default: Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        throw unknown
     }
 }

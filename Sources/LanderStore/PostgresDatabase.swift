@@ -168,7 +168,7 @@ final class PostgresDatabase: SQLDatabase {
     }
 
     /// Lends a connection: an idle one, or a new one; a connection that failed is dropped.
-    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
         var pooled = idle.withLock { $0.popLast() }

@@ -135,19 +135,18 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         try await postgres.startAgain()
         var states: [String: String] = [:]
+        var answers: [String: String] = [:]
         for _ in 0..<240 {
             for id in ids where states[id] != "succeeded" {
                 let answer = try? await cluster.servers[0].request("GET", "/api/v1/deployments/\(id)", token: token)
+                answers[id] = answer?.body
                 states[id] = ServerProcess.object(answer?.body ?? "")["state"] as? String
             }
             if ids.allSatisfy({ states[$0] == "succeeded" }) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
-        var answers: [String] = []
-        for id in ids where states[id] != "succeeded" {
-            answers.append(try await cluster.servers[0].request("GET", "/api/v1/deployments/\(id)", token: token).body)
-        }
-        #expect(answers.isEmpty, "\(states) \(answers)")
+        let unfinished = ids.filter { states[$0] != "succeeded" }
+        #expect(unfinished.isEmpty, "\(states) \(unfinished.map { answers[$0] ?? "" })")
         #expect(cluster.servers.allSatisfy { $0.process.isRunning }, "the servers rode out the restart")
         try await checkEachEndedOnce(ids, postgres: postgres, cluster: cluster, killed: false)
     }
