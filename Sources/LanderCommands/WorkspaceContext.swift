@@ -62,7 +62,7 @@ func withDeliveries<T>(
         printError("lander: warning: subscriptions: \(error); events are delivered by the next process")
         return try await body()
     }
-    let running = Task { await outbox.run { printError("lander: warning: \($0)") } }
+    let running = Task(executorPreference: store.executor) { await outbox.run { printError("lander: warning: \($0)") } }
     let result: Result<T, any Error>
     do {
         result = .success(try await body())

@@ -105,7 +105,7 @@ public final class Deployment: Sendable {
                 id: id, project: plan.project, environment: plan.environment, version: plan.release.version,
                 steps: plan.steps.count, targets: plan.targets.count))
         let body = state.withLock { state in
-            let body = Task { await self.runSteps() }
+            let body = Task(executorPreference: WaitingExecutor.preferred) { await self.runSteps() }
             state.body = body
             return body
         }
@@ -116,7 +116,7 @@ public final class Deployment: Sendable {
             body.cancel()
         }
         // Cleanup runs in a task of its own, which the caller's cancellation does not reach.
-        await Task { await self.finish() }.value
+        await Task(executorPreference: WaitingExecutor.preferred) { await self.finish() }.value
         let report = state.withLock { state in
             DeploymentReport(
                 id: id, outcome: state.cancelled ? .cancelled : state.failed ? .failed : .succeeded, error: state.error,

@@ -147,7 +147,7 @@ extension CallDesk {
             let id = "call-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
             let (launch, record, store) = (session.launch, session.record, session.store)
             let (target, deployment) = (grant.target, session.deployment)
-            let task = Task {
+            let task = Task(executorPreference: store.executor) {
                 let outcome = await Self.within(job) { await launch(job, variables, target, id) }
                 record(
                     .call(

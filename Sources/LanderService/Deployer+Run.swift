@@ -30,7 +30,7 @@ extension Deployer {
             deployer: self, parent: id, directory: plan.projectDirectory, workspace: loaded.workspace)
         running.add(handle)
         let agentless = agentConnector == nil ? plan.targets.first { $0.transport.agent != nil } : nil
-        handle.start {
+        handle.start(on: store.executor) {
             defer { running.remove(id) }
             if let agentless, let agent = agentless.transport.agent {
                 throw ServiceError(

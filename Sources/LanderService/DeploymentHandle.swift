@@ -64,12 +64,13 @@ public final class DeploymentHandle: Sendable {
         emit(EventEnvelope(deployment: id, sequence: 0, event: event))
     }
 
-    /// Runs `work` as the deployment (the observer hears of it first); the stream ends with it.
-    func start(_ work: @escaping @Sendable () async throws -> DeploymentReport) {
+    /// Runs `work` as the deployment (the observer hears of it first), preferring `executor` (its store's:
+    /// see `StateStore.executor`); the stream ends with it.
+    func start(on executor: WaitingExecutor?, _ work: @escaping @Sendable () async throws -> DeploymentReport) {
         observer?.started(self)
         let continuation = self.continuation
         body.withLock {
-            $0 = Task {
+            $0 = Task(executorPreference: executor) {
                 defer { continuation.finish() }
                 return try await work()
             }

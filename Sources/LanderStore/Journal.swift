@@ -36,7 +36,8 @@ public final class StoreJournal: DeploymentJournal, Sendable {
         self.deploymentID = deploymentID
         let interval = store.lease / 3
         heartbeat.withLock {
-            $0 = Task.detached { [store] in
+            // On the store's executor: a renewal waiting out a database outage holds no thread of the pool.
+            $0 = Task.detached(executorPreference: store.executor) { [store] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     try? store.heartbeat(deploymentID)

@@ -143,7 +143,7 @@ public final class StoreLease: LockLease, Sendable {
         self.ticket = ticket
         self.name = name
         let interval = store.lease / 3
-        let task = Task.detached { [weak self] in
+        let task = Task.detached(executorPreference: store.executor) { [weak self] in
             var renewed = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)

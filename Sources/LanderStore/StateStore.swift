@@ -1,4 +1,5 @@
 import Foundation
+public import LanderModel
 
 /// The state store: records deployments and serves locks to every Lander process and project that points
 /// at it — one SQLite file (WAL) embedded, or a PostgreSQL database several servers share (decision 0018).
@@ -49,6 +50,11 @@ public final class StateStore: Sendable {
 
     /// Whether the store is a shared PostgreSQL database rather than an embedded file.
     public var isShared: Bool { database is PostgresDatabase }
+
+    /// Where tasks that call this store should run: a PostgreSQL store's calls may wait out an outage (up
+    /// to its reconnect window), so on threads that may wait (`WaitingExecutor`), never holding the
+    /// cooperative pool; an SQLite file's calls are short, and nil keeps them on the pool.
+    public var executor: WaitingExecutor? { isShared ? WaitingExecutor.shared : nil }
 
     /// Seconds since 1970, as the store keeps times.
     static var now: Double { Date().timeIntervalSince1970 }

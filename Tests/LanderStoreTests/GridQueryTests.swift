@@ -7,7 +7,7 @@ import Testing
 
 /// The status grid's queries: the newest and current deployment of every project and environment at once,
 /// agreeing with the one-at-a-time queries, phone-home jobs left out.
-@Suite(.serialized) struct GridQueryTests {
+@Suite(.serialized, .onWaitingThreads) struct GridQueryTests {
     @Test(arguments: StoreKind.allCases)
     func newestAndCurrentPerCellAgreeWithTheQueriesOneCellAtATime(kind: StoreKind) async throws {
         let store = try await kind.open()
@@ -49,7 +49,7 @@ import Testing
 }
 
 /// The store's generation: what the server keeps of a read is served again only while it stays the same.
-@Suite(.serialized) struct StoreGenerationTests {
+@Suite(.serialized, .onWaitingThreads) struct StoreGenerationTests {
     @Test(arguments: StoreKind.allCases)
     func theGenerationMovesWithEveryCommitOfAnyConnectionAndOnlyThen(kind: StoreKind) async throws {
         let path = try await kind.location()

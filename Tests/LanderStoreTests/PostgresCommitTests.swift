@@ -8,7 +8,7 @@ import Testing
 /// A write whose COMMIT went unanswered (the server restarted, or stopped answering): PostgreSQL is asked
 /// what became of it, so a change that was kept is not made twice and one that was lost is made again —
 /// neither is reported to the caller as "whether the change was kept is unknown".
-@Suite(.serialized) struct PostgresCommitTests {
+@Suite(.serialized, .onWaitingThreads) struct PostgresCommitTests {
     @Test func aCommitKeptWhoseAnswerNeverCameStandsAndIsNotMadeAgain() async throws {
         let server = try await TestPostgres.shared()
         let url = try await server.freshDatabase()

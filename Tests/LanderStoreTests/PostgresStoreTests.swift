@@ -9,7 +9,7 @@ import Testing
 
 /// What only the PostgreSQL store does: refusals of databases that are not (or no longer) ours, a URL
 /// that cannot connect, and a server restart in the middle of a deployment's journal.
-@Suite(.serialized) struct PostgresStoreTests {
+@Suite(.serialized, .onWaitingThreads) struct PostgresStoreTests {
     @Test func aStoreMovedToANewerSchemaIsRefusedAndLeftAlone() async throws {
         let server = try await TestPostgres.shared()
         let url = try await server.freshDatabase()

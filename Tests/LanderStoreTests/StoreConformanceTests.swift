@@ -7,7 +7,7 @@ import Testing
 @testable import LanderStore
 
 /// One contract, two stores: every test here runs on an SQLite file and on a real PostgreSQL database.
-@Suite(.serialized) struct StoreConformanceTests {
+@Suite(.serialized, .onWaitingThreads) struct StoreConformanceTests {
     @Test(arguments: StoreKind.allCases) func aClaimWhoseLeaseRanOutIsTakenOver(kind: StoreKind) async throws {
         let store = try await kind.open(lease: .seconds(1))
         // A holder on another machine that stopped renewing: only its lease can end its claim.

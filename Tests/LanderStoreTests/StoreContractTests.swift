@@ -8,7 +8,7 @@ import Testing
 
 /// The rest of the store's contract, on both stores: history, releases, resume, the queue, tokens, the
 /// outbox, schedules, agents and phone-home records read back as they were written.
-@Suite(.serialized) struct StoreContractTests {
+@Suite(.serialized, .onWaitingThreads) struct StoreContractTests {
     static func deployment(_ id: String, project: String = "shop", environment: String = "prod", version: String = "1")
         -> NewDeployment
     {

@@ -197,7 +197,7 @@ final class AgentHub: AgentConnector {
     private func watch() {
         watcher.withLock { task in
             guard task == nil else { return }
-            task = Task { [weak self] in
+            task = Task(executorPreference: store.executor) { [weak self] in
                 var warned: Set<String> = []
                 var pass = 0
                 while !Task.isCancelled, let self {

@@ -113,7 +113,7 @@ actor DeploymentQueue {
             throw APIError(.internalServerError, "store", "\(error)")
         }
         hub.open(following ?? entry.id)
-        Task { await self.pump() }
+        Task(executorPreference: store.executor) { await self.pump() }
         return entry
     }
 
@@ -239,7 +239,7 @@ actor DeploymentQueue {
     private func track(_ handle: DeploymentHandle, as id: String, entry: QueuedDeployment? = nil) {
         running[id] = handle
         let store = self.store
-        Task {
+        Task(executorPreference: store.executor) {
             do {
                 _ = try await handle.report()
             } catch {

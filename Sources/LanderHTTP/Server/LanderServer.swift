@@ -116,10 +116,12 @@ public final class LanderServer: Sendable {
             logger: Logger(label: "lander.server") { _ in SwiftLogNoOpLogHandler() })
         for entry in (try? store.queued()) ?? [] { hub.open(entry.id) }
         let queue = self.queue
-        let watching = Task { await queue.watch() }
+        // The server's work runs where its store's calls may wait (`StateStore.executor`): a database outage
+        // holds no thread the rest of the server needs.
+        let watching = Task(executorPreference: store.executor) { await queue.watch() }
         defer { watching.cancel() }
         background.start()
-        let task = Task { try await application.run() }
+        let task = Task(executorPreference: store.executor) { try await application.run() }
         app.withLock { $0 = task }
         try await withTaskCancellationHandler {
             _ = try await task.value

@@ -31,9 +31,9 @@ final class ServerBackground: Sendable {
         var started: [Task<Void, Never>] = []
         if outbox.isActive {
             try? outbox.prepare()
-            started.append(Task { await outbox.run() })
+            started.append(Task(executorPreference: store.executor) { await outbox.run() })
         }
-        if !workspace.schedules.isEmpty { started.append(Task { await self.scheduleLoop() }) }
+        if !workspace.schedules.isEmpty { started.append(Task(executorPreference: store.executor) { await self.scheduleLoop() }) }
         loops.withLock { $0 = started }
     }
 
@@ -52,7 +52,7 @@ final class ServerBackground: Sendable {
 
     private func launch(_ claim: ScheduleClaim) {
         let id = UUID()
-        let task = Task {
+        let task = Task(executorPreference: store.executor) {
             let outbox = self.outbox
             _ = await self.deployer.run(
                 claim, in: self.workspace, store: self.store, parallel: self.parallel,
