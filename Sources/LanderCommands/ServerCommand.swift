@@ -92,7 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let trap = SignalTrap { name in
             printError("lander server: \(name): taking no more work; running deployments get \(grace)s to finish")
-            Task { await server.shutdown() }
+            Task(executorPreference: server.store.executor) { await server.shutdown() }
         }
         defer { trap.release() }
         let name = workspace.name

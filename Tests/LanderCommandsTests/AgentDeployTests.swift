@@ -98,10 +98,10 @@ extension AgentTests {
             throw ServerError("deployment \(id) did not end")
         }
 
-        /// A deployment's log lines as the API gives them.
-        func logs(_ view: [String: Any]) async throws -> String {
+        /// A deployment's log lines as the API (of `chosen`, or the first server) gives them.
+        func logs(_ view: [String: Any], on chosen: ServerProcess? = nil) async throws -> String {
             let id = view["id"] as? String ?? ""
-            return try await server.request("GET", "/api/v1/deployments/\(id)/logs", token: admin).body
+            return try await (chosen ?? server).request("GET", "/api/v1/deployments/\(id)/logs", token: admin).body
         }
 
         /// Queues edge with a-1 holding its step, and waits until it holds; the deployment's id.

@@ -34,8 +34,7 @@ extension SharedServersTests {
         let asked = learned[0]
         try zone.package("1.0.0")
         let view = try await zone.deploy("billing", "production", "1.0.0", on: asked)
-        let logs = try await asked.request("GET", "/api/v1/deployments/\(view["id"] as? String ?? "")/logs",
-            token: zone.admin).body
+        let logs = try await zone.logs(view, on: asked)
         #expect(view["state"] as? String == "succeeded", "\(logs)")
         for (agent, target) in [("edge-1", "a-1"), ("edge-2", "a-2")] {
             #expect(
@@ -55,7 +54,7 @@ extension SharedServersTests {
         try await checkShownAsRunBy(runner, id, asked: other, token: zone.admin)
         kill(other.process.processIdentifier, SIGKILL)
         let held = try await zone.finished(id, on: runner)
-        let heldLogs = try await runner.request("GET", "/api/v1/deployments/\(id)/logs", token: zone.admin).body
+        let heldLogs = try await zone.logs(held, on: runner)
         #expect(held["state"] as? String == "succeeded", "\(heldLogs)\(zone.agents.values.map(\.text))")
         let edge1 = try #require(zone.agents["edge-1"])
         #expect(edge1.text.contains("connection to \(other.base)"), "\(edge1.text)")

@@ -69,7 +69,7 @@ extension NotifyTests {
             #expect(await Helpers.eventually { FileManager.default.fileExists(atPath: target.path + "/started") })
             // The other schedule runs at start and again at the next minute while `stuck` still holds.
             #expect(try await Self.succeeded(root, "checkout", reaching: 2, within: 100))
-            #expect(!FileManager.default.fileExists(atPath: target.path + "/release"))
+            #expect(try await Self.succeededCount(root, "batch") == 0, "the stuck run still holds")
             // Released, the stuck run ends, and its own next due time, claimed meanwhile, runs after it.
             try "".write(to: target.appendingPathComponent("release"), atomically: true, encoding: .utf8)
             #expect(try await Self.succeeded(root, "batch", reaching: 2, within: 60))
@@ -80,14 +80,18 @@ extension NotifyTests {
             -> Bool
         {
             for _ in 0..<(seconds * 2) {
-                let history = try await SubscriptionWorkspace.lander(
-                    root, ["history", "--project", project, "-e", "test", "--json"])
-                let records =
-                    (try? JSONSerialization.jsonObject(with: Data(history.stdout.utf8))) as? [[String: Any]] ?? []
-                if records.filter({ $0["status"] as? String == "succeeded" }).count >= count { return true }
+                if try await succeededCount(root, project) >= count { return true }
                 try await Task.sleep(for: .milliseconds(500))
             }
             return false
+        }
+
+        /// How many of `project`'s deployments to test succeeded (`lander history`).
+        static func succeededCount(_ root: URL, _ project: String) async throws -> Int {
+            let history = try await SubscriptionWorkspace.lander(
+                root, ["history", "--project", project, "-e", "test", "--json"])
+            let records = (try? JSONSerialization.jsonObject(with: Data(history.stdout.utf8))) as? [[String: Any]] ?? []
+            return records.filter { $0["status"] as? String == "succeeded" }.count
         }
     }
 }

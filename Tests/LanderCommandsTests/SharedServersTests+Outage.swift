@@ -10,15 +10,12 @@ extension SharedServersTests {
     @Test func aStepsTimeoutStopsItWhileTheDatabaseIsDown() async throws {
         let postgres = try await TestPostgres.start()
         defer { postgres.stop() }
-        let directory = try Fixture("outage").copy(to: Scratch().url.appendingPathComponent("outage"))
-        let cluster = try await Cluster(directory: directory, postgres: postgres)
-        let server = try await cluster.start()
-        let token = try await cluster.lander(["server", "token", "create", "--role", "deployer", "--name", "ci"])
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (cluster, token) = try await Cluster.started(servers: 1, postgres: postgres, fixture: "outage")
+        let server = cluster.servers[0]
         let answer = try await server.request(
             "POST", "/api/v1/deployments", token: token, body: #"{"project":"slow","environment":"test","version":"1"}"#)
         let id = try #require(ServerProcess.object(answer.body)["id"] as? String, "\(answer)")
-        let pidFile = directory.appendingPathComponent("slow/hang.pid").path
+        let pidFile = cluster.directory.appendingPathComponent("slow/hang.pid").path
         var written: String?
         for _ in 0..<600 where written?.hasSuffix("\n") != true {
             written = try? String(contentsOfFile: pidFile, encoding: .utf8)

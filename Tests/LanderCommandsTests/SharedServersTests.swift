@@ -33,10 +33,12 @@ import Testing
                 arguments + ["--workspace", directory.path, "--store", store], environment: environment)
         }
 
-        /// A copy of the fixture served by `servers` servers, and a deployer token.
-        static func started(servers count: Int, postgres: TestPostgres) async throws -> (Cluster, String) {
+        /// A copy of the fixture (`shared-servers` unless said) served by `servers` servers, and a deployer token.
+        static func started(servers count: Int, postgres: TestPostgres, fixture: String = "shared-servers")
+            async throws -> (Cluster, String)
+        {
             let cluster = try await Cluster(
-                directory: try Fixture("shared-servers").copy(to: Scratch().url.appendingPathComponent("shared")),
+                directory: try Fixture(fixture).copy(to: Scratch().url.appendingPathComponent(fixture)),
                 postgres: postgres)
             for _ in 0..<count { _ = try await cluster.start() }
             let token = try await cluster.lander(["server", "token", "create", "--role", "deployer", "--name", "ci"])

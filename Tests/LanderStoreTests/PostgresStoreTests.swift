@@ -2,7 +2,6 @@ import Foundation
 import LanderEngine
 import LanderModel
 import LanderTesting
-import Synchronization
 import Testing
 
 @testable import LanderStore
@@ -92,19 +91,5 @@ import Testing
         #expect(try await wakes.reach(4))
         #expect(try StateStore.open(at: StateStoreTests.scratchPath()).onQueued { wakes.add() } == nil)
         _ = token
-    }
-}
-
-/// A count other tasks add to, and a bounded wait for it to reach a number.
-final class Counter: Sendable {
-    private let value = Mutex(0)
-    func add() { value.withLock { $0 += 1 } }
-    /// Whether it reached `target` within a minute.
-    func reach(_ target: Int) async throws -> Bool {
-        for _ in 0..<600 {
-            if value.withLock({ $0 }) >= target { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import LanderModel
-import Synchronization
 import Testing
 
 /// `WaitingExecutor`: tasks whose synchronous calls wait (a store call through a database outage) each hold
@@ -10,7 +9,7 @@ import Testing
         // Each task holds its thread until all eight have started: on a cooperative pool with fewer threads
         // than that (one per core) the first ones would wait forever for the others to get a thread.
         let executor = WaitingExecutor(maximumThreads: 16)
-        let started = Tally()
+        let started = Counter()
         let met = await withTaskExecutorPreference(executor) {
             await withTaskGroup(of: Bool.self) { group in
                 for _ in 0..<8 { group.addTask { Self.meet(started, count: 8) } }
@@ -22,7 +21,7 @@ import Testing
 
     @Test func itsThreadsAreBoundedAndEndOnceIdle() async throws {
         let executor = WaitingExecutor(maximumThreads: 2, idleTime: 0.2)
-        let (running, most) = (Tally(), Tally())
+        let (running, most) = (Counter(), Counter())
         await withTaskExecutorPreference(executor) {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<6 { group.addTask { Self.hold(running, most) } }
@@ -44,8 +43,8 @@ import Testing
     }
 
     /// Counts itself in and waits (up to 20 s, holding its thread) until `count` have; whether they did.
-    private static func meet(_ started: Tally, count: Int) -> Bool {
-        _ = started.add(1)
+    private static func meet(_ started: Counter, count: Int) -> Bool {
+        started.add()
         for _ in 0..<2000 {
             if started.value >= count { return true }
             usleep(10_000)
@@ -54,24 +53,10 @@ import Testing
     }
 
     /// Holds its thread 100 ms, noting the most running at once.
-    private static func hold(_ running: Tally, _ most: Tally) {
-        most.raise(to: running.add(1))
+    private static func hold(_ running: Counter, _ most: Counter) {
+        most.raise(to: running.add())
         usleep(100_000)
-        _ = running.add(-1)
+        running.add(-1)
     }
 }
 
-/// A number several threads change.
-final class Tally: Sendable {
-    private let number = Mutex(0)
-    var value: Int { number.withLock { $0 } }
-    /// Adds `amount`; the new value.
-    func add(_ amount: Int) -> Int {
-        number.withLock { value in
-            value += amount
-            return value
-        }
-    }
-    /// Raises it to `other` if that is more.
-    func raise(to other: Int) { number.withLock { $0 = max($0, other) } }
-}
